@@ -1,1 +1,26 @@
-//! The Rapport service.
+//! The Rapport service: REST API, command line and background work.
+//!
+//! `startup` builds the HTTP server, `routes` holds one module per resource,
+//! and the shared conventions (errors, pagination, concurrency control,
+//! idempotency, the role policy) live in their own modules so that every
+//! handler uses the same implementation.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod entities;
+pub mod error;
+pub mod etag;
+pub mod idempotency;
+pub mod metrics;
+pub mod openapi;
+pub mod pagination;
+pub mod policy;
+pub mod privacy;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod validation;

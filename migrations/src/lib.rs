@@ -1,1 +1,16 @@
-//! Database migrations.
+//! Database migrations of Rapport. The same migrations run on SQLite and
+//! PostgreSQL; they use only sea-query's portable schema builder.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_core;
+
+/// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_core::Migration)]
+    }
+}

@@ -1,0 +1,129 @@
+//! The one typed settings struct, read from flags and `RAPPORT_*` variables.
+
+use std::collections::BTreeMap;
+
+use clap::{Args, ValueEnum};
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// How to reach the database; shared by every command that touches it.
+#[derive(Args, Clone, Debug)]
+pub struct DatabaseSettings {
+    /// Database URL: `sqlite://PATH` (created if missing) or `postgres://USER:PASS@HOST/DB`.
+    #[arg(
+        long,
+        env = "RAPPORT_DATABASE_URL",
+        default_value = "sqlite://rapport.db"
+    )]
+    pub database_url: String,
+
+    /// Maximum connections in the pool.
+    #[arg(long, env = "RAPPORT_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+/// Everything `rapport serve` needs.
+#[derive(Args, Clone, Debug)]
+pub struct Settings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "RAPPORT_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// HS256 secret for access tokens (at least 32 bytes). When unset, a random
+    /// secret is generated once and stored in the database so replicas share it.
+    #[arg(long, env = "RAPPORT_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "RAPPORT_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl: u64,
+
+    /// E-mail of the first admin, created when the database has no user.
+    #[arg(
+        long,
+        env = "RAPPORT_ADMIN_EMAIL",
+        default_value = "admin@rapport.local"
+    )]
+    pub admin_email: String,
+
+    /// Password of the first admin; when unset a random one is generated and printed once.
+    #[arg(long, env = "RAPPORT_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Log filter (tracing `EnvFilter` syntax, e.g. `info` or `rapport_api=debug`).
+    #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Log line format.
+    #[arg(long, env = "RAPPORT_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Largest accepted request body in bytes (larger bodies get 413).
+    #[arg(long, env = "RAPPORT_BODY_LIMIT", default_value_t = 8 * 1024 * 1024)]
+    pub body_limit: usize,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "RAPPORT_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
+    #[arg(long, env = "RAPPORT_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+
+    /// Implicit-feedback weight of each interaction kind, as `kind=weight,...`;
+    /// kinds left out keep their default.
+    #[arg(long, env = "RAPPORT_INTERACTION_WEIGHTS", default_value = "", value_parser = parse_weights)]
+    pub interaction_weights: WeightOverrides,
+
+    /// Seed a synthetic demo data set at start (customers, items, interactions).
+    #[arg(long, env = "RAPPORT_DEMO", default_value_t = false)]
+    pub demo: bool,
+}
+
+/// Per-kind weight overrides given on the command line or in the environment.
+#[derive(Clone, Debug, Default)]
+pub struct WeightOverrides(pub BTreeMap<String, f64>);
+
+fn parse_weights(raw: &str) -> Result<WeightOverrides, String> {
+    let mut out = BTreeMap::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (kind, weight) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("`{pair}` is not kind=weight"))?;
+        let weight: f64 = weight
+            .trim()
+            .parse()
+            .map_err(|_| format!("weight of `{kind}` is not a number"))?;
+        if !weight.is_finite() {
+            return Err(format!("weight of `{kind}` must be finite"));
+        }
+        out.insert(kind.trim().to_owned(), weight);
+    }
+    Ok(WeightOverrides(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_parse_and_reject_garbage() {
+        let w = parse_weights("view=0.5, purchase=10").unwrap();
+        assert_eq!(w.0.get("view"), Some(&0.5));
+        assert_eq!(w.0.get("purchase"), Some(&10.0));
+        assert!(parse_weights("view").is_err());
+        assert!(parse_weights("view=abc").is_err());
+        assert!(parse_weights("view=inf").is_err());
+        assert!(parse_weights("").unwrap().0.is_empty());
+    }
+}

@@ -1,0 +1,66 @@
+//! Connecting to SQLite or PostgreSQL and applying migrations.
+
+use std::time::Duration;
+
+use rapport_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::config::DatabaseSettings;
+
+/// The URL with SQLite's create-if-missing mode added when no mode is given.
+fn normalise_url(url: &str) -> String {
+    if url.starts_with("sqlite:") && !url.contains("mode=") {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}mode=rwc")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// Opens the pool. SQLite runs in WAL mode with foreign keys on and a busy
+/// timeout, so readers never block the writer.
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, anyhow::Error> {
+    let url = normalise_url(&settings.database_url);
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(settings.db_max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    options.map_sqlx_sqlite_opts(|opts| {
+        opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+    });
+    let db = Database::connect(options).await?;
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        assert_eq!(
+            normalise_url("sqlite://rapport.db"),
+            "sqlite://rapport.db?mode=rwc"
+        );
+        assert_eq!(
+            normalise_url("sqlite://a.db?x=1"),
+            "sqlite://a.db?x=1&mode=rwc"
+        );
+        assert_eq!(
+            normalise_url("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
+        assert_eq!(normalise_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

@@ -1,0 +1,26 @@
+//! One recorded event between a customer and (optionally) an item.
+
+use sea_orm::entity::prelude::*;
+
+/// Row of `interactions`. Interactions are immutable facts: no version.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "interactions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub item_id: Option<Uuid>,
+    pub kind: String,
+    pub value: Option<f64>,
+    pub rating: Option<i16>,
+    pub channel: Option<String>,
+    pub note: Option<String>,
+    pub occurred_at: DateTimeUtc,
+    pub created_at: DateTimeUtc,
+}
+
+/// No relations are navigated; joins are written where needed.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

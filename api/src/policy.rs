@@ -1,0 +1,179 @@
+//! The one role policy: which role may do what. Handlers ask [`require`];
+//! none compares roles by hand.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Manager,
+    Sales,
+    Marketing,
+    Support,
+    Analyst,
+    Integration,
+}
+
+impl Role {
+    /// Every role, in the order of the design's table.
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::Manager,
+        Role::Sales,
+        Role::Marketing,
+        Role::Support,
+        Role::Analyst,
+        Role::Integration,
+    ];
+
+    /// The role's name as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Sales => "sales",
+            Role::Marketing => "marketing",
+            Role::Support => "support",
+            Role::Analyst => "analyst",
+            Role::Integration => "integration",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role `{s}`"))
+    }
+}
+
+/// Something a caller may want to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// List or read customers and their timelines.
+    ReadCustomers,
+    /// Create, update or delete customers.
+    WriteCustomers,
+    /// Read items and interactions.
+    ReadCatalog,
+    /// Create, update or delete items.
+    WriteItems,
+    /// Record interactions.
+    WriteInteractions,
+}
+
+/// What the policy table says for a (role, action) cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// Allowed without condition.
+    Full,
+    /// Allowed on customers the caller owns or that have no owner.
+    OwnOrUnowned,
+    /// Reading allowed with personal data masked.
+    Masked,
+}
+
+/// The policy table. `None` means denied.
+pub fn rule(role: Role, action: Action) -> Option<Grant> {
+    use Action::*;
+    use Role::*;
+    match (action, role) {
+        (ReadCustomers, Analyst) => Some(Grant::Masked),
+        (ReadCustomers | ReadCatalog, _) => Some(Grant::Full),
+        (WriteCustomers, Admin | Manager | Support | Integration) => Some(Grant::Full),
+        (WriteCustomers, Sales) => Some(Grant::OwnOrUnowned),
+        (WriteCustomers, Marketing | Analyst) => None,
+        (WriteItems, Admin | Manager | Marketing | Integration) => Some(Grant::Full),
+        (WriteItems, Sales | Support | Analyst) => None,
+        (WriteInteractions, Analyst) => None,
+        (WriteInteractions, _) => Some(Grant::Full),
+    }
+}
+
+/// Fails with 403 unless the caller's role may do `action`.
+pub fn require(caller: &Caller, action: Action) -> Result<Grant, ApiError> {
+    rule(caller.role, action).ok_or_else(|| {
+        ApiError::Forbidden(format!(
+            "the {} role may not {}",
+            caller.role,
+            describe(action)
+        ))
+    })
+}
+
+impl Grant {
+    /// Checks the ownership condition of a grant against a customer's owner.
+    pub fn check_owner(self, caller: &Caller, owner: Option<Uuid>) -> Result<(), ApiError> {
+        match (self, owner) {
+            (Grant::OwnOrUnowned, Some(owner)) if owner != caller.user_id => {
+                Err(ApiError::Forbidden(
+                    "you may only change customers you own or that have no owner".to_owned(),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn describe(action: Action) -> &'static str {
+    match action {
+        Action::ReadCustomers => "read customers",
+        Action::WriteCustomers => "create or change customers",
+        Action::ReadCatalog => "read items and interactions",
+        Action::WriteItems => "create or change items",
+        Action::WriteInteractions => "record interactions",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_strings() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn table_matches_the_design() {
+        assert_eq!(
+            rule(Role::Analyst, Action::ReadCustomers),
+            Some(Grant::Masked)
+        );
+        assert_eq!(
+            rule(Role::Sales, Action::WriteCustomers),
+            Some(Grant::OwnOrUnowned)
+        );
+        assert_eq!(rule(Role::Marketing, Action::WriteCustomers), None);
+        assert_eq!(rule(Role::Marketing, Action::WriteItems), Some(Grant::Full));
+        assert_eq!(rule(Role::Support, Action::WriteItems), None);
+        assert_eq!(rule(Role::Analyst, Action::WriteInteractions), None);
+        assert_eq!(
+            rule(Role::Integration, Action::WriteInteractions),
+            Some(Grant::Full)
+        );
+    }
+}

@@ -1,0 +1,536 @@
+//! `/interactions`: what customers did, one by one or in batches of up to 10,000.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::BASE;
+use crate::auth::Caller;
+use crate::config::WeightOverrides;
+use crate::entities::{customer, interaction, item};
+use crate::error::{ApiError, FieldError};
+use crate::idempotency::{self, Begun, IdempotencyKey};
+use crate::pagination::{Page, PageParams, Sort, fetch_page};
+use crate::policy::{self, Action};
+use crate::state::AppState;
+use crate::validation::{Checks, LONG_TEXT};
+
+/// Most rows in one batch.
+pub const MAX_BATCH: usize = 10_000;
+/// Rows per INSERT statement (keeps bind parameters under every backend's limit).
+const INSERT_CHUNK: usize = 1_000;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InteractionKind {
+    View,
+    Click,
+    Cart,
+    Purchase,
+    Rating,
+    Return,
+    SupportTicket,
+    Email,
+    Call,
+    Meeting,
+    Survey,
+}
+
+impl InteractionKind {
+    /// Every kind with its default implicit-feedback weight.
+    pub const DEFAULT_WEIGHTS: [(Self, f64); 11] = [
+        (Self::View, 1.0),
+        (Self::Click, 2.0),
+        (Self::Cart, 4.0),
+        (Self::Purchase, 8.0),
+        (Self::Rating, 5.0),
+        (Self::Return, 0.0),
+        (Self::SupportTicket, 0.0),
+        (Self::Email, 0.5),
+        (Self::Call, 1.0),
+        (Self::Meeting, 1.0),
+        (Self::Survey, 0.5),
+    ];
+
+    /// The kind's name as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::Click => "click",
+            Self::Cart => "cart",
+            Self::Purchase => "purchase",
+            Self::Rating => "rating",
+            Self::Return => "return",
+            Self::SupportTicket => "support_ticket",
+            Self::Email => "email",
+            Self::Call => "call",
+            Self::Meeting => "meeting",
+            Self::Survey => "survey",
+        }
+    }
+}
+
+/// Implicit-feedback weight of each kind (defaults overridden by configuration).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InteractionWeights {
+    /// Weight per kind name.
+    pub weights: BTreeMap<String, f64>,
+}
+
+impl InteractionWeights {
+    /// Defaults with `overrides` applied; an unknown kind is an error.
+    pub fn new(overrides: &WeightOverrides) -> Result<Self, anyhow::Error> {
+        let mut weights: BTreeMap<String, f64> = InteractionKind::DEFAULT_WEIGHTS
+            .iter()
+            .map(|(kind, w)| (kind.as_str().to_owned(), *w))
+            .collect();
+        for (kind, weight) in &overrides.0 {
+            let slot = weights
+                .get_mut(kind)
+                .ok_or_else(|| anyhow::anyhow!("unknown interaction kind `{kind}` in weights"))?;
+            *slot = *weight;
+        }
+        Ok(Self { weights })
+    }
+}
+
+/// One interaction to record. The customer is given by `customer_id` or
+/// `customer_external_id`, the item (optional) by `item_id` or `item_sku`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InteractionInput {
+    pub customer_id: Option<Uuid>,
+    pub customer_external_id: Option<String>,
+    pub item_id: Option<Uuid>,
+    pub item_sku: Option<String>,
+    pub kind: InteractionKind,
+    /// Amount (e.g. purchase value); finite.
+    pub value: Option<f64>,
+    /// 1 to 5.
+    pub rating: Option<i16>,
+    pub channel: Option<String>,
+    pub note: Option<String>,
+    /// Defaults to now; at most one day in the future.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// A batch of interactions, written all or nothing.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InteractionBatch {
+    /// 1 to 10,000 rows; each is validated on its own so errors name their index.
+    #[schema(value_type = Vec<InteractionInput>)]
+    pub interactions: Vec<Value>,
+}
+
+/// Result of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchCreated {
+    pub created: usize,
+    /// Ids of the new interactions, in input order.
+    pub ids: Vec<Uuid>,
+}
+
+/// An interaction as returned by the API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InteractionOut {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub item_id: Option<Uuid>,
+    pub kind: String,
+    pub value: Option<f64>,
+    pub rating: Option<i16>,
+    pub channel: Option<String>,
+    pub note: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<interaction::Model> for InteractionOut {
+    fn from(row: interaction::Model) -> Self {
+        Self {
+            id: row.id,
+            customer_id: row.customer_id,
+            item_id: row.item_id,
+            kind: row.kind,
+            value: row.value,
+            rating: row.rating,
+            channel: row.channel,
+            note: row.note,
+            occurred_at: row.occurred_at,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Filters of interaction lists.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InteractionFilters {
+    pub customer_id: Option<Uuid>,
+    pub item_id: Option<Uuid>,
+    pub kind: Option<InteractionKind>,
+    /// At or after this instant.
+    pub occurred_after: Option<DateTime<Utc>>,
+    /// Strictly before this instant.
+    pub occurred_before: Option<DateTime<Utc>>,
+}
+
+const SORTABLE: &[(&str, interaction::Column)] = &[
+    ("occurred_at", interaction::Column::OccurredAt),
+    ("created_at", interaction::Column::CreatedAt),
+];
+
+/// One page of interactions matching `filters` (newest first by default).
+pub async fn list_rows(
+    db: &impl ConnectionTrait,
+    filters: &InteractionFilters,
+    page: &PageParams,
+) -> Result<Page<InteractionOut>, ApiError> {
+    use interaction::Column;
+    let sort = Sort::parse(page.sort.as_deref(), SORTABLE, "-occurred_at")?;
+    let mut select = interaction::Entity::find();
+    if let Some(id) = filters.customer_id {
+        select = select.filter(Column::CustomerId.eq(id));
+    }
+    if let Some(id) = filters.item_id {
+        select = select.filter(Column::ItemId.eq(id));
+    }
+    if let Some(kind) = filters.kind {
+        select = select.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(after) = filters.occurred_after {
+        select = select.filter(Column::OccurredAt.gte(after));
+    }
+    if let Some(before) = filters.occurred_before {
+        select = select.filter(Column::OccurredAt.lt(before));
+    }
+    Ok(fetch_page(db, select, sort, Column::Id, page)
+        .await?
+        .map(InteractionOut::from))
+}
+
+fn check_row(row: &InteractionInput, now: DateTime<Utc>) -> Checks {
+    let mut checks = Checks::default();
+    match (&row.customer_id, &row.customer_external_id) {
+        (Some(_), None) | (None, Some(_)) => {}
+        _ => checks.fail(
+            "customer_id",
+            "give exactly one of customer_id and customer_external_id",
+        ),
+    }
+    if row.item_id.is_some() && row.item_sku.is_some() {
+        checks.fail("item_id", "give at most one of item_id and item_sku");
+    }
+    if row.value.is_some_and(|v| !v.is_finite()) {
+        checks.fail("value", "must be a finite number");
+    }
+    if row.rating.is_some_and(|r| !(1..=5).contains(&r)) {
+        checks.fail("rating", "must be between 1 and 5");
+    }
+    if row.kind == InteractionKind::Rating && row.rating.is_none() {
+        checks.fail("rating", "is required for kind `rating`");
+    }
+    checks.opt_text("channel", row.channel.as_deref(), 50);
+    checks.opt_text("note", row.note.as_deref(), LONG_TEXT);
+    if row.occurred_at.is_some_and(|t| t > now + Duration::days(1)) {
+        checks.fail("occurred_at", "must not be more than a day in the future");
+    }
+    checks
+}
+
+/// Ids of live customers and of items referenced by `rows`, found with one
+/// query per reference kind and chunk (no query per row).
+async fn resolve(
+    db: &impl ConnectionTrait,
+    rows: &[InteractionInput],
+) -> Result<(HashMap<String, Uuid>, HashMap<String, Uuid>), ApiError> {
+    let mut customers = HashMap::new();
+    let mut items = HashMap::new();
+    let ids: Vec<Uuid> = rows.iter().filter_map(|r| r.customer_id).collect();
+    let externals: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.customer_external_id.clone())
+        .collect();
+    let item_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.item_id).collect();
+    let skus: Vec<String> = rows.iter().filter_map(|r| r.item_sku.clone()).collect();
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        let found: Vec<Uuid> = customer::Entity::find()
+            .select_only()
+            .column(customer::Column::Id)
+            .filter(customer::Column::Id.is_in(chunk.iter().copied()))
+            .filter(customer::Column::DeletedAt.is_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        customers.extend(found.into_iter().map(|id| (id.to_string(), id)));
+    }
+    for chunk in externals.chunks(INSERT_CHUNK) {
+        let found: Vec<(Uuid, Option<String>)> = customer::Entity::find()
+            .select_only()
+            .columns([customer::Column::Id, customer::Column::ExternalId])
+            .filter(customer::Column::ExternalId.is_in(chunk.iter().cloned()))
+            .filter(customer::Column::DeletedAt.is_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        customers.extend(
+            found
+                .into_iter()
+                .filter_map(|(id, ext)| Some((format!("ext:{}", ext?), id))),
+        );
+    }
+    for chunk in item_ids.chunks(INSERT_CHUNK) {
+        let found: Vec<Uuid> = item::Entity::find()
+            .select_only()
+            .column(item::Column::Id)
+            .filter(item::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        items.extend(found.into_iter().map(|id| (id.to_string(), id)));
+    }
+    for chunk in skus.chunks(INSERT_CHUNK) {
+        let found: Vec<(Uuid, String)> = item::Entity::find()
+            .select_only()
+            .columns([item::Column::Id, item::Column::Sku])
+            .filter(item::Column::Sku.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        items.extend(
+            found
+                .into_iter()
+                .map(|(id, sku)| (format!("sku:{sku}"), id)),
+        );
+    }
+    Ok((customers, items))
+}
+
+/// Validates every row and resolves its references; returns the records to
+/// insert, or a 422 listing every error with its row index.
+async fn prepare(
+    db: &impl ConnectionTrait,
+    rows: Vec<InteractionInput>,
+) -> Result<Vec<interaction::Model>, ApiError> {
+    let now = Utc::now();
+    let mut errors: Vec<FieldError> = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        errors.extend(check_row(row, now).into_row_errors(index));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let (customers, items) = resolve(db, &rows).await?;
+    let mut records = Vec::with_capacity(rows.len());
+    for (index, row) in rows.into_iter().enumerate() {
+        let customer_key = match (row.customer_id, &row.customer_external_id) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(ext)) => format!("ext:{ext}"),
+            (None, None) => String::new(),
+        };
+        let customer_id = customers.get(&customer_key).copied();
+        if customer_id.is_none() {
+            errors.push(FieldError::new("customer_id", "no such customer").at(index));
+        }
+        let item_key = match (row.item_id, &row.item_sku) {
+            (Some(id), _) => Some(id.to_string()),
+            (None, Some(sku)) => Some(format!("sku:{sku}")),
+            (None, None) => None,
+        };
+        let item_id = item_key.as_ref().and_then(|k| items.get(k).copied());
+        if item_key.is_some() && item_id.is_none() {
+            errors.push(FieldError::new("item_id", "no such item").at(index));
+        }
+        if let Some(customer_id) = customer_id {
+            records.push(interaction::Model {
+                id: Uuid::now_v7(),
+                customer_id,
+                item_id,
+                kind: row.kind.as_str().to_owned(),
+                value: row.value,
+                rating: row.rating,
+                channel: row.channel,
+                note: row.note,
+                occurred_at: row.occurred_at.unwrap_or(now),
+                created_at: now,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+async fn insert_all(
+    txn: &impl ConnectionTrait,
+    records: Vec<interaction::Model>,
+) -> Result<(), ApiError> {
+    let mut records = records
+        .into_iter()
+        .map(interaction::ActiveModel::from)
+        .peekable();
+    while records.peek().is_some() {
+        let chunk: Vec<_> = records.by_ref().take(INSERT_CHUNK).collect();
+        interaction::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Record one interaction. Honours `Idempotency-Key`.
+#[utoipa::path(tag = "interactions", request_body = InteractionInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
+    responses((status = 201, body = InteractionOut, headers(("Location" = String))),
+        (status = 422, body = crate::error::Problem)))]
+#[post("/interactions")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<InteractionInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::WriteInteractions)?;
+    let input = body.into_inner();
+    let mut records = prepare(&state.db, vec![input.clone()])
+        .await
+        .map_err(|err| match err {
+            // A single interaction has no row index to report.
+            ApiError::Validation(errors) => ApiError::Validation(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError { index: None, ..e })
+                    .collect(),
+            ),
+            other => other,
+        })?;
+    let creation =
+        match idempotency::begin(&state.db, &key, &caller, "POST /interactions", &input).await? {
+            Begun::Replay(response) => return Ok(response),
+            Begun::Fresh(creation) => creation,
+        };
+    let record = records
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("prepared no record"))?;
+    let row = interaction::Entity::insert(interaction::ActiveModel::from(record))
+        .exec_with_returning(&creation.txn)
+        .await?;
+    let location = format!("{BASE}/interactions/{}", row.id);
+    creation
+        .finish(
+            StatusCode::CREATED,
+            Some(location),
+            &InteractionOut::from(row),
+        )
+        .await
+}
+
+/// Record up to 10,000 interactions in one transaction: all or nothing, with
+/// every bad row reported as `errors[{index, field, message}]`.
+#[utoipa::path(tag = "interactions", request_body = InteractionBatch,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
+    responses((status = 201, body = BatchCreated), (status = 422, body = crate::error::Problem)))]
+#[post("/interactions/batch")]
+async fn create_batch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<InteractionBatch>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::WriteInteractions)?;
+    let batch = body.into_inner();
+    if batch.interactions.is_empty() || batch.interactions.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "interactions",
+            format!("must hold 1 to {MAX_BATCH} rows"),
+        ));
+    }
+    let mut rows = Vec::with_capacity(batch.interactions.len());
+    let mut errors = Vec::new();
+    for (index, value) in batch.interactions.iter().enumerate() {
+        match InteractionInput::deserialize(value) {
+            Ok(row) => rows.push(row),
+            Err(err) => errors.push(FieldError::new("", err.to_string()).at(index)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let records = prepare(&state.db, rows).await?;
+    let creation =
+        match idempotency::begin(&state.db, &key, &caller, "POST /interactions/batch", &batch)
+            .await?
+        {
+            Begun::Replay(response) => return Ok(response),
+            Begun::Fresh(creation) => creation,
+        };
+    let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+    insert_all(&creation.txn, records).await?;
+    let created = BatchCreated {
+        created: ids.len(),
+        ids,
+    };
+    creation.finish(StatusCode::CREATED, None, &created).await
+}
+
+/// List interactions, filtered and paginated (sort by occurred_at or created_at).
+#[utoipa::path(tag = "interactions", params(InteractionFilters, PageParams),
+    responses((status = 200, body = Page<InteractionOut>)))]
+#[get("/interactions")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filters: web::Query<InteractionFilters>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadCatalog)?;
+    Ok(HttpResponse::Ok().json(list_rows(&state.db, &filters, &page).await?))
+}
+
+/// Get one interaction.
+#[utoipa::path(tag = "interactions", params(("id" = Uuid, Path)),
+    responses((status = 200, body = InteractionOut), (status = 404, body = crate::error::Problem)))]
+#[get("/interactions/{id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadCatalog)?;
+    let row = interaction::Entity::find_by_id(*id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("interaction"))?;
+    Ok(HttpResponse::Ok().json(InteractionOut::from(row)))
+}
+
+/// The implicit-feedback weight of each interaction kind, as configured.
+#[utoipa::path(tag = "interactions", responses((status = 200, body = InteractionWeights)))]
+#[get("/interaction-weights")]
+async fn interaction_weights(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadCatalog)?;
+    Ok(HttpResponse::Ok().json(&state.weights))
+}
+
+/// Mounts the interaction routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create)
+        .service(create_batch)
+        .service(list)
+        .service(get_one)
+        .service(interaction_weights);
+}

@@ -1,0 +1,21 @@
+//! One module per resource; this file only mounts them.
+
+pub mod auth;
+pub mod customers;
+mod filters;
+pub mod health;
+pub mod interactions;
+pub mod items;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Mounts every resource under the API base path.
+pub fn configure(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    customers::configure(cfg);
+    items::configure(cfg);
+    interactions::configure(cfg);
+}
+
+/// Base path of the API.
+pub const BASE: &str = "/api/v1";

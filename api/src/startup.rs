@@ -1,0 +1,152 @@
+//! Builds the HTTP server: state, routes, conventions and operations endpoints.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::error::{JsonPayloadError, PayloadError};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as Document;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{bootstrap, tokens::TokenKeys};
+use crate::config::Settings;
+use crate::error::{ApiError, FieldError};
+use crate::metrics::Metrics;
+use crate::openapi::{ApiDoc, secure};
+use crate::routes::{self, BASE, health, interactions::InteractionWeights};
+use crate::state::AppState;
+use crate::{db, demo};
+
+/// Every documented route: the API under [`BASE`], operations at the root.
+fn mount(cfg: &mut ServiceConfig) {
+    cfg.service(scope::scope(BASE).configure(routes::configure));
+    health::configure(cfg);
+}
+
+/// The OpenAPI document of every registered route.
+pub fn openapi_document() -> Document {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(mount)
+        .split_for_parts();
+    secure(&mut doc);
+    doc
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. }
+        | JsonPayloadError::Overflow { .. }
+        | JsonPayloadError::Payload(PayloadError::Overflow) => {
+            ApiError::PayloadTooLarge("the request body is larger than the limit".to_owned())
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
+            "send the body as JSON with Content-Type: application/json".to_owned(),
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::Validation(vec![FieldError::new("body", e.to_string())])
+        }
+        other => ApiError::BadRequest {
+            code: "malformed_json",
+            detail: format!("the body is not valid JSON: {other}"),
+        },
+    }
+}
+
+/// Unknown path: 404; known path with another method: 405.
+async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if req.resource_map().has_resource(req.path()) {
+        Err(ApiError::MethodNotAllowed)
+    } else {
+        Err(ApiError::NotFound(format!("no route for {}", req.path())))
+    }
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects and migrates the database, creates the first admin, seeds the
+    /// demo when asked, and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Self, anyhow::Error> {
+        let db = db::connect(&settings.database).await?;
+        db::migrate(&db).await?;
+        bootstrap::ensure_admin(&db, &settings).await?;
+        let secret = bootstrap::jwt_secret(&db, settings.jwt_secret.as_deref()).await?;
+        if settings.demo {
+            demo::seed(&db).await?;
+        }
+        let ttl = i64::try_from(settings.access_token_ttl)?;
+        let state = web::Data::new(AppState {
+            db,
+            tokens: TokenKeys::new(&secret, ttl)?,
+            weights: InteractionWeights::new(&settings.interaction_weights)?,
+            metrics: Metrics::new()?,
+        });
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let body_limit = settings.body_limit;
+        let doc = openapi_document();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .configure(mount)
+                .into_app()
+                .app_data(state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(|err, _| json_error(err).into()),
+                )
+                .app_data(web::PayloadConfig::default().limit(body_limit))
+                .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                    ApiError::BadRequest {
+                        code: "invalid_query",
+                        detail: err.to_string(),
+                    }
+                    .into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|err, _| {
+                    ApiError::NotFound(format!("no resource at this path: {err}")).into()
+                }))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .route("/docs", web::get().to(docs_redirect))
+                .default_service(web::to(fallback))
+                .wrap(from_fn(crate::telemetry::observe))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.shutdown_timeout);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        tracing::info!(port, "listening");
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

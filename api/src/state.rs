@@ -1,0 +1,19 @@
+//! State shared by every worker thread of the server.
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::tokens::TokenKeys;
+use crate::metrics::Metrics;
+use crate::routes::interactions::InteractionWeights;
+
+/// What handlers reach through `web::Data<AppState>`.
+pub struct AppState {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// Access token keys.
+    pub tokens: TokenKeys,
+    /// Implicit-feedback weight per interaction kind.
+    pub weights: InteractionWeights,
+    /// Prometheus registry and instruments.
+    pub metrics: Metrics,
+}
