@@ -3,15 +3,14 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, expect_problem, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, TestApp, expect_problem, spawn_app, spawn_app_with};
 
 async fn customer_count(app: &TestApp) -> usize {
     app.count("/customers").await
 }
 
-#[tokio::test]
-async fn malformed_bodies() {
-    let app = spawn_app().await;
+async fn malformed_bodies(backend: Backend) {
+    let app = spawn_app(backend).await;
     app.create("/customers", &json!({"name": "Existing"})).await;
     let raw = |body: Vec<u8>, content_type: &str| {
         app.request(Method::POST, "/customers")
@@ -95,17 +94,15 @@ async fn malformed_bodies() {
     assert_eq!(customer_count(&app).await, 1);
 }
 
-#[tokio::test]
-async fn oversize_bodies_get_413() {
-    let app = spawn_app_with(&["--body-limit", "4096"]).await;
+async fn oversize_bodies_get_413(backend: Backend) {
+    let app = spawn_app_with(backend, &["--body-limit", "4096"]).await;
     let big = json!({"name": "x".repeat(10_000)});
     expect_problem(app.post("/customers", &big).await, 413, "payload_too_large").await;
     assert_eq!(customer_count(&app).await, 0);
 }
 
-#[tokio::test]
-async fn bad_queries_and_paths() {
-    let app = spawn_app().await;
+async fn bad_queries_and_paths(backend: Backend) {
+    let app = spawn_app(backend).await;
     let id = app.create("/customers", &json!({"name": "Existing"})).await["id"]
         .as_str()
         .unwrap()
@@ -185,9 +182,8 @@ async fn bad_queries_and_paths() {
     assert_eq!(customer_count(&app).await, 1);
 }
 
-#[tokio::test]
-async fn missing_or_forged_credentials() {
-    let app = spawn_app().await;
+async fn missing_or_forged_credentials(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app.client.get(app.api("/customers")).send().await.unwrap();
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
     expect_problem(response, 401, "unauthorized").await;
@@ -237,3 +233,5 @@ async fn missing_or_forged_credentials() {
     }
     assert_eq!(customer_count(&app).await, 0);
 }
+
+crate::on_every_backend!(malformed_bodies, oversize_bodies_get_413, bad_queries_and_paths, missing_or_forged_credentials);

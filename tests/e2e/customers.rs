@@ -3,11 +3,10 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{expect_problem, expect_status, spawn_app};
+use crate::helpers::{Backend, expect_problem, expect_status, spawn_app};
 
-#[tokio::test]
-async fn crud_with_etag_and_if_match() {
-    let app = spawn_app().await;
+async fn crud_with_etag_and_if_match(backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app
         .post(
             "/customers",
@@ -82,9 +81,8 @@ async fn crud_with_etag_and_if_match() {
     assert_eq!(app.count("/customers").await, 0);
 }
 
-#[tokio::test]
-async fn upsert_by_external_id_creates_then_replaces() {
-    let app = spawn_app().await;
+async fn upsert_by_external_id_creates_then_replaces(backend: Backend) {
+    let app = spawn_app(backend).await;
     let body = json!({"name": "Grace Hopper", "segment": "enterprise"});
     let created = expect_status(
         app.request(Method::PUT, "/customers/by-external-id/crm-42")
@@ -134,9 +132,8 @@ async fn upsert_by_external_id_creates_then_replaces() {
     assert_eq!(app.count("/customers").await, 1);
 }
 
-#[tokio::test]
-async fn search_and_filters() {
-    let app = spawn_app().await;
+async fn search_and_filters(backend: Backend) {
+    let app = spawn_app(backend).await;
     let owner = expect_status(app.get("/me").await, 200).await["id"].clone();
     app.create("/customers", &json!({"name": "Alice Martin", "email": "alice@acme.io", "segment": "smb", "tags": ["churn-risk"]})).await;
     app.create("/customers", &json!({"name": "Bob Stone", "company": "ACME Corp", "lifecycle_stage": "prospect", "owner_id": owner})).await;
@@ -199,9 +196,8 @@ async fn search_and_filters() {
     );
 }
 
-#[tokio::test]
-async fn pagination_has_no_duplicates_or_gaps_and_sorts() {
-    let app = spawn_app().await;
+async fn pagination_has_no_duplicates_or_gaps_and_sorts(backend: Backend) {
+    let app = spawn_app(backend).await;
     for i in 0..120 {
         app.create(
             "/customers",
@@ -263,9 +259,8 @@ async fn pagination_has_no_duplicates_or_gaps_and_sorts() {
     .await;
 }
 
-#[tokio::test]
-async fn idempotent_creation() {
-    let app = spawn_app().await;
+async fn idempotent_creation(backend: Backend) {
+    let app = spawn_app(backend).await;
     let body = json!({"name": "Retry Safe"});
     let send = |body: Value| {
         app.request(Method::POST, "/customers")
@@ -317,3 +312,5 @@ async fn idempotent_creation() {
     assert_eq!(ids.len(), 1);
     assert_eq!(app.count("/customers?q=concurrent").await, 1);
 }
+
+crate::on_every_backend!(crud_with_etag_and_if_match, upsert_by_external_id_creates_then_replaces, search_and_filters, pagination_has_no_duplicates_or_gaps_and_sorts, idempotent_creation);

@@ -29,9 +29,29 @@ pub struct TestApp {
     _dir: Option<tempfile::TempDir>,
 }
 
-async fn database_url() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(server) if !server.is_empty() => {
+/// Where a test's service keeps its data.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// A fresh SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the server of `TEST_DATABASE_URL`.
+    Postgres,
+}
+
+impl Backend {
+    /// Whether this backend can run here (PostgreSQL needs `TEST_DATABASE_URL`).
+    pub fn available(self) -> bool {
+        match self {
+            Backend::Sqlite => true,
+            Backend::Postgres => std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()),
+        }
+    }
+}
+
+async fn database_url(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Postgres => {
+            let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
             let name = format!("rapport_test_{}", uuid::Uuid::new_v4().simple());
             let admin = Database::connect(&server)
                 .await
@@ -43,7 +63,7 @@ async fn database_url() -> (String, Option<tempfile::TempDir>) {
             let (prefix, _) = server.rsplit_once('/').expect("database URL has a path");
             (format!("{prefix}/{name}"), None)
         }
-        _ => {
+        Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("rapport.db").display());
             (url, Some(dir))
@@ -52,12 +72,12 @@ async fn database_url() -> (String, Option<tempfile::TempDir>) {
 }
 
 /// Starts the service with extra command-line flags.
-pub async fn spawn_app_with(flags: &[&str]) -> TestApp {
+pub async fn spawn_app_with(backend: Backend, flags: &[&str]) -> TestApp {
     static RUSTLS: Once = Once::new();
     RUSTLS.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    let (url, dir) = database_url().await;
+    let (url, dir) = database_url(backend).await;
     let mut argv = vec![
         "rapport",
         "--bind",
@@ -92,8 +112,8 @@ pub async fn spawn_app_with(flags: &[&str]) -> TestApp {
 }
 
 /// Starts the service with default settings.
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[]).await
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
 }
 
 impl TestApp {

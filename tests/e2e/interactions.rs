@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_problem, expect_status, spawn_app};
+use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app};
 
 async fn seed(app: &TestApp) -> (String, String) {
     let customer = app
@@ -20,9 +20,8 @@ async fn seed(app: &TestApp) -> (String, String) {
     )
 }
 
-#[tokio::test]
-async fn single_interactions_and_timeline() {
-    let app = spawn_app().await;
+async fn single_interactions_and_timeline(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (customer, item) = seed(&app).await;
     let response = app
         .post(
@@ -113,9 +112,8 @@ fn row(i: usize) -> Value {
            "occurred_at": format!("2026-01-01T00:{:02}:{:02}Z", (i / 60) % 60, i % 60)})
 }
 
-#[tokio::test]
-async fn batch_is_all_or_nothing() {
-    let app = spawn_app().await;
+async fn batch_is_all_or_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     seed(&app).await;
     let mut rows: Vec<Value> = (0..10_000).map(row).collect();
     rows[9_999] = json!({"customer_external_id": "c-1", "kind": "teleport"});
@@ -172,3 +170,5 @@ async fn batch_is_all_or_nothing() {
     .await;
     assert_eq!(app.count("/interactions").await, 10_000);
 }
+
+crate::on_every_backend!(single_interactions_and_timeline, batch_is_all_or_nothing);

@@ -3,11 +3,10 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{expect_problem, expect_status, spawn_app};
+use crate::helpers::{Backend, expect_problem, expect_status, spawn_app};
 
-#[tokio::test]
-async fn crud_upsert_and_filters() {
-    let app = spawn_app().await;
+async fn crud_upsert_and_filters(backend: Backend) {
+    let app = spawn_app(backend).await;
     let created = app
         .create(
             "/items",
@@ -93,3 +92,5 @@ async fn crud_upsert_and_filters() {
     assert_eq!(response.status(), 204);
     expect_problem(app.get(&format!("/items/{id}")).await, 404, "not_found").await;
 }
+
+crate::on_every_backend!(crud_upsert_and_filters);

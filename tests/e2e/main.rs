@@ -1,6 +1,32 @@
 //! End-to-end tests: every test starts the real service (SQLite file, or
 //! PostgreSQL when `TEST_DATABASE_URL` is set) and talks HTTP to it.
 
+/// Turns each `async fn name(backend: Backend)` into two tests,
+/// `name::sqlite` and `name::postgres`; the PostgreSQL one runs when
+/// `TEST_DATABASE_URL` is set and says so when it is skipped.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    if !$crate::helpers::Backend::Postgres.available() {
+                        eprintln!("skipped: TEST_DATABASE_URL is not set");
+                        return;
+                    }
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
 mod bad_input;
 mod customers;
 mod helpers;

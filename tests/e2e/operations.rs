@@ -2,11 +2,10 @@
 
 use serde_json::Value;
 
-use crate::helpers::{expect_status, spawn_app};
+use crate::helpers::{Backend, expect_status, spawn_app};
 
-#[tokio::test]
-async fn health_readiness_metrics_and_request_ids() {
-    let app = spawn_app().await;
+async fn health_readiness_metrics_and_request_ids(backend: Backend) {
+    let app = spawn_app(backend).await;
     let health: Value = expect_status(
         app.client
             .get(format!("{}/healthz", app.base))
@@ -56,9 +55,8 @@ async fn health_readiness_metrics_and_request_ids() {
     ));
 }
 
-#[tokio::test]
-async fn docs_and_openapi_are_served() {
-    let app = spawn_app().await;
+async fn docs_and_openapi_are_served(backend: Backend) {
+    let app = spawn_app(backend).await;
     let docs = app
         .client
         .get(format!("{}/docs/", app.base))
@@ -95,3 +93,5 @@ fn checked_in_openapi_matches_the_code() {
         "openapi/openapi.json is stale: run `cargo run -p rapport-api -- openapi --output openapi/openapi.json`"
     );
 }
+
+crate::on_every_backend!(health_readiness_metrics_and_request_ids, docs_and_openapi_are_served);
