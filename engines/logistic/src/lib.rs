@@ -1,0 +1,33 @@
+//! Rapport's scoring engine (`logistic`): a feature pipeline over customer
+//! attributes and behaviour, L2 logistic regression fitted with linfa, and
+//! per-feature explanations of every probability.
+//!
+//! ```text
+//! Frame + TrainSpec + Params --LogisticModel::fit--> LogisticModel
+//! LogisticModel::predict(row) -> Prediction { probability, factors }
+//! LogisticModel::to_bytes / from_bytes (pipeline included)
+//! ```
+
+mod behaviour;
+mod encode;
+mod error;
+mod explain;
+mod label;
+pub mod metrics;
+mod model;
+mod params;
+mod pipeline;
+mod value;
+
+#[cfg(test)]
+mod model_tests;
+
+pub use behaviour::{BehaviourFeatures, Interaction, KINDS, WINDOWS};
+pub use encode::{CategoricalEncoder, ColumnKind, MISSING_LEVEL, NumericEncoder, OTHER_LEVEL};
+pub use error::ScoreError;
+pub use explain::{Factor, Prediction, sigmoid};
+pub use label::{LabelSpec, ResolvedLabel};
+pub use model::{LogisticModel, TrainSpec, TrainStats};
+pub use params::{ClassWeight, EngineDescription, ParamDescription, Params, describe};
+pub use pipeline::{Encoder, Feature, Pipeline};
+pub use value::{Frame, FrameRow, Row, Value};
