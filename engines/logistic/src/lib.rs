@@ -8,6 +8,9 @@
 //! LogisticModel::to_bytes / from_bytes (pipeline included)
 //! ```
 
+// Tests may unwrap: a panic there is a failed assertion.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod behaviour;
 mod encode;
 mod error;
@@ -28,6 +31,8 @@ pub use error::ScoreError;
 pub use explain::{Factor, Prediction, sigmoid};
 pub use label::{LabelSpec, ResolvedLabel};
 pub use model::{LogisticModel, TrainSpec, TrainStats};
-pub use params::{ClassWeight, EngineDescription, ParamDescription, Params, describe};
+pub use params::{
+    ClassWeight, LogisticParams, ScorerDescription, ScorerNeed, describe, param_specs,
+};
 pub use pipeline::{Encoder, Feature, Pipeline};
 pub use value::{Frame, FrameRow, Row, Value};

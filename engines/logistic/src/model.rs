@@ -12,7 +12,7 @@ use crate::encode::ColumnKind;
 use crate::error::ScoreError;
 use crate::explain::{Prediction, explain};
 use crate::label::{LabelSpec, ResolvedLabel};
-use crate::params::Params;
+use crate::params::LogisticParams;
 use crate::pipeline::Pipeline;
 use crate::value::{Frame, Row, Value};
 
@@ -59,7 +59,7 @@ pub struct TrainStats {
 pub struct LogisticModel {
     pipeline: Pipeline,
     label: ResolvedLabel,
-    params: Params,
+    params: LogisticParams,
     coefficients: Vec<f64>,
     intercept: f64,
     stats: TrainStats,
@@ -67,7 +67,11 @@ pub struct LogisticModel {
 
 impl LogisticModel {
     /// Fits the pipeline and the regression on every row of `frame`.
-    pub fn fit(frame: &Frame, spec: &TrainSpec, params: &Params) -> Result<Self, ScoreError> {
+    pub fn fit(
+        frame: &Frame,
+        spec: &TrainSpec,
+        params: &LogisticParams,
+    ) -> Result<Self, ScoreError> {
         if frame.is_empty() {
             return Err(ScoreError::NoRows);
         }
@@ -106,9 +110,7 @@ impl LogisticModel {
         let x = pipeline.transform_frame(frame)?;
         let (coefficients, intercept) = solve(&x, &y, params)?;
         let objective = objective(&x, &y, &coefficients, intercept, params.alpha());
-        let shift = params
-            .class_weight
-            .intercept_shift(positives, y.len() - positives);
+        let shift = params.intercept_shift(positives, y.len() - positives);
         Ok(LogisticModel {
             stats: TrainStats {
                 rows: y.len(),
@@ -174,7 +176,7 @@ impl LogisticModel {
     }
 
     /// The parameters it was trained with.
-    pub fn params(&self) -> &Params {
+    pub fn params(&self) -> &LogisticParams {
         &self.params
     }
 
@@ -223,7 +225,7 @@ impl LogisticModel {
 fn solve(
     x: &Array2<f64>,
     y: &Array1<bool>,
-    params: &Params,
+    params: &LogisticParams,
 ) -> Result<(Array1<f64>, f64), ScoreError> {
     let dataset = DatasetBase::new(x.view(), y.view());
     let fitted = LogisticRegression::default()

@@ -43,10 +43,10 @@ fn spec() -> TrainSpec {
     spec
 }
 
-fn params() -> Params {
-    Params {
+fn params() -> LogisticParams {
+    LogisticParams {
         min_frequency: 2,
-        ..Params::default()
+        ..LogisticParams::default()
     }
 }
 
@@ -135,9 +135,9 @@ fn missing_numbers_are_imputed_with_the_train_median_and_flagged() {
 fn unseen_and_rare_categories_use_the_other_bucket() {
     let frame = fixture();
     // "team" appears 10 times: with min_frequency 11 it becomes "(other)".
-    let rare = Params {
+    let rare = LogisticParams {
         min_frequency: 11,
-        ..Params::default()
+        ..LogisticParams::default()
     };
     let model = LogisticModel::fit(&frame, &spec(), &rare).unwrap();
     let names = model.pipeline().column_names();
@@ -236,7 +236,7 @@ fn solution_is_the_minimum_of_the_c_scaled_objective() {
     // At the optimum of sum(log loss) + 1/(2C) ||w||^2 the gradient vanishes:
     // X^T (p - y) + w / C = 0 and sum(p - y) = 0 (intercept not penalised).
     for c in [0.1, 1.0, 10.0] {
-        let tight = Params {
+        let tight = LogisticParams {
             c,
             tolerance: 1e-8,
             ..params()
@@ -268,7 +268,7 @@ fn solution_is_the_minimum_of_the_c_scaled_objective() {
 #[test]
 fn balanced_class_weight_only_moves_the_intercept() {
     let plain = fit();
-    let balanced = Params {
+    let balanced = LogisticParams {
         class_weight: ClassWeight::Balanced,
         ..params()
     };

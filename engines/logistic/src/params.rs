@@ -1,6 +1,8 @@
-//! Training parameters: parsing from `name=value` pairs, validation, and the
-//! published description of the engine.
+//! Training parameters, checked against published specs (the same
+//! `ParamSpec` and `Params` types as the recommenders), and the engine's
+//! description.
 
+use rapport_core::{EngineError, ParamSpec, Params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScoreError;
@@ -12,53 +14,18 @@ pub enum ClassWeight {
     None,
     /// Each class weighted inversely to its train frequency.
     Balanced,
-    /// The positive class weighs this much relative to the negative one.
-    Positive(f64),
 }
 
-impl ClassWeight {
-    /// `ln(w_pos / w_neg)` for the train class counts. linfa-logistic takes no
-    /// sample weights, so the weight is applied as the prior correction of the
-    /// intercept that class weighting converges to for a well-specified
-    /// logistic model (King and Zeng, 2001); coefficients are unchanged.
-    pub fn intercept_shift(&self, positives: usize, negatives: usize) -> f64 {
-        match self {
-            ClassWeight::None => 0.0,
-            ClassWeight::Balanced => (negatives as f64 / positives as f64).ln(),
-            ClassWeight::Positive(w) => w.ln(),
-        }
-    }
-
-    fn parse(value: &str) -> Result<ClassWeight, String> {
-        match value {
-            "none" => Ok(ClassWeight::None),
-            "balanced" => Ok(ClassWeight::Balanced),
-            other => match other.parse::<f64>() {
-                Ok(w) if w.is_finite() && w > 0.0 => Ok(ClassWeight::Positive(w)),
-                _ => Err("expected none, balanced or a positive number".to_owned()),
-            },
-        }
-    }
-}
-
-impl std::fmt::Display for ClassWeight {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClassWeight::None => f.write_str("none"),
-            ClassWeight::Balanced => f.write_str("balanced"),
-            ClassWeight::Positive(w) => write!(f, "{w}"),
-        }
-    }
-}
-
-/// Parameters of the logistic engine.
+/// Parameters of the logistic engine, validated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Params {
+pub struct LogisticParams {
     /// Inverse L2 strength, as scikit-learn's `C`: the objective is
     /// `C * sum(log loss) + 0.5 * ||w||^2`, i.e. linfa's `alpha = 1 / C`.
     pub c: f64,
     /// Class weighting for imbalanced labels.
     pub class_weight: ClassWeight,
+    /// Extra weight of the positive class (1 = none), on top of `class_weight`.
+    pub positive_weight: f64,
     /// Maximum L-BFGS iterations.
     pub max_iterations: u64,
     /// Gradient norm at which L-BFGS stops.
@@ -67,11 +34,12 @@ pub struct Params {
     pub min_frequency: usize,
 }
 
-impl Default for Params {
-    fn default() -> Params {
-        Params {
+impl Default for LogisticParams {
+    fn default() -> LogisticParams {
+        LogisticParams {
             c: 1.0,
             class_weight: ClassWeight::None,
+            positive_weight: 1.0,
             max_iterations: 500,
             tolerance: 1e-4,
             min_frequency: 5,
@@ -79,139 +47,146 @@ impl Default for Params {
     }
 }
 
-impl Params {
-    /// The defaults with `name=value` overrides applied.
-    pub fn from_pairs<'a>(
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Params, ScoreError> {
-        let mut params = Params::default();
-        for (name, value) in pairs {
-            params.set(name, value)?;
-        }
-        Ok(params)
-    }
+/// The specs of every parameter, with the defaults of [`LogisticParams::default`].
+pub fn param_specs() -> Vec<ParamSpec> {
+    let d = LogisticParams::default();
+    vec![
+        ParamSpec::float(
+            "c",
+            d.c,
+            1e-6,
+            1e6,
+            "inverse L2 strength as scikit-learn's C (linfa alpha = 1/C)",
+        ),
+        ParamSpec::choice(
+            "class_weight",
+            "none",
+            &["none", "balanced"],
+            "balanced weighs each class inversely to its frequency (intercept prior correction)",
+        ),
+        ParamSpec::float(
+            "positive_weight",
+            d.positive_weight,
+            1e-3,
+            1e3,
+            "extra weight of the positive class (intercept prior correction)",
+        ),
+        ParamSpec::int(
+            "max_iterations",
+            d.max_iterations as i64,
+            1,
+            100_000,
+            "maximum L-BFGS iterations",
+        ),
+        ParamSpec::float(
+            "tolerance",
+            d.tolerance,
+            1e-12,
+            1.0,
+            "gradient norm at which L-BFGS stops",
+        ),
+        ParamSpec::int(
+            "min_frequency",
+            d.min_frequency as i64,
+            1,
+            1_000_000,
+            "categorical levels rarer than this in train share the \"(other)\" column",
+        ),
+    ]
+}
 
-    /// Sets one parameter from its text form, checking its range.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<(), ScoreError> {
-        let invalid = |reason: String| ScoreError::InvalidParam {
-            name: name.to_owned(),
-            reason,
-        };
-        let value = value.trim();
-        match name {
-            "c" => self.c = parse_in(value, 1e-6, 1e6).map_err(invalid)?,
-            "class_weight" => self.class_weight = ClassWeight::parse(value).map_err(invalid)?,
-            "max_iterations" => {
-                self.max_iterations = parse_in(value, 1, 100_000).map_err(invalid)?
-            }
-            "tolerance" => self.tolerance = parse_in(value, 1e-12, 1.0).map_err(invalid)?,
-            "min_frequency" => {
-                self.min_frequency = parse_in(value, 1, 1_000_000).map_err(invalid)?
-            }
-            _ => {
-                let known: Vec<&str> = describe().params.iter().map(|p| p.name).collect();
-                return Err(invalid(format!("unknown; known: {}", known.join(", "))));
-            }
-        }
-        Ok(())
+impl LogisticParams {
+    /// The defaults with the caller's overrides applied and checked.
+    pub fn resolve(overrides: &Params) -> Result<LogisticParams, ScoreError> {
+        let v = overrides.resolve(&param_specs())?;
+        Ok(LogisticParams {
+            c: v.float("c")?,
+            class_weight: match v.text("class_weight")? {
+                "balanced" => ClassWeight::Balanced,
+                _ => ClassWeight::None,
+            },
+            positive_weight: v.float("positive_weight")?,
+            max_iterations: v.usize("max_iterations")? as u64,
+            tolerance: v.float("tolerance")?,
+            min_frequency: v.usize("min_frequency")?,
+        })
     }
 
     /// linfa-logistic's `alpha` for this `C`.
     pub fn alpha(&self) -> f64 {
         1.0 / self.c
     }
-}
 
-fn parse_in<T>(value: &str, min: T, max: T) -> Result<T, String>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display,
-{
-    match value.parse::<T>() {
-        Ok(v) if v >= min && v <= max => Ok(v),
-        Ok(_) => Err(format!("must be between {min} and {max}")),
-        Err(_) => Err(format!("`{value}` is not a number")),
+    /// `ln(w_pos / w_neg)` for the train class counts. linfa-logistic takes no
+    /// sample weights, so class weights are applied as the prior correction of
+    /// the intercept that weighting converges to for a well-specified logistic
+    /// model (King and Zeng, 2001); coefficients are unchanged.
+    pub fn intercept_shift(&self, positives: usize, negatives: usize) -> f64 {
+        let balanced = match self.class_weight {
+            ClassWeight::None => 0.0,
+            ClassWeight::Balanced => (negatives as f64 / positives as f64).ln(),
+        };
+        balanced + self.positive_weight.ln()
     }
 }
 
-/// One published parameter.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ParamDescription {
-    /// Name used in `name=value` overrides.
-    pub name: &'static str,
-    /// Default value, as text.
-    pub default: String,
-    /// Accepted values.
-    pub range: &'static str,
-    /// What it does.
-    pub description: &'static str,
+impl From<EngineError> for ScoreError {
+    fn from(e: EngineError) -> ScoreError {
+        match e {
+            EngineError::InvalidParam { name, message } => ScoreError::InvalidParam {
+                name,
+                reason: message,
+            },
+            EngineError::UnknownParam { name, known } => ScoreError::InvalidParam {
+                name,
+                reason: format!("unknown parameter (known: {known})"),
+            },
+            EngineError::UnknownItem(_)
+            | EngineError::UnknownCustomer(_)
+            | EngineError::CatalogueTooLarge { .. }
+            | EngineError::InvalidData(_)
+            | EngineError::Serialization(_)
+            | EngineError::Internal(_) => ScoreError::Internal(e.to_string()),
+        }
+    }
 }
 
-/// What the engine is, what it needs and which parameters it takes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EngineDescription {
-    /// Registered name.
-    pub name: &'static str,
-    /// `scorer` (probability per customer) as opposed to a recommender.
-    pub kind: &'static str,
+/// What a scorer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScorerNeed {
+    /// Customer attributes (numeric, categorical, boolean; missing allowed).
+    CustomerAttributes,
+    /// A label column or rule with both classes present.
+    Label,
+    /// Optionally, behaviour features from the interaction log.
+    Interactions,
+}
+
+/// A scorer's self-description, shaped like the recommenders' `EngineDescription`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScorerDescription {
+    /// Registry name.
+    pub name: String,
     /// One-line summary.
-    pub summary: &'static str,
-    /// The data it trains on.
-    pub needs: Vec<&'static str>,
-    /// Its parameters with defaults and ranges.
-    pub params: Vec<ParamDescription>,
+    pub summary: String,
+    /// Accepted parameters with defaults and ranges.
+    pub params: Vec<ParamSpec>,
+    /// Data the engine reads.
+    pub needs: Vec<ScorerNeed>,
 }
 
-/// The logistic engine's description, with the current defaults.
-pub fn describe() -> EngineDescription {
-    let d = Params::default();
-    let param = |name, default: String, range, description| ParamDescription {
-        name,
-        default,
-        range,
-        description,
-    };
-    EngineDescription {
-        name: "logistic",
-        kind: "scorer",
+/// The logistic engine's description.
+pub fn describe() -> ScorerDescription {
+    ScorerDescription {
+        name: "logistic".to_owned(),
         summary: "L2 logistic regression (linfa) on standardised numbers and one-hot \
-                  categories; probability plus per-feature contributions on the logit scale",
+                  categories; probability plus per-feature contributions on the logit scale"
+            .to_owned(),
+        params: param_specs(),
         needs: vec![
-            "customer attributes (numeric, categorical, boolean; missing allowed)",
-            "a label: a column or a rule `column == value`, with both classes present",
-            "optionally behaviour features from interactions (recency, frequency, monetary, \
-             support tickets, ratings, tenure)",
-        ],
-        params: vec![
-            param(
-                "c",
-                d.c.to_string(),
-                "1e-6..=1e6",
-                "inverse L2 strength as scikit-learn's C (linfa alpha = 1/C)",
-            ),
-            param(
-                "class_weight",
-                d.class_weight.to_string(),
-                "none | balanced | number > 0",
-                "weight of the positive class, applied as an intercept prior correction",
-            ),
-            param(
-                "max_iterations",
-                d.max_iterations.to_string(),
-                "1..=100000",
-                "maximum L-BFGS iterations",
-            ),
-            param(
-                "tolerance",
-                d.tolerance.to_string(),
-                "1e-12..=1",
-                "gradient norm at which L-BFGS stops",
-            ),
-            param(
-                "min_frequency",
-                d.min_frequency.to_string(),
-                "1..=1000000",
-                "categorical levels rarer than this in train share the \"(other)\" column",
-            ),
+            ScorerNeed::CustomerAttributes,
+            ScorerNeed::Label,
+            ScorerNeed::Interactions,
         ],
     }
 }
@@ -220,33 +195,57 @@ pub fn describe() -> EngineDescription {
 mod tests {
     use super::*;
 
+    fn resolve(pairs: &[(&str, &str)]) -> Result<LogisticParams, ScoreError> {
+        let mut overrides = Params::new();
+        for (name, value) in pairs {
+            overrides.set(name, value);
+        }
+        LogisticParams::resolve(&overrides)
+    }
+
     #[test]
-    fn overrides_and_refusals() {
-        let p = Params::from_pairs([("c", "0.5"), ("class_weight", "balanced")]).unwrap();
+    fn defaults_overrides_and_refusals() {
+        assert_eq!(resolve(&[]).unwrap(), LogisticParams::default());
+        let p = resolve(&[("c", "0.5"), ("class_weight", "balanced")]).unwrap();
         assert_eq!(p.c, 0.5);
         assert_eq!(p.alpha(), 2.0);
         assert_eq!(p.class_weight, ClassWeight::Balanced);
-        assert!(Params::from_pairs([("c", "0")]).is_err());
-        assert!(Params::from_pairs([("c", "abc")]).is_err());
-        assert!(Params::from_pairs([("class_weight", "-1")]).is_err());
-        assert!(Params::from_pairs([("neighbours", "5")]).is_err());
+        for bad in [
+            ("c", "0"),
+            ("c", "abc"),
+            ("class_weight", "heavy"),
+            ("neighbours", "5"),
+        ] {
+            let err = resolve(&[bad]).unwrap_err();
+            assert!(matches!(&err, ScoreError::InvalidParam { name, .. } if name == bad.0));
+        }
     }
 
     #[test]
-    fn description_lists_every_settable_param() {
+    fn description_names_the_engine_and_its_params() {
         let description = describe();
         assert_eq!(description.name, "logistic");
-        let mut params = Params::default();
-        for p in &description.params {
-            params.set(p.name, &p.default).unwrap();
-        }
-        assert_eq!(params, Params::default());
+        let names: Vec<&str> = description.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "c",
+                "class_weight",
+                "positive_weight",
+                "max_iterations",
+                "tolerance",
+                "min_frequency"
+            ]
+        );
     }
 
     #[test]
-    fn balanced_weight_shifts_by_log_class_ratio() {
-        assert_eq!(ClassWeight::None.intercept_shift(1, 3), 0.0);
-        assert!((ClassWeight::Balanced.intercept_shift(1, 3) - 3f64.ln()).abs() < 1e-12);
-        assert!((ClassWeight::Positive(2.0).intercept_shift(1, 3) - 2f64.ln()).abs() < 1e-12);
+    fn class_weights_shift_by_log_ratios() {
+        let mut p = LogisticParams::default();
+        assert_eq!(p.intercept_shift(1, 3), 0.0);
+        p.class_weight = ClassWeight::Balanced;
+        assert!((p.intercept_shift(1, 3) - 3f64.ln()).abs() < 1e-12);
+        p.positive_weight = 2.0;
+        assert!((p.intercept_shift(1, 3) - 6f64.ln()).abs() < 1e-12);
     }
 }
