@@ -12,8 +12,10 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod behaviour;
+mod cli;
 mod encode;
 mod error;
+mod eval;
 mod explain;
 mod label;
 pub mod metrics;
@@ -26,8 +28,10 @@ mod value;
 mod model_tests;
 
 pub use behaviour::{BehaviourFeatures, Interaction, KINDS, WINDOWS};
+pub use cli::{ScorerEvalArgs, run_scorer_eval};
 pub use encode::{CategoricalEncoder, ColumnKind, MISSING_LEVEL, NumericEncoder, OTHER_LEVEL};
 pub use error::ScoreError;
+pub use eval::{FeatureImportance, ScorerEvalReport, evaluate};
 pub use explain::{Factor, Prediction, sigmoid};
 pub use label::{LabelSpec, ResolvedLabel};
 pub use model::{LogisticModel, TrainSpec, TrainStats};

@@ -231,7 +231,9 @@ fn solve(
     let fitted = LogisticRegression::default()
         .alpha(params.alpha())
         .max_iterations(params.max_iterations)
-        .gradient_tolerance(params.tolerance)
+        // The tolerance is on the gradient of the mean loss (as scikit-learn's
+        // `tol`); linfa's objective is the sum, so its gradient is n times larger.
+        .gradient_tolerance(params.tolerance * x.nrows() as f64)
         .fit(&dataset)
         .map_err(|e| ScoreError::Solver(e.to_string()))?;
     // linfa labels the more frequent class as its "positive" one.

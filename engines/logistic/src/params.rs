@@ -28,7 +28,7 @@ pub struct LogisticParams {
     pub positive_weight: f64,
     /// Maximum L-BFGS iterations.
     pub max_iterations: u64,
-    /// Gradient norm at which L-BFGS stops.
+    /// Norm of the mean-loss gradient at which L-BFGS stops.
     pub tolerance: f64,
     /// Categorical levels seen fewer times in train go to the "other" bucket.
     pub min_frequency: usize,
@@ -41,7 +41,7 @@ impl Default for LogisticParams {
             class_weight: ClassWeight::None,
             positive_weight: 1.0,
             max_iterations: 500,
-            tolerance: 1e-4,
+            tolerance: 1e-5,
             min_frequency: 5,
         }
     }
@@ -83,7 +83,7 @@ pub fn param_specs() -> Vec<ParamSpec> {
             d.tolerance,
             1e-12,
             1.0,
-            "gradient norm at which L-BFGS stops",
+            "norm of the mean-loss gradient at which L-BFGS stops",
         ),
         ParamSpec::int(
             "min_frequency",
