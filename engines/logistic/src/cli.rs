@@ -81,7 +81,13 @@ pub fn run_scorer_eval(
         read_table_file(&args.customers, &options).map_err(|e| ScoreError::Input(e.to_string()))?;
     let frame = frame_of(&table)?;
     let spec = train_spec(args, &table, frame.columns())?;
-    let mut report = evaluate(&frame, &spec, &params)?;
+    let mut report = evaluate(&frame, &spec, &params).map_err(|e| match e.row() {
+        Some(row) => ScoreError::AtLine {
+            line: table.rows.get(row).map_or(0, |r| r.line),
+            source: Box::new(e),
+        },
+        None => e,
+    })?;
     report.skipped_rows = table.skipped.len();
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)

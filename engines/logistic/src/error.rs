@@ -91,15 +91,47 @@ pub enum ScoreError {
     /// The model could not be serialised.
     #[error("cannot serialise the model: {0}")]
     Serialise(String),
+    /// An error in a row of an input file, with the file's line number.
+    #[error("line {line}: {source}")]
+    AtLine {
+        /// 1-based line number in the file.
+        line: u64,
+        /// What is wrong with the row.
+        source: Box<ScoreError>,
+    },
     /// Writing the evaluation report failed.
     #[error("cannot write the report: {0}")]
     Output(#[from] std::io::Error),
 }
 
 impl ScoreError {
+    /// The 0-based row an error is about, if any.
+    pub fn row(&self) -> Option<usize> {
+        match self {
+            ScoreError::NonFinite { row, .. }
+            | ScoreError::RaggedRow { row, .. }
+            | ScoreError::MissingLabel { row, .. }
+            | ScoreError::NotNumeric { row, .. } => Some(*row),
+            _ => None,
+        }
+    }
+
+    /// Renumbers the row an error is about (e.g. from a train subset to the whole input).
+    pub fn map_row(mut self, f: impl Fn(usize) -> usize) -> ScoreError {
+        if let ScoreError::NonFinite { row, .. }
+        | ScoreError::RaggedRow { row, .. }
+        | ScoreError::MissingLabel { row, .. }
+        | ScoreError::NotNumeric { row, .. } = &mut self
+        {
+            *row = f(*row);
+        }
+        self
+    }
+
     /// True for failures the caller cannot fix by changing the input or parameters.
     pub fn is_internal(&self) -> bool {
         match self {
+            ScoreError::AtLine { source, .. } => source.is_internal(),
             ScoreError::Solver(_)
             | ScoreError::Internal(_)
             | ScoreError::Serialise(_)

@@ -73,14 +73,17 @@ pub fn evaluate(
         )));
     }
     let started = Instant::now();
-    let model = LogisticModel::fit(&train, spec, params)?;
+    let model = LogisticModel::fit(&train, spec, params)
+        .map_err(|e| e.map_row(|r| train_idx.get(r).copied().unwrap_or(r)))?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let labels = test
         .iter()
         .enumerate()
         .map(|(i, row)| model.label().of_row(&row, test_idx[i]))
         .collect::<Result<Vec<bool>, _>>()?;
-    let predictions = model.predict_frame(&test)?;
+    let predictions = model
+        .predict_frame(&test)
+        .map_err(|e| e.map_row(|r| test_idx.get(r).copied().unwrap_or(r)))?;
     let probabilities: Vec<f64> = predictions.iter().map(|p| p.probability).collect();
     let label = model.label();
     Ok(ScorerEvalReport {

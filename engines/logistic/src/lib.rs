@@ -25,6 +25,8 @@ mod pipeline;
 mod value;
 
 #[cfg(test)]
+mod eval_tests;
+#[cfg(test)]
 mod model_tests;
 
 pub use behaviour::{BehaviourFeatures, Interaction, KINDS, WINDOWS};
