@@ -24,9 +24,9 @@ pub const KINDS: [&str; 11] = [
 pub const WINDOWS: [i64; 3] = [30, 90, 365];
 const DAY: f64 = 86_400.0;
 
-/// One interaction, as plain data.
+/// One interaction of the log, as plain data (kind, value and rating kept).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Interaction {
+pub struct CustomerEvent {
     /// The customer's id, as it appears in the customer table's id column.
     pub customer: String,
     /// Kind, e.g. `purchase` or `support_ticket`.
@@ -62,7 +62,7 @@ pub struct BehaviourFeatures {
 impl BehaviourFeatures {
     /// Aggregates `log` as seen at `as_of` (unix seconds); later interactions
     /// are ignored so that a snapshot never sees its own future.
-    pub fn compute(log: &[Interaction], as_of: i64) -> BehaviourFeatures {
+    pub fn compute(log: &[CustomerEvent], as_of: i64) -> BehaviourFeatures {
         let mut by_customer: HashMap<String, Totals> = HashMap::new();
         for event in log.iter().filter(|e| e.occurred_at <= as_of) {
             let t = by_customer.entry(event.customer.clone()).or_default();
@@ -171,8 +171,8 @@ mod tests {
         days_ago: i64,
         value: Option<f64>,
         rating: Option<u8>,
-    ) -> Interaction {
-        Interaction {
+    ) -> CustomerEvent {
+        CustomerEvent {
             customer: customer.into(),
             kind: kind.into(),
             value,

@@ -29,7 +29,7 @@ mod eval_tests;
 #[cfg(test)]
 mod model_tests;
 
-pub use behaviour::{BehaviourFeatures, Interaction, KINDS, WINDOWS};
+pub use behaviour::{BehaviourFeatures, CustomerEvent, KINDS, WINDOWS};
 pub use cli::{ScorerEvalArgs, run_scorer_eval};
 pub use encode::{CategoricalEncoder, ColumnKind, MISSING_LEVEL, NumericEncoder, OTHER_LEVEL};
 pub use error::ScoreError;

@@ -14,7 +14,7 @@ use crate::explain::{Prediction, explain};
 use crate::label::{LabelSpec, ResolvedLabel};
 use crate::params::LogisticParams;
 use crate::pipeline::Pipeline;
-use crate::value::{Frame, Row, Value};
+use crate::value::{Frame, Row};
 
 /// Version of the byte format written by [`LogisticModel::to_bytes`].
 const FORMAT_VERSION: u32 = 1;
@@ -158,11 +158,6 @@ impl LogisticModel {
             })
             .collect();
         Ok(predictions)
-    }
-
-    /// Whether a value of the label column is the positive class (`None` when missing).
-    pub fn is_positive(&self, value: &Value) -> Option<bool> {
-        self.label.is_positive(value)
     }
 
     /// The label this model predicts.

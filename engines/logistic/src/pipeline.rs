@@ -64,7 +64,11 @@ impl Feature {
                 Encoder::Numeric(NumericEncoder::fit(&numbers))
             }
             ColumnKind::Categorical => {
-                let levels: Vec<String> = column.iter().map(|v| level_of(v)).collect();
+                let levels = column
+                    .iter()
+                    .enumerate()
+                    .map(|(row, v)| read_level(name, row, v))
+                    .collect::<Result<Vec<_>, _>>()?;
                 Encoder::Categorical(CategoricalEncoder::fit(&levels, min_frequency))
             }
         };
@@ -80,7 +84,7 @@ impl Feature {
         let out = &mut out[self.offset..self.offset + self.width()];
         match &self.encoder {
             Encoder::Numeric(e) => e.encode(read_number(&self.name, row, value)?, out),
-            Encoder::Categorical(e) => e.encode(&level_of(value), out),
+            Encoder::Categorical(e) => e.encode(&read_level(&self.name, row, value)?, out),
         }
         Ok(())
     }
@@ -105,8 +109,15 @@ fn read_number(column: &str, row: usize, value: &Value) -> Result<Option<f64>, S
     }
 }
 
-fn level_of(value: &Value) -> String {
-    value.as_level().unwrap_or_else(|| MISSING_LEVEL.to_owned())
+/// A categorical level; missing is [`MISSING_LEVEL`], a non-finite number is refused.
+fn read_level(column: &str, row: usize, value: &Value) -> Result<String, ScoreError> {
+    match value {
+        Value::Number(x) if !x.is_finite() => Err(ScoreError::NonFinite {
+            column: column.to_owned(),
+            row,
+        }),
+        _ => Ok(value.as_level().unwrap_or_else(|| MISSING_LEVEL.to_owned())),
+    }
 }
 
 /// The fitted transform from customer values to model columns.
