@@ -36,7 +36,7 @@ pub use error::ScoreError;
 pub use eval::{FeatureImportance, ScorerEvalReport, evaluate};
 pub use explain::{Factor, Prediction, sigmoid};
 pub use label::{LabelSpec, ResolvedLabel};
-pub use model::{LogisticModel, TrainSpec, TrainStats};
+pub use model::{ENGINE, LogisticModel, TrainSpec, TrainStats};
 pub use params::{
     ClassWeight, LogisticParams, ScorerDescription, ScorerNeed, describe, param_specs,
 };

@@ -16,6 +16,8 @@ use crate::params::LogisticParams;
 use crate::pipeline::Pipeline;
 use crate::value::{Frame, Row};
 
+/// The engine's registry name, written at the head of its model bytes.
+pub const ENGINE: &str = "logistic";
 /// Version of the byte format written by [`LogisticModel::to_bytes`].
 const FORMAT_VERSION: u32 = 1;
 
@@ -190,19 +192,23 @@ impl LogisticModel {
         &self.stats
     }
 
-    /// Serialises the model and its pipeline (postcard, with a format version).
+    /// Serialises the model and its pipeline (postcard), behind the engine
+    /// name and format version as the recommenders' models are.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ScoreError> {
-        postcard::to_allocvec(&(FORMAT_VERSION, self))
+        postcard::to_allocvec(&(ENGINE, FORMAT_VERSION, self))
             .map_err(|e| ScoreError::Serialise(e.to_string()))
     }
 
-    /// Reads a model written by [`LogisticModel::to_bytes`].
+    /// Reads a model written by [`LogisticModel::to_bytes`]; refuses another
+    /// engine's model or another format version.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ScoreError> {
         let bad = |e: postcard::Error| ScoreError::BadModelBytes(e.to_string());
-        let (version, rest) = postcard::take_from_bytes::<u32>(bytes).map_err(bad)?;
-        if version != FORMAT_VERSION {
+        let ((engine, version), rest) =
+            postcard::take_from_bytes::<(String, u32)>(bytes).map_err(bad)?;
+        if engine != ENGINE || version != FORMAT_VERSION {
             return Err(ScoreError::BadModelBytes(format!(
-                "format version {version}, expected {FORMAT_VERSION}"
+                "bytes hold a `{engine}` model (format {version}), \
+                 not a `{ENGINE}` model (format {FORMAT_VERSION})"
             )));
         }
         let model: LogisticModel = postcard::from_bytes(rest).map_err(bad)?;

@@ -223,12 +223,15 @@ fn serialisation_round_trip_keeps_pipeline_and_predictions() {
         LogisticModel::from_bytes(&bytes[..bytes.len() / 2]),
         Err(ScoreError::BadModelBytes(_))
     ));
+    // The head is the engine name (length-prefixed) then the format version.
     let mut other_version = bytes.clone();
-    other_version[0] = 99;
-    assert!(matches!(
-        LogisticModel::from_bytes(&other_version),
-        Err(ScoreError::BadModelBytes(_))
-    ));
+    other_version["logistic".len() + 1] = 99;
+    let err = LogisticModel::from_bytes(&other_version).unwrap_err();
+    assert!(err.to_string().contains("format 99"), "{err}");
+    let mut other_engine = bytes.clone();
+    other_engine[1..9].copy_from_slice(b"item_ite");
+    let err = LogisticModel::from_bytes(&other_engine).unwrap_err();
+    assert!(err.to_string().contains("`item_ite` model"), "{err}");
 }
 
 #[test]
@@ -263,6 +266,53 @@ fn solution_is_the_minimum_of_the_c_scaled_objective() {
             assert!(g.abs() < 1e-6, "c={c} column {j} gradient {g}");
         }
     }
+}
+
+#[test]
+fn refuses_non_finite_values_at_predict_time() {
+    let model = fit();
+    let err = model
+        .predict(&row(&[("age", Value::Number(f64::INFINITY))]))
+        .unwrap_err();
+    assert!(matches!(err, ScoreError::NonFinite { .. }), "{err}");
+    let err = model
+        .predict(&row(&[("age", Value::Text("old".into()))]))
+        .unwrap_err();
+    assert!(matches!(err, ScoreError::NotNumeric { .. }), "{err}");
+}
+
+#[test]
+fn behaviour_features_feed_the_model() {
+    let mut frame = fixture();
+    // Churners file tickets; others buy.
+    let events: Vec<CustomerEvent> = (0..40)
+        .map(|i| {
+            let churned = frame.row_values(i).unwrap()[4] == Value::Text("Yes".into());
+            CustomerEvent {
+                customer: format!("c{i}"),
+                kind: if churned && i % 9 != 2 {
+                    "support_ticket"
+                } else {
+                    "purchase"
+                }
+                .into(),
+                value: Some(10.0),
+                rating: None,
+                occurred_at: 1_000_000 - i as i64 * 3_600,
+            }
+        })
+        .collect();
+    BehaviourFeatures::compute(&events, 1_000_000)
+        .join(&mut frame, "id")
+        .unwrap();
+    let model = LogisticModel::fit(&frame, &spec(), &params()).unwrap();
+    let p = model.predict(&frame.row(0).unwrap()).unwrap();
+    assert_eq!(p.factors.len(), 3 + BehaviourFeatures::columns().len());
+    let tickets = factor(&p, "support_tickets");
+    assert!(tickets.contribution != 0.0);
+    let names = model.pipeline().column_names();
+    let w = model.coefficients()[names.iter().position(|n| n == "support_tickets").unwrap()];
+    assert!(w > 0.0, "tickets should raise churn, coefficient {w}");
 }
 
 #[test]
