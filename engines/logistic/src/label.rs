@@ -63,9 +63,13 @@ impl LabelSpec {
         let mut levels: Vec<String> = values.filter_map(Value::as_level).collect();
         levels.sort();
         levels.dedup();
+        let is_default = |level: &String| {
+            DEFAULT_POSITIVES.contains(&level.to_lowercase().as_str())
+                || level.trim().parse::<f64>() == Ok(1.0)
+        };
         levels
             .into_iter()
-            .find(|level| DEFAULT_POSITIVES.contains(&level.to_lowercase().as_str()))
+            .find(is_default)
             .map(|positive| ResolvedLabel {
                 column: self.column.clone(),
                 positive,
@@ -142,6 +146,9 @@ mod tests {
         let values = [Value::Text("No".into()), Value::Text("Yes".into())];
         let label = LabelSpec::column("c").resolve(values.iter()).unwrap();
         assert_eq!(label.positive, "Yes");
+        let values = [Value::Text("0.0".into()), Value::Text("1.0".into())];
+        let label = LabelSpec::column("c").resolve(values.iter()).unwrap();
+        assert_eq!(label.positive, "1.0");
         let values = [Value::Text("a".into()), Value::Text("b".into())];
         assert!(matches!(
             LabelSpec::column("c").resolve(values.iter()),

@@ -77,37 +77,9 @@ impl LogisticModel {
         if frame.is_empty() {
             return Err(ScoreError::NoRows);
         }
-        let label_index = frame
-            .column_index(&spec.label.column)
-            .ok_or_else(|| ScoreError::UnknownColumn(spec.label.column.clone()))?;
-        let label_values = (0..frame.len()).filter_map(|i| frame.row_values(i)?.get(label_index));
-        let label = spec.label.resolve(label_values)?;
-        let y = frame
-            .iter()
-            .enumerate()
-            .map(|(i, row)| label.of_row(&row, i))
-            .collect::<Result<Array1<bool>, _>>()?;
+        let (label, y) = labels(frame, &spec.label)?;
         let positives = y.iter().filter(|&&p| p).count();
-        if positives == 0 || positives == y.len() {
-            let class = match positives {
-                0 => format!("not {}", label.positive),
-                _ => label.positive.clone(),
-            };
-            return Err(ScoreError::OneClass { class });
-        }
-        if let Some(unknown) = spec
-            .exclude
-            .iter()
-            .find(|c| frame.column_index(c).is_none())
-        {
-            return Err(ScoreError::UnknownColumn(unknown.clone()));
-        }
-        let columns: Vec<String> = frame
-            .columns()
-            .iter()
-            .filter(|c| **c != label.column && !spec.exclude.contains(c))
-            .cloned()
-            .collect();
+        let columns = feature_columns(frame, spec, &label)?;
         let pipeline = Pipeline::fit(frame, &columns, &spec.kinds, params.min_frequency)?;
         let x = pipeline.transform_frame(frame)?;
         let (coefficients, intercept) = solve(&x, &y, params)?;
@@ -219,6 +191,51 @@ impl LogisticModel {
         }
         Ok(model)
     }
+}
+
+/// Resolves the label's positive class on `frame` and reads every row's class;
+/// refuses a frame whose rows all fall in one class.
+fn labels(frame: &Frame, spec: &LabelSpec) -> Result<(ResolvedLabel, Array1<bool>), ScoreError> {
+    let index = frame
+        .column_index(&spec.column)
+        .ok_or_else(|| ScoreError::UnknownColumn(spec.column.clone()))?;
+    let values = (0..frame.len()).filter_map(|i| frame.row_values(i)?.get(index));
+    let label = spec.resolve(values)?;
+    let y = frame
+        .iter()
+        .enumerate()
+        .map(|(i, row)| label.of_row(&row, i))
+        .collect::<Result<Array1<bool>, _>>()?;
+    match y.iter().filter(|&&p| p).count() {
+        0 => Err(ScoreError::OneClass {
+            class: format!("not {}", label.positive),
+        }),
+        n if n == y.len() => Err(ScoreError::OneClass {
+            class: label.positive.clone(),
+        }),
+        _ => Ok((label, y)),
+    }
+}
+
+/// Every column but the label and the excluded ones (which must exist).
+fn feature_columns(
+    frame: &Frame,
+    spec: &TrainSpec,
+    label: &ResolvedLabel,
+) -> Result<Vec<String>, ScoreError> {
+    if let Some(unknown) = spec
+        .exclude
+        .iter()
+        .find(|c| frame.column_index(c).is_none())
+    {
+        return Err(ScoreError::UnknownColumn(unknown.clone()));
+    }
+    Ok(frame
+        .columns()
+        .iter()
+        .filter(|c| **c != label.column && !spec.exclude.contains(c))
+        .cloned()
+        .collect())
 }
 
 /// Runs linfa's L-BFGS; returns coefficients and intercept oriented so that a
