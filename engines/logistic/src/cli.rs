@@ -43,7 +43,7 @@ pub struct ScorerEvalArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Field separator: `,` `;` `|` or `tab` (detected when absent).
+    /// Field separator: `,` `;` `tab` or `|` (detected when absent).
     #[arg(long, value_parser = parse_separator)]
     pub separator: Option<u8>,
     /// The file has no header row; columns are named 0, 1, 2, ...
@@ -56,9 +56,11 @@ pub struct ScorerEvalArgs {
 
 fn parse_separator(s: &str) -> Result<u8, String> {
     match s {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        "," | ";" | "|" => Ok(s.as_bytes()[0]),
-        _ => Err(format!("`{s}` is not one of , ; | tab")),
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "\t" | "tab" | "\\t" => Ok(b'\t'),
+        "|" | "pipe" => Ok(b'|'),
+        _ => Err(format!("`{s}` is not one of `,` `;` tab `|`")),
     }
 }
 
