@@ -113,6 +113,34 @@ pub fn cosine_neighbours(
     out
 }
 
+/// The top-k neighbours of one object, as [`cosine_neighbours`] would list
+/// them, computed on demand (for serving `similar_items` without stored lists).
+pub fn cosine_neighbours_of(
+    a: usize,
+    by_object: &CsMat<f64>,
+    by_other: &CsMat<f64>,
+    k: usize,
+    shrink: f64,
+) -> Vec<(u32, f64)> {
+    let squared_norm = |b: usize| lane(by_object, b).1.iter().map(|v| v * v).sum::<f64>();
+    let mut norms = vec![0.0; by_object.outer_dims()];
+    let (others, _) = lane(by_object, a);
+    for &u in others {
+        for &b in lane(by_other, u).0 {
+            if let Some(slot) = norms.get_mut(b)
+                && *slot == 0.0
+            {
+                *slot = squared_norm(b);
+            }
+        }
+    }
+    if let Some(slot) = norms.get_mut(a) {
+        *slot = squared_norm(a);
+    }
+    let mut acc = SparseAccumulator::new(by_object.outer_dims());
+    neighbours_of(a, by_object, by_other, &norms, k, shrink, &mut acc)
+}
+
 fn neighbours_of(
     a: usize,
     by_object: &CsMat<f64>,
@@ -176,6 +204,11 @@ mod tests {
         // Shrinkage lowers every similarity: 2 / (sqrt 6 + 1).
         let shrunk = cosine_neighbours(m.csc(), m.csr(), 2, 1.0);
         assert!((shrunk.of(0).1[0] - 2.0 / (6f64.sqrt() + 1.0)).abs() < 1e-12);
+        for item in 0..5 {
+            let (idx, sims) = nb.of(item);
+            let pairs: Vec<(u32, f64)> = idx.iter().copied().zip(sims.iter().copied()).collect();
+            assert_eq!(cosine_neighbours_of(item, m.csc(), m.csr(), 2, 0.0), pairs);
+        }
         // Customers: c0 {0,1,2}, c1 {0,1}, c2 {1,3}: cos(c0,c1) = 2/sqrt(6).
         let users = cosine_neighbours(m.csr(), m.csc(), 5, 0.0);
         assert_eq!(users.of(0).0, &[1, 2]);
