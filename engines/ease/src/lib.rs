@@ -5,6 +5,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod inverse;
+
 use nalgebra::DMatrix;
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
 use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_k_pairs, top_reasons};
@@ -131,12 +133,9 @@ impl Recommender for Ease {
             position[i as usize] = p as u32;
         }
         let gram = regularised_gram(&matrix, &position, m, lambda);
-        let p = gram
-            .cholesky()
-            .ok_or_else(|| {
-                EngineError::Internal("X^T X + lambda I is not positive definite".into())
-            })?
-            .inverse();
+        let p = inverse::spd_inverse(&gram).ok_or_else(|| {
+            EngineError::Internal("X^T X + lambda I is not positive definite".into())
+        })?;
         // P is symmetric, so column i of P is row i: B[i][j] = -P[i][j] / P[j][j].
         let diagonal: Vec<f64> = (0..m).map(|j| p[(j, j)]).collect();
         let mut weights = Vec::with_capacity(m * m);

@@ -5,9 +5,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-use std::collections::BTreeMap;
-
-use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
+use rapport_core::matrix::{InteractionMatrix, MatrixOptions, SparseAccumulator};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours, cosine_neighbours_of};
 use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_reasons};
 use rapport_core::recommender::{DataNeed, Reason};
@@ -30,11 +28,11 @@ pub struct UserUserModel {
 }
 
 impl UserUserModel {
-    /// Reasons for recommending `item` to a customer with history `items`:
-    /// the history items shared with the neighbours who touched `item`,
-    /// weighted by those neighbours' contributions.
-    fn reasons(&self, customer: u32, items: &[usize], item: u32) -> Vec<Reason> {
-        let mut contributions: BTreeMap<u32, f64> = BTreeMap::new();
+    /// Reasons for recommending `item` to `customer` (whose history items are
+    /// flagged in `in_history`): the history items shared with the neighbours
+    /// who touched `item`, weighted by those neighbours' contributions.
+    fn reasons(&self, customer: u32, in_history: &[bool], item: u32) -> Vec<Reason> {
+        let mut contributions = SparseAccumulator::new(in_history.len());
         let (neighbours, sims) = self.neighbours.of(customer as usize);
         for (&v, &s) in neighbours.iter().zip(sims) {
             let (theirs, weights) = self.matrix.customer_row(v);
@@ -42,13 +40,15 @@ impl UserUserModel {
                 continue;
             };
             let contribution = s * weights.get(at).copied().unwrap_or(0.0);
-            for &i in items {
-                if theirs.binary_search(&i).is_ok() {
-                    *contributions.entry(i as u32).or_default() += contribution;
+            for &i in theirs {
+                if in_history.get(i).copied().unwrap_or(false) {
+                    contributions.add(i, contribution);
                 }
             }
         }
-        top_reasons(contributions.into_iter().collect(), MAX_REASONS)
+        let mut pairs = Vec::new();
+        contributions.drain(|i, w| pairs.push((i as u32, w)));
+        top_reasons(pairs, MAX_REASONS)
     }
 }
 
@@ -128,12 +128,16 @@ impl Recommender for UserUser {
             }
         }
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
+        let mut in_history = vec![false; n_items];
+        for &i in items {
+            in_history[i] = true;
+        }
         Ok(top
             .into_iter()
             .map(|(item, score)| Recommendation {
                 item,
                 score,
-                reasons: model.reasons(customer, items, item),
+                reasons: model.reasons(customer, &in_history, item),
             })
             .collect())
     }
