@@ -26,6 +26,7 @@ impl Registry {
                 Box::new(rapport_item_item::ItemItem),
                 Box::new(rapport_user_user::UserUser),
                 Box::new(rapport_ease::Ease),
+                Box::new(rapport_content::Content),
             ],
         }
     }
@@ -62,7 +63,7 @@ mod tests {
     #[test]
     fn every_engine_is_found_by_its_name() {
         let names = registry().names();
-        assert_eq!(names, ["popularity", "item_item", "user_user", "ease"]);
+        assert_eq!(names, ["popularity", "item_item", "user_user", "ease", "content"]);
         for name in &names {
             assert_eq!(&registry().get(name).unwrap().describe().name, name);
         }
