@@ -10,15 +10,18 @@ pub mod error;
 pub mod eval;
 pub mod ids;
 pub mod matrix;
+pub mod neighbours;
 pub mod params;
 pub mod ranking;
 pub mod recommender;
 pub mod table;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use data::{Dataset, Interaction, ItemMeta, KindWeights};
 pub use error::EngineError;
 pub use ids::IdMap;
-pub use matrix::{InteractionMatrix, MatrixOptions};
+pub use matrix::{CustomerRows, InteractionMatrix, MatrixOptions, SparseAccumulator};
 pub use params::{ParamKind, ParamSpec, ParamValues, Params};
 pub use recommender::{
     DataNeed, DynRecommender, EngineDescription, FittedModel, Reason, Recommendation, Recommender,

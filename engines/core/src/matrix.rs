@@ -5,6 +5,9 @@ use sprs::{CsMat, TriMat};
 
 use crate::data::Dataset;
 use crate::error::EngineError;
+use crate::params::{ParamSpec, ParamValues};
+
+const SECONDS_PER_DAY: f64 = 86_400.0;
 
 /// How interactions become matrix entries.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -15,6 +18,35 @@ pub struct MatrixOptions {
     /// Replace every stored entry by 1.0 (after summing duplicates), so that
     /// only whether a customer touched an item counts.
     pub binary: bool,
+}
+
+impl MatrixOptions {
+    /// The parameters, shared by every engine that builds a matrix, that set these options.
+    pub fn param_specs() -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::float(
+                "half_life_days",
+                0.0,
+                0.0,
+                36_500.0,
+                "half-life of the exponential time decay of interaction weights in days; 0 turns decay off",
+            ),
+            ParamSpec::bool(
+                "binary",
+                false,
+                "count only whether a customer touched an item, ignoring weights",
+            ),
+        ]
+    }
+
+    /// The options set by the parameters of [`MatrixOptions::param_specs`].
+    pub fn from_params(values: &ParamValues) -> Result<Self, EngineError> {
+        let days = values.float("half_life_days")?;
+        Ok(Self {
+            half_life_secs: (days > 0.0).then_some(days * SECONDS_PER_DAY),
+            binary: values.bool("binary")?,
+        })
+    }
 }
 
 /// Customer x item matrix in both compressed row (CSR) and column (CSC) form.
@@ -88,17 +120,52 @@ impl InteractionMatrix {
     /// The items of one customer with their weights, by item index; empty for
     /// an index out of range.
     pub fn customer_row(&self, customer: u32) -> (&[usize], &[f64]) {
-        sparse_lane(&self.csr, customer as usize)
+        lane(&self.csr, customer as usize)
+    }
+
+    /// Keeps only the row-major form, which is all that serving needs.
+    pub fn into_rows(self) -> CustomerRows {
+        CustomerRows { csr: self.csr }
     }
 
     /// The customers of one item with their weights, by customer index; empty
     /// for an index out of range.
     pub fn item_column(&self, item: u32) -> (&[usize], &[f64]) {
-        sparse_lane(&self.csc, item as usize)
+        lane(&self.csc, item as usize)
     }
 }
 
-fn sparse_lane(m: &CsMat<f64>, outer: usize) -> (&[usize], &[f64]) {
+/// Each customer's items and weights (the row-major half of an
+/// [`InteractionMatrix`]), kept by fitted models to serve by customer index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRows {
+    csr: CsMat<f64>,
+}
+
+impl CustomerRows {
+    /// Number of customers.
+    pub fn n_customers(&self) -> usize {
+        self.csr.rows()
+    }
+
+    /// The items of one customer with their weights, by item index; empty for
+    /// an index out of range.
+    pub fn row(&self, customer: u32) -> (&[usize], &[f64]) {
+        lane(&self.csr, customer as usize)
+    }
+
+    /// The items and weights of a known customer; an error for an index out of range.
+    pub fn history(&self, customer: u32) -> Result<(&[usize], &[f64]), EngineError> {
+        if customer as usize >= self.n_customers() {
+            return Err(EngineError::UnknownCustomer(customer));
+        }
+        Ok(self.row(customer))
+    }
+}
+
+/// The indices and values of outer lane `outer` (a row of a CSR matrix, a
+/// column of a CSC one); empty for an index out of range.
+pub fn lane(m: &CsMat<f64>, outer: usize) -> (&[usize], &[f64]) {
     if outer >= m.outer_dims() {
         return (&[], &[]);
     }
@@ -185,6 +252,9 @@ mod tests {
         assert_eq!(m.customer_row(0), (&[1usize][..], &[3.0][..]));
         assert_eq!(m.item_column(2), (&[1usize][..], &[1.0][..]));
         assert_eq!(m.customer_row(9).0.len(), 0);
+        let rows = m.into_rows();
+        assert_eq!(rows.history(0).unwrap(), (&[1usize][..], &[3.0][..]));
+        assert_eq!(rows.history(2), Err(EngineError::UnknownCustomer(2)));
     }
 
     #[test]
@@ -215,6 +285,24 @@ mod tests {
         .unwrap();
         let w = d.customer_row(0).1;
         assert!((w[0] - 2.5).abs() < 1e-12 && (w[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn options_from_params() {
+        let specs = MatrixOptions::param_specs();
+        let v = crate::params::Params::new().resolve(&specs).unwrap();
+        assert_eq!(
+            MatrixOptions::from_params(&v).unwrap(),
+            MatrixOptions::default()
+        );
+        let v = crate::params::Params::new()
+            .with("half_life_days", 2)
+            .with("binary", true)
+            .resolve(&specs)
+            .unwrap();
+        let o = MatrixOptions::from_params(&v).unwrap();
+        assert_eq!(o.half_life_secs, Some(172_800.0));
+        assert!(o.binary);
     }
 
     #[test]

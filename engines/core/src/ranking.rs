@@ -2,6 +2,8 @@
 
 use std::cmp::Ordering;
 
+use crate::recommender::Reason;
+
 /// Orders `(index, score)` pairs best first: higher score, then lower index.
 pub fn rank_order(a: &(u32, f64), b: &(u32, f64)) -> Ordering {
     b.1.partial_cmp(&a.1)
@@ -34,6 +36,21 @@ pub fn top_k_dense(scores: &[f64], k: usize, excluded: &Exclusion) -> Vec<(u32, 
         .map(|(i, s)| (i as u32, *s))
         .collect();
     top_k_pairs(pairs, k)
+}
+
+/// Reasons shown with each recommendation.
+pub const MAX_REASONS: usize = 3;
+
+/// The strongest positive contributions as reasons, largest first, ties by index.
+pub fn top_reasons(contributions: Vec<(u32, f64)>, n: usize) -> Vec<Reason> {
+    let positive = contributions
+        .into_iter()
+        .filter(|(_, w)| *w > 0.0)
+        .collect();
+    top_k_pairs(positive, n)
+        .into_iter()
+        .map(|(item, weight)| Reason { item, weight })
+        .collect()
 }
 
 /// A set of item indices left out of a list, as a bitmap over the catalogue.
@@ -70,6 +87,24 @@ mod tests {
         let ex = Exclusion::new(6, &[2]);
         let top = top_k_dense(&scores, 4, &ex);
         assert_eq!(top, vec![(1, 2.0), (3, 2.0), (0, 0.0), (4, 0.0)]);
+    }
+
+    #[test]
+    fn reasons_keep_the_strongest_positive_contributions() {
+        let r = top_reasons(vec![(4, 0.5), (1, -1.0), (2, 2.0), (3, 0.5), (5, 0.0)], 2);
+        assert_eq!(
+            r,
+            vec![
+                Reason {
+                    item: 2,
+                    weight: 2.0
+                },
+                Reason {
+                    item: 3,
+                    weight: 0.5
+                }
+            ]
+        );
     }
 
     #[test]
