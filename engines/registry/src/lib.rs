@@ -1,0 +1,78 @@
+//! Rapport's recommendation engines by name, and the `eval` command that runs
+//! the offline protocol of DESIGN.md §5 straight on CSV files.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod cli;
+pub mod mapping;
+mod report;
+
+use std::sync::OnceLock;
+
+use rapport_core::{DynRecommender, EngineDescription};
+
+pub use cli::{EvalArgs, EvalError, run_eval};
+
+/// The recommendation engines, by name.
+pub struct Registry {
+    engines: Vec<Box<dyn DynRecommender>>,
+}
+
+impl Registry {
+    fn new() -> Self {
+        Self {
+            engines: vec![
+                Box::new(rapport_popularity::Popularity),
+                Box::new(rapport_item_item::ItemItem),
+                Box::new(rapport_user_user::UserUser),
+                Box::new(rapport_ease::Ease),
+                Box::new(rapport_content::Content),
+            ],
+        }
+    }
+
+    /// The engine registered as `name`.
+    pub fn get(&self, name: &str) -> Option<&dyn DynRecommender> {
+        self.engines
+            .iter()
+            .find(|e| e.describe().name == name)
+            .map(|e| e.as_ref())
+    }
+
+    /// The registered names, in registration order.
+    pub fn names(&self) -> Vec<String> {
+        self.engines.iter().map(|e| e.describe().name).collect()
+    }
+
+    /// Every engine's description.
+    pub fn descriptions(&self) -> Vec<EngineDescription> {
+        self.engines.iter().map(|e| e.describe()).collect()
+    }
+}
+
+/// The process-wide registry.
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engine_is_found_by_its_name() {
+        let names = registry().names();
+        assert_eq!(names, ["popularity", "item_item", "user_user", "ease", "content"]);
+        for name in &names {
+            assert_eq!(&registry().get(name).unwrap().describe().name, name);
+        }
+        assert!(registry().get("logistic").is_none());
+        assert!(
+            registry()
+                .descriptions()
+                .iter()
+                .all(|d| !d.params.is_empty())
+        );
+    }
+}
