@@ -26,16 +26,30 @@ pub fn top_k_pairs(mut pairs: Vec<(u32, f64)>, k: usize) -> Vec<(u32, f64)> {
 
 /// The best `k` items of a dense score vector, skipping excluded ones.
 ///
-/// Candidates whose score is zero still fill the list, so a list is shorter
-/// than `k` only when fewer candidates remain.
+/// Candidates whose score is zero still fill the list (by index, after the
+/// positive scores and before the negative ones), so a list is shorter than
+/// `k` only when fewer candidates remain. Only non-zero scores are sorted, so
+/// large sparse score vectors stay cheap.
 pub fn top_k_dense(scores: &[f64], k: usize, excluded: &Exclusion) -> Vec<(u32, f64)> {
-    let pairs = scores
+    let nonzero = scores
         .iter()
         .enumerate()
-        .filter(|(i, _)| !excluded.contains(*i as u32))
+        .filter(|(i, s)| **s != 0.0 && !excluded.contains(*i as u32))
         .map(|(i, s)| (i as u32, *s))
         .collect();
-    top_k_pairs(pairs, k)
+    let ranked = top_k_pairs(nonzero, k);
+    let positives = ranked.iter().take_while(|(_, s)| *s > 0.0).count();
+    let mut out: Vec<(u32, f64)> = ranked[..positives].to_vec();
+    let zeros = scores
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| **s == 0.0 && !excluded.contains(*i as u32))
+        .map(|(i, _)| (i as u32, 0.0))
+        .take(k - positives);
+    out.extend(zeros);
+    let room = k - out.len();
+    out.extend(ranked[positives..].iter().take(room));
+    out
 }
 
 /// Reasons shown with each recommendation.
@@ -104,6 +118,24 @@ mod tests {
                     weight: 0.5
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn zeros_come_between_positive_and_negative_scores() {
+        let scores = [-1.0, 0.0, 3.0, 0.0, -0.5, 0.0];
+        let none = Exclusion::new(6, &[]);
+        assert_eq!(
+            top_k_dense(&scores, 6, &none),
+            vec![(2, 3.0), (1, 0.0), (3, 0.0), (5, 0.0), (4, -0.5), (0, -1.0)]
+        );
+        assert_eq!(
+            top_k_dense(&scores, 2, &Exclusion::new(6, &[1])),
+            vec![(2, 3.0), (3, 0.0)]
+        );
+        assert_eq!(
+            top_k_dense(&[-2.0, -1.0], 1, &Exclusion::new(2, &[])),
+            vec![(1, -1.0)]
         );
     }
 

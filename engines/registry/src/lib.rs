@@ -63,7 +63,10 @@ mod tests {
     #[test]
     fn every_engine_is_found_by_its_name() {
         let names = registry().names();
-        assert_eq!(names, ["popularity", "item_item", "user_user", "ease", "content"]);
+        assert_eq!(
+            names,
+            ["popularity", "item_item", "user_user", "ease", "content"]
+        );
         for name in &names {
             assert_eq!(&registry().get(name).unwrap().describe().name, name);
         }
