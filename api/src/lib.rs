@@ -15,6 +15,7 @@ pub mod error;
 pub mod etag;
 pub mod idempotency;
 pub mod metrics;
+pub mod ml;
 pub mod openapi;
 pub mod pagination;
 pub mod policy;

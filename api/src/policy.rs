@@ -80,6 +80,10 @@ pub enum Action {
     WriteItems,
     /// Record interactions.
     WriteInteractions,
+    /// Read engines, models, jobs, recommendations and scores.
+    ReadPredictions,
+    /// Train models and activate them.
+    TrainModels,
 }
 
 /// What the policy table says for a (role, action) cell.
@@ -107,6 +111,9 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
         (WriteItems, Sales | Support | Analyst) => None,
         (WriteInteractions, Analyst) => None,
         (WriteInteractions, _) => Some(Grant::Full),
+        (ReadPredictions, _) => Some(Grant::Full),
+        (TrainModels, Admin | Analyst) => Some(Grant::Full),
+        (TrainModels, Manager | Sales | Marketing | Support | Integration) => None,
     }
 }
 
@@ -142,6 +149,8 @@ fn describe(action: Action) -> &'static str {
         Action::ReadCatalog => "read items and interactions",
         Action::WriteItems => "create or change items",
         Action::WriteInteractions => "record interactions",
+        Action::ReadPredictions => "read models, recommendations and scores",
+        Action::TrainModels => "train or activate models",
     }
 }
 

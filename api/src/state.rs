@@ -1,9 +1,12 @@
 //! State shared by every worker thread of the server.
 
+use std::sync::Arc;
+
 use sea_orm::DatabaseConnection;
 
 use crate::auth::tokens::TokenKeys;
 use crate::metrics::Metrics;
+use crate::ml::serving::ModelCache;
 use crate::routes::interactions::InteractionWeights;
 
 /// What handlers reach through `web::Data<AppState>`.
@@ -16,4 +19,8 @@ pub struct AppState {
     pub weights: InteractionWeights,
     /// Prometheus registry and instruments.
     pub metrics: Metrics,
+    /// The active model of each engine.
+    pub models: Arc<ModelCache>,
+    /// Name of the engine used when a request names none.
+    pub default_engine: String,
 }

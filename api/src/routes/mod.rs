@@ -2,10 +2,15 @@
 
 pub mod auth;
 pub mod customers;
+pub mod engines;
 mod filters;
 pub mod health;
 pub mod interactions;
 pub mod items;
+pub mod jobs;
+pub mod models;
+pub mod recommendations;
+pub mod scores;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -15,6 +20,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     customers::configure(cfg);
     items::configure(cfg);
     interactions::configure(cfg);
+    engines::configure(cfg);
+    jobs::configure(cfg);
+    models::configure(cfg);
+    recommendations::configure(cfg);
+    scores::configure(cfg);
 }
 
 /// Base path of the API.
