@@ -11,6 +11,9 @@ use sprs::CsMat;
 use crate::matrix::{SparseAccumulator, lane};
 use crate::ranking::top_k_pairs;
 
+/// One object's neighbours with their similarities.
+type List = Vec<(u32, f64)>;
+
 /// Objects per unit of work handed to a thread.
 const BLOCK: usize = 256;
 
@@ -72,7 +75,7 @@ pub fn cosine_neighbours(
         .collect();
     let blocks = n.div_ceil(BLOCK);
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, Vec<Vec<(u32, f64)>>)>> = Mutex::new(Vec::with_capacity(blocks));
+    let done: Mutex<Vec<(usize, Vec<List>)>> = Mutex::new(Vec::with_capacity(blocks));
     let threads = std::thread::available_parallelism()
         .map(|t| t.get())
         .unwrap_or(1)

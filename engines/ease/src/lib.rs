@@ -258,19 +258,17 @@ mod tests {
             [1.0, 1.0, 1.0, 0.0],
             [0.0, 1.0, 0.0, 1.0],
         ];
-        for i in 0..4 {
-            for j in 0..4 {
+        for (i, g_row) in g.iter().enumerate() {
+            for (j, &g_ij) in g_row.iter().enumerate() {
                 if i == j {
                     continue;
                 }
-                let lhs: f64 = (0..4)
-                    .map(|l| (g[i][l] + if i == l { 1.0 } else { 0.0 }) * model.weight(l, j))
+                let lhs: f64 = g_row
+                    .iter()
+                    .enumerate()
+                    .map(|(l, &g_il)| (g_il + if i == l { 1.0 } else { 0.0 }) * model.weight(l, j))
                     .sum();
-                assert!(
-                    (lhs - g[i][j]).abs() < 1e-5,
-                    "({i},{j}): {lhs} vs {}",
-                    g[i][j]
-                );
+                assert!((lhs - g_ij).abs() < 1e-5, "({i},{j}): {lhs} vs {g_ij}");
             }
         }
     }
