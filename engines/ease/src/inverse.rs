@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn matches_the_cholesky_inverse() {
-        for n in [1, 5, 128, 129, 300] {
+        for n in [1, 5, 128, 129, 200] {
             let m = spd(n, 2.0);
             let fast = spd_inverse(&m).unwrap();
             let reference = m.clone().cholesky().unwrap().inverse();

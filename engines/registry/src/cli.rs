@@ -351,5 +351,23 @@ d;i6;2024-01-02
         assert!(matches!(err, EvalError::Map(_)), "{err}");
         let err = run(dir.path(), &["content"]).unwrap_err();
         assert!(err.to_string().contains("item metadata"), "{err}");
+        let run_on = |file: &Path, map: &str| {
+            let cli = Cli::try_parse_from([
+                "eval",
+                "popularity",
+                "--interactions",
+                file.to_str().unwrap(),
+                "--map",
+                map,
+            ])
+            .unwrap();
+            run_eval(&cli.args, &mut Vec::new()).unwrap_err()
+        };
+        let err = run_on(&dir.path().join("log.csv"), "customer=who,item=nope");
+        assert!(err.to_string().contains("unknown column `nope`"), "{err}");
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, "who,what\n").unwrap();
+        let err = run_on(&empty, "customer=who,item=what");
+        assert!(matches!(err, EvalError::NoData(_)), "{err}");
     }
 }
