@@ -5,7 +5,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-use rapport_core::matrix::{InteractionMatrix, MatrixOptions, SparseAccumulator};
+use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours, cosine_neighbours_of};
 use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_reasons};
 use rapport_core::recommender::{DataNeed, Reason};
@@ -28,27 +28,29 @@ pub struct UserUserModel {
 }
 
 impl UserUserModel {
-    /// Reasons for recommending `item` to `customer` (whose history items are
-    /// flagged in `in_history`): the history items shared with the neighbours
-    /// who touched `item`, weighted by those neighbours' contributions.
-    fn reasons(&self, customer: u32, in_history: &[bool], item: u32) -> Vec<Reason> {
-        let mut contributions = SparseAccumulator::new(in_history.len());
+    /// Reasons for recommending `item` to `customer`: the history items
+    /// shared with the neighbours who touched `item` (`shared[n]` lists those
+    /// of neighbour `n`), weighted by those neighbours' contributions.
+    fn reasons(&self, customer: u32, shared: &[Vec<usize>], item: u32) -> Vec<Reason> {
+        let mut contributions: Vec<(u32, f64)> = Vec::new();
         let (neighbours, sims) = self.neighbours.of(customer as usize);
-        for (&v, &s) in neighbours.iter().zip(sims) {
+        for ((&v, &s), common) in neighbours.iter().zip(sims).zip(shared) {
             let (theirs, weights) = self.matrix.customer_row(v);
             let Ok(at) = theirs.binary_search(&(item as usize)) else {
                 continue;
             };
             let contribution = s * weights.get(at).copied().unwrap_or(0.0);
-            for &i in theirs {
-                if in_history.get(i).copied().unwrap_or(false) {
-                    contributions.add(i, contribution);
-                }
+            contributions.extend(common.iter().map(|&i| (i as u32, contribution)));
+        }
+        contributions.sort_unstable_by_key(|(i, _)| *i);
+        let mut summed: Vec<(u32, f64)> = Vec::new();
+        for (i, w) in contributions {
+            match summed.last_mut() {
+                Some((last, total)) if *last == i => *total += w,
+                _ => summed.push((i, w)),
             }
         }
-        let mut pairs = Vec::new();
-        contributions.drain(|i, w| pairs.push((i as u32, w)));
-        top_reasons(pairs, MAX_REASONS)
+        top_reasons(summed, MAX_REASONS)
     }
 }
 
@@ -132,12 +134,19 @@ impl Recommender for UserUser {
         for &i in items {
             in_history[i] = true;
         }
+        let shared: Vec<Vec<usize>> = neighbours
+            .iter()
+            .map(|&v| {
+                let (theirs, _) = model.matrix.customer_row(v);
+                theirs.iter().copied().filter(|&i| in_history[i]).collect()
+            })
+            .collect();
         Ok(top
             .into_iter()
             .map(|(item, score)| Recommendation {
                 item,
                 score,
-                reasons: model.reasons(customer, &in_history, item),
+                reasons: model.reasons(customer, &shared, item),
             })
             .collect())
     }
