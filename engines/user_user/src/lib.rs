@@ -28,11 +28,18 @@ pub struct UserUserModel {
 }
 
 impl UserUserModel {
-    /// Reasons for recommending `item` to `customer`: the history items
-    /// shared with the neighbours who touched `item` (`shared[n]` lists those
-    /// of neighbour `n`), weighted by those neighbours' contributions.
-    fn reasons(&self, customer: u32, shared: &[Vec<usize>], item: u32) -> Vec<Reason> {
-        let mut contributions: Vec<(u32, f64)> = Vec::new();
+    /// Reasons for recommending `item` to `customer`, whose history is
+    /// `items`: the history items shared with the neighbours who touched
+    /// `item` (`shared[n]` holds positions in `items` for neighbour `n`),
+    /// weighted by those neighbours' contributions.
+    fn reasons(
+        &self,
+        customer: u32,
+        items: &[usize],
+        shared: &[Vec<usize>],
+        item: u32,
+    ) -> Vec<Reason> {
+        let mut totals = vec![0.0; items.len()];
         let (neighbours, sims) = self.neighbours.of(customer as usize);
         for ((&v, &s), common) in neighbours.iter().zip(sims).zip(shared) {
             let (theirs, weights) = self.matrix.customer_row(v);
@@ -40,17 +47,18 @@ impl UserUserModel {
                 continue;
             };
             let contribution = s * weights.get(at).copied().unwrap_or(0.0);
-            contributions.extend(common.iter().map(|&i| (i as u32, contribution)));
-        }
-        contributions.sort_unstable_by_key(|(i, _)| *i);
-        let mut summed: Vec<(u32, f64)> = Vec::new();
-        for (i, w) in contributions {
-            match summed.last_mut() {
-                Some((last, total)) if *last == i => *total += w,
-                _ => summed.push((i, w)),
+            for &p in common {
+                if let Some(t) = totals.get_mut(p) {
+                    *t += contribution;
+                }
             }
         }
-        top_reasons(summed, MAX_REASONS)
+        let pairs = items
+            .iter()
+            .zip(totals)
+            .map(|(&i, w)| (i as u32, w))
+            .collect();
+        top_reasons(pairs, MAX_REASONS)
     }
 }
 
@@ -130,15 +138,15 @@ impl Recommender for UserUser {
             }
         }
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
-        let mut in_history = vec![false; n_items];
-        for &i in items {
-            in_history[i] = true;
+        let mut in_history = vec![None; n_items];
+        for (p, &i) in items.iter().enumerate() {
+            in_history[i] = Some(p);
         }
         let shared: Vec<Vec<usize>> = neighbours
             .iter()
             .map(|&v| {
                 let (theirs, _) = model.matrix.customer_row(v);
-                theirs.iter().copied().filter(|&i| in_history[i]).collect()
+                theirs.iter().filter_map(|&i| in_history[i]).collect()
             })
             .collect();
         Ok(top
@@ -146,7 +154,7 @@ impl Recommender for UserUser {
             .map(|(item, score)| Recommendation {
                 item,
                 score,
-                reasons: model.reasons(customer, &shared, item),
+                reasons: model.reasons(customer, items, &shared, item),
             })
             .collect())
     }
