@@ -112,7 +112,9 @@ impl Recommender for ItemItem {
         for (&i, &w) in items.iter().zip(weights) {
             let (similar, sims) = model.neighbours.of(i);
             for (&j, &s) in similar.iter().zip(sims) {
-                scores[j as usize] += w * s;
+                if let Some(score) = scores.get_mut(j as usize) {
+                    *score += w * s;
+                }
             }
         }
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));

@@ -134,7 +134,9 @@ impl Recommender for UserUser {
         for (&v, &s) in neighbours.iter().zip(sims) {
             let (theirs, weights) = model.matrix.customer_row(v);
             for (&j, &w) in theirs.iter().zip(weights) {
-                scores[j] += s * w;
+                if let Some(score) = scores.get_mut(j) {
+                    *score += s * w;
+                }
             }
         }
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
