@@ -35,13 +35,13 @@ impl Registry {
     pub fn get(&self, name: &str) -> Option<&dyn DynRecommender> {
         self.engines
             .iter()
-            .find(|e| e.describe().name == name)
+            .find(|e| e.name() == name)
             .map(|e| e.as_ref())
     }
 
     /// The registered names, in registration order.
     pub fn names(&self) -> Vec<String> {
-        self.engines.iter().map(|e| e.describe().name).collect()
+        self.engines.iter().map(|e| e.name().to_owned()).collect()
     }
 
     /// Every engine's description.
