@@ -16,14 +16,14 @@ use crate::report::Report;
 /// Arguments of the offline evaluation command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EvalArgs {
-    /// Engine to evaluate (see the engine list).
+    /// Engine to evaluate: popularity, item_item, user_user, ease or content.
     #[arg(value_name = "ENGINE")]
     pub engine: String,
     /// CSV file of interactions.
     #[arg(long, value_name = "FILE")]
     pub interactions: PathBuf,
     /// Columns of the interactions file, by header name or 0-based number:
-    /// customer=COL,item=COL[,occurred_at=COL[:unix|:rfc3339|:datetime]][,weight=COL].
+    /// `customer=COL,item=COL[,occurred_at=COL[:unix|:rfc3339|:datetime]][,weight=COL]`.
     #[arg(
         long,
         value_name = "MAPPING",
@@ -34,7 +34,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     pub items: Option<PathBuf>,
     /// Columns of the items file:
-    /// item=COL[,name=COL][,description=COL][,category=COL][,tags=COL][,tag_flags=FROM-TO].
+    /// `item=COL[,name=COL][,description=COL][,category=COL][,tags=COL][,tag_flags=FROM-TO]`.
     #[arg(
         long = "map-items",
         value_name = "MAPPING",
