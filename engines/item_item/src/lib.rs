@@ -26,36 +26,29 @@ pub struct ItemItem;
 pub struct ItemItemModel {
     history: CustomerRows,
     neighbours: Neighbours,
-    /// Score a candidate from its own neighbour list instead of the history items' lists.
-    pull: bool,
+    /// In pull mode, the reverse lists: a candidate is scored from its own
+    /// list, which is the same as each history item pushing along its reverse list.
+    reverse: Option<Neighbours>,
 }
 
 impl ItemItemModel {
-    /// Scores of every item for a history (item indices and weights; `held`
-    /// is the same history as a dense weight per item).
-    fn scores(&self, items: &[usize], weights: &[f64], held: &[f64]) -> Vec<f64> {
+    /// Scores of every item for a history (item indices and weights).
+    fn scores(&self, items: &[usize], weights: &[f64]) -> Vec<f64> {
         let mut scores = vec![0.0; self.neighbours.len()];
-        if self.pull {
-            for (j, score) in scores.iter_mut().enumerate() {
-                let (similar, sims) = self.neighbours.of(j);
-                for (&i, &s) in similar.iter().zip(sims) {
-                    *score += held.get(i as usize).copied().unwrap_or(0.0) * s;
-                }
-            }
-        } else {
-            for (&i, &w) in items.iter().zip(weights) {
-                let (similar, sims) = self.neighbours.of(i);
-                for (&j, &s) in similar.iter().zip(sims) {
-                    if let Some(score) = scores.get_mut(j as usize) {
-                        *score += w * s;
-                    }
+        let lists = self.reverse.as_ref().unwrap_or(&self.neighbours);
+        for (&i, &w) in items.iter().zip(weights) {
+            let (similar, sims) = lists.of(i);
+            for (&j, &s) in similar.iter().zip(sims) {
+                if let Some(score) = scores.get_mut(j as usize) {
+                    *score += w * s;
                 }
             }
         }
         scores
     }
 
-    /// What each history item adds to candidate `j`'s score.
+    /// What each history item adds to candidate `j`'s score (`held`: the
+    /// history as a dense weight per item).
     fn contributions(
         &self,
         j: u32,
@@ -63,7 +56,7 @@ impl ItemItemModel {
         weights: &[f64],
         held: &[f64],
     ) -> Vec<(u32, f64)> {
-        if self.pull {
+        if self.reverse.is_some() {
             let (similar, sims) = self.neighbours.of(j as usize);
             similar
                 .iter()
@@ -155,8 +148,8 @@ impl Recommender for ItemItem {
         };
         Ok(ItemItemModel {
             history: matrix.into_rows(),
+            reverse: (values.text("mode")? == "pull").then(|| neighbours.transpose()),
             neighbours,
-            pull: values.text("mode")? == "pull",
         })
     }
 
@@ -178,7 +171,7 @@ impl Recommender for ItemItem {
                 *h = w;
             }
         }
-        let scores = model.scores(items, weights, &held);
+        let scores = model.scores(items, weights);
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
         Ok(top
             .into_iter()
