@@ -36,5 +36,8 @@ for engine in popularity item_item user_user ease content; do
     fi
     sed -n 2p <<<"$out"
 done
+# The reference's other ItemKNN variant, as a check of the pull mode.
+line="$("$bin" item_item "${args[@]}" --param neighbours=200 --param mode=pull | sed -n 2p)"
+echo "$line  (neighbours=200, mode=pull)"
 echo "$summary"
 echo "dumped split: train.csv $(($(wc -l <"$split_dir/train.csv") - 1)) rows, test.csv $(($(wc -l <"$split_dir/test.csv") - 1)) rows"

@@ -45,7 +45,9 @@ impl ContentModel {
         for (&f, &p) in features.iter().zip(values) {
             let (items, weights) = lane(&self.by_feature, f);
             for (&j, &v) in items.iter().zip(weights) {
-                scores[j] += p * v;
+                if let Some(score) = scores.get_mut(j) {
+                    *score += p * v;
+                }
             }
         }
         scores

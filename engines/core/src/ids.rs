@@ -6,11 +6,31 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// A bijection between external ids and dense indices `0..len`.
+///
+/// Serialised as the list of ids in index order; the lookup table is rebuilt
+/// on deserialisation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Vec<String>", into = "Vec<String>")]
 pub struct IdMap {
     ids: Vec<String>,
-    #[serde(skip)]
     index: HashMap<String, u32>,
+}
+
+impl From<Vec<String>> for IdMap {
+    /// Ids in index order; a repeated id keeps its first index.
+    fn from(ids: Vec<String>) -> Self {
+        let mut map = Self::new();
+        for id in &ids {
+            map.insert(id);
+        }
+        map
+    }
+}
+
+impl From<IdMap> for Vec<String> {
+    fn from(map: IdMap) -> Self {
+        map.ids
+    }
 }
 
 impl IdMap {
@@ -70,16 +90,6 @@ impl IdMap {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
-
-    /// Rebuilds the lookup table after deserialisation (it is not stored).
-    pub fn rebuild_index(&mut self) {
-        self.index = self
-            .ids
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.clone(), i as u32))
-            .collect();
-    }
 }
 
 fn natural_cmp(a: &str, b: &str, numeric: bool) -> Ordering {
@@ -119,9 +129,8 @@ mod tests {
         assert_eq!(m.insert("y"), 1);
         assert_eq!(m.insert("x"), 0);
         let bytes = postcard::to_allocvec(&m).unwrap();
-        let mut back: IdMap = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(back.get("y"), None);
-        back.rebuild_index();
+        let back: IdMap = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(back.get("y"), Some(1));
+        assert_eq!(back, m);
     }
 }

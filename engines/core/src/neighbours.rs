@@ -11,6 +11,9 @@ use sprs::CsMat;
 use crate::matrix::{SparseAccumulator, lane};
 use crate::ranking::top_k_pairs;
 
+/// One object's neighbours with their similarities.
+type List = Vec<(u32, f64)>;
+
 /// Objects per unit of work handed to a thread.
 const BLOCK: usize = 256;
 
@@ -44,6 +47,40 @@ impl Neighbours {
         }
     }
 
+    /// The reverse lists: object `b` lists every `a` whose list holds `b`,
+    /// with the same similarity, by `a` ascending.
+    pub fn transpose(&self) -> Neighbours {
+        let n = self.len();
+        let mut counts = vec![0usize; n + 1];
+        for &b in &self.indices {
+            if let Some(c) = counts.get_mut(b as usize + 1) {
+                *c += 1;
+            }
+        }
+        for i in 0..n {
+            counts[i + 1] += counts[i];
+        }
+        let offsets = counts.clone();
+        let mut next = counts;
+        let mut indices = vec![0u32; self.indices.len()];
+        let mut similarities = vec![0.0; self.similarities.len()];
+        for a in 0..n {
+            let (list, sims) = self.of(a);
+            for (&b, &s) in list.iter().zip(sims) {
+                if let Some(slot) = next.get_mut(b as usize) {
+                    indices[*slot] = a as u32;
+                    similarities[*slot] = s;
+                    *slot += 1;
+                }
+            }
+        }
+        Neighbours {
+            offsets,
+            indices,
+            similarities,
+        }
+    }
+
     /// The similarity of `other` in `object`'s list, if kept.
     pub fn similarity(&self, object: usize, other: u32) -> Option<f64> {
         let (indices, sims) = self.of(object);
@@ -72,7 +109,7 @@ pub fn cosine_neighbours(
         .collect();
     let blocks = n.div_ceil(BLOCK);
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, Vec<Vec<(u32, f64)>>)>> = Mutex::new(Vec::with_capacity(blocks));
+    let done: Mutex<Vec<(usize, Vec<List>)>> = Mutex::new(Vec::with_capacity(blocks));
     let threads = std::thread::available_parallelism()
         .map(|t| t.get())
         .unwrap_or(1)
@@ -201,6 +238,13 @@ mod tests {
         assert!(nb.of(4).0.is_empty());
         assert_eq!(nb.similarity(2, 0), Some(1.0 / 2f64.sqrt()));
         assert_eq!(nb.similarity(2, 3), None);
+        // Lists: 0 [1, 2], 1 [0, 2], 2 [0, 1], 3 [1]. Reverse: item 0 is
+        // kept by items 1 and 2, item 1 by 0, 2 and 3.
+        let reverse = nb.transpose();
+        assert_eq!(reverse.of(0).0, &[1, 2]);
+        assert_eq!(reverse.of(1).0, &[0, 2, 3]);
+        assert_eq!(reverse.similarity(0, 2), nb.similarity(2, 0));
+        assert_eq!(reverse.transpose().of(1), nb.of(1));
         // Shrinkage lowers every similarity: 2 / (sqrt 6 + 1).
         let shrunk = cosine_neighbours(m.csc(), m.csr(), 2, 1.0);
         assert!((shrunk.of(0).1[0] - 2.0 / (6f64.sqrt() + 1.0)).abs() < 1e-12);

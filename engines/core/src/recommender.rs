@@ -150,6 +150,8 @@ impl std::fmt::Debug for FittedModel {
 /// The object-safe form of [`Recommender`], implemented for every engine, so
 /// engines can be chosen by name at run time.
 pub trait DynRecommender: Send + Sync {
+    /// See [`Recommender::name`].
+    fn name(&self) -> &'static str;
     /// See [`Recommender::describe`].
     fn describe(&self) -> EngineDescription;
     /// See [`Recommender::fit`].
@@ -184,12 +186,16 @@ fn downcast<'m, R: Recommender>(
         EngineError::Internal(format!(
             "a `{}` model was handed to engine `{}`",
             model.engine,
-            engine.name()
+            Recommender::name(engine)
         ))
     })
 }
 
 impl<R: Recommender> DynRecommender for R {
+    fn name(&self) -> &'static str {
+        Recommender::name(self)
+    }
+
     fn describe(&self) -> EngineDescription {
         Recommender::describe(self)
     }

@@ -115,6 +115,11 @@ pub fn check_contract<R: Recommender>(engine: &R, bad_params: &[(&str, &str)]) {
         Err(e) => panic!("unexpected error for an unknown customer: {e}"),
     }
     assert!(engine.recommend(&a, 0, 0, &[]).unwrap().is_empty());
+    // Exclusions beyond the catalogue are ignored, not a panic.
+    assert_eq!(
+        engine.recommend(&a, 0, 3, &[0, 999]).unwrap(),
+        engine.recommend(&a, 0, 3, &[0]).unwrap()
+    );
     for (name, value) in bad_params {
         match engine.fit(&data, &Params::new().with(name, value)) {
             Err(err) => assert!(err.is_caller_error(), "{name}={value}: {err}"),

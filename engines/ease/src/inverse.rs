@@ -51,14 +51,18 @@ mod tests {
             state = state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            if (state >> 33) % 4 == 0 { 1.0 } else { 0.0 }
+            if (state >> 33).is_multiple_of(4) {
+                1.0
+            } else {
+                0.0
+            }
         });
         x.transpose() * &x + DMatrix::<f64>::identity(n, n) * lambda
     }
 
     #[test]
     fn matches_the_cholesky_inverse() {
-        for n in [1, 5, 128, 129, 300] {
+        for n in [1, 5, 128, 129, 200] {
             let m = spd(n, 2.0);
             let fast = spd_inverse(&m).unwrap();
             let reference = m.clone().cholesky().unwrap().inverse();

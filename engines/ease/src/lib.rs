@@ -44,12 +44,13 @@ impl EaseModel {
     }
 
     fn weight(&self, from: usize, to: usize) -> f64 {
-        let p = self.position[from];
-        let q = self.position[to];
-        if p == INACTIVE || q == INACTIVE {
-            return 0.0;
+        match (self.position.get(from), self.position.get(to)) {
+            (Some(&p), Some(&q)) if p != INACTIVE && q != INACTIVE => self
+                .row(p as usize)
+                .get(q as usize)
+                .map_or(0.0, |&b| f64::from(b)),
+            _ => 0.0,
         }
-        f64::from(self.row(p as usize)[q as usize])
     }
 }
 
@@ -166,7 +167,7 @@ impl Recommender for Ease {
         }
         let mut active_scores = vec![0.0f64; model.active.len()];
         for (&i, &w) in items.iter().zip(weights) {
-            let p = model.position[i];
+            let p = model.position.get(i).copied().unwrap_or(INACTIVE);
             if p == INACTIVE {
                 continue;
             }
@@ -177,7 +178,9 @@ impl Recommender for Ease {
         let n_items = model.position.len();
         let mut scores = vec![0.0; n_items];
         for (&item, s) in model.active.iter().zip(active_scores) {
-            scores[item as usize] = s;
+            if let Some(score) = scores.get_mut(item as usize) {
+                *score = s;
+            }
         }
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
         Ok(top
@@ -258,19 +261,17 @@ mod tests {
             [1.0, 1.0, 1.0, 0.0],
             [0.0, 1.0, 0.0, 1.0],
         ];
-        for i in 0..4 {
-            for j in 0..4 {
+        for (i, g_row) in g.iter().enumerate() {
+            for (j, &g_ij) in g_row.iter().enumerate() {
                 if i == j {
                     continue;
                 }
-                let lhs: f64 = (0..4)
-                    .map(|l| (g[i][l] + if i == l { 1.0 } else { 0.0 }) * model.weight(l, j))
+                let lhs: f64 = g_row
+                    .iter()
+                    .enumerate()
+                    .map(|(l, &g_il)| (g_il + if i == l { 1.0 } else { 0.0 }) * model.weight(l, j))
                     .sum();
-                assert!(
-                    (lhs - g[i][j]).abs() < 1e-5,
-                    "({i},{j}): {lhs} vs {}",
-                    g[i][j]
-                );
+                assert!((lhs - g_ij).abs() < 1e-5, "({i},{j}): {lhs} vs {g_ij}");
             }
         }
     }

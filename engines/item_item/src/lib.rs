@@ -2,7 +2,8 @@
 //! (cosine or adjusted cosine with shrinkage, from sparse products of the
 //! customer x item matrix); a customer's score for an item is the sum, over
 //! the items of their history, of weight x similarity wherever the candidate is
-//! among the history item's neighbours.
+//! among the history item's neighbours ("push", the default), or wherever the
+//! history item is among the candidate's neighbours ("pull").
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -25,6 +26,54 @@ pub struct ItemItem;
 pub struct ItemItemModel {
     history: CustomerRows,
     neighbours: Neighbours,
+    /// In pull mode, the reverse lists: a candidate is scored from its own
+    /// list, which is the same as each history item pushing along its reverse list.
+    reverse: Option<Neighbours>,
+}
+
+impl ItemItemModel {
+    /// Scores of every item for a history (item indices and weights).
+    fn scores(&self, items: &[usize], weights: &[f64]) -> Vec<f64> {
+        let mut scores = vec![0.0; self.neighbours.len()];
+        let lists = self.reverse.as_ref().unwrap_or(&self.neighbours);
+        for (&i, &w) in items.iter().zip(weights) {
+            let (similar, sims) = lists.of(i);
+            for (&j, &s) in similar.iter().zip(sims) {
+                if let Some(score) = scores.get_mut(j as usize) {
+                    *score += w * s;
+                }
+            }
+        }
+        scores
+    }
+
+    /// What each history item adds to candidate `j`'s score (`held`: the
+    /// history as a dense weight per item).
+    fn contributions(
+        &self,
+        j: u32,
+        items: &[usize],
+        weights: &[f64],
+        held: &[f64],
+    ) -> Vec<(u32, f64)> {
+        if self.reverse.is_some() {
+            let (similar, sims) = self.neighbours.of(j as usize);
+            similar
+                .iter()
+                .zip(sims)
+                .filter_map(|(&i, &s)| {
+                    let w = held.get(i as usize).copied().filter(|w| *w != 0.0)?;
+                    Some((i, w * s))
+                })
+                .collect()
+        } else {
+            items
+                .iter()
+                .zip(weights)
+                .filter_map(|(&i, &w)| self.neighbours.similarity(i, j).map(|s| (i as u32, w * s)))
+                .collect()
+        }
+    }
 }
 
 /// Centres every customer's weights on their mean (adjusted cosine).
@@ -67,6 +116,13 @@ impl Recommender for ItemItem {
                 "cosine, or adjusted cosine (weights centred on each customer's mean; \
                  meaningless on purely binary data)",
             ),
+            ParamSpec::choice(
+                "mode",
+                "push",
+                &["push", "pull"],
+                "push: each history item adds its own neighbours; pull: a candidate is \
+                 scored from its own neighbour list",
+            ),
         ];
         params.extend(MatrixOptions::param_specs());
         EngineDescription {
@@ -92,6 +148,7 @@ impl Recommender for ItemItem {
         };
         Ok(ItemItemModel {
             history: matrix.into_rows(),
+            reverse: (values.text("mode")? == "pull").then(|| neighbours.transpose()),
             neighbours,
         })
     }
@@ -108,32 +165,23 @@ impl Recommender for ItemItem {
             return Ok(Vec::new());
         }
         let n_items = model.neighbours.len();
-        let mut scores = vec![0.0; n_items];
+        let mut held = vec![0.0; n_items];
         for (&i, &w) in items.iter().zip(weights) {
-            let (similar, sims) = model.neighbours.of(i);
-            for (&j, &s) in similar.iter().zip(sims) {
-                scores[j as usize] += w * s;
+            if let Some(h) = held.get_mut(i) {
+                *h = w;
             }
         }
+        let scores = model.scores(items, weights);
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
         Ok(top
             .into_iter()
-            .map(|(item, score)| {
-                let contributions = items
-                    .iter()
-                    .zip(weights)
-                    .filter_map(|(&i, &w)| {
-                        model
-                            .neighbours
-                            .similarity(i, item)
-                            .map(|s| (i as u32, w * s))
-                    })
-                    .collect();
-                Recommendation {
-                    item,
-                    score,
-                    reasons: top_reasons(contributions, MAX_REASONS),
-                }
+            .map(|(item, score)| Recommendation {
+                item,
+                score,
+                reasons: top_reasons(
+                    model.contributions(item, items, weights, &held),
+                    MAX_REASONS,
+                ),
             })
             .collect())
     }
@@ -174,6 +222,7 @@ mod tests {
                 ("neighbours", "0"),
                 ("shrinkage", "-1"),
                 ("similarity", "jaccard"),
+                ("mode", "both"),
                 ("half_life_days", "x"),
             ],
         );
@@ -242,5 +291,31 @@ mod tests {
             .fit(&data, &Params::new().with("similarity", "adjusted_cosine"))
             .unwrap();
         assert_ne!(plain.neighbours, adjusted.neighbours);
+    }
+
+    #[test]
+    fn pull_scores_a_candidate_from_its_own_list() {
+        // Binary tiny data, one neighbour per item: 0 -> 1 (2/sqrt 6),
+        // 1 -> 0, 2 -> 0 (1/sqrt 2), 3 -> 1 (its only co-occurring item), 4 -> none.
+        let params = Params::new()
+            .with("binary", true)
+            .with("neighbours", 1)
+            .with("mode", "pull");
+        let model = ItemItem.fit(&tiny_dataset(), &params).unwrap();
+        assert_eq!(model.neighbours.of(2).0, &[0]);
+        assert_eq!(model.neighbours.of(3).0, &[1]);
+        // Customer 1 holds items 0 and 1. Pull: item 2 scores cos(2,0) = 1/sqrt 2,
+        // item 3 scores cos(3,1) = 1/sqrt 3. Push would give item 2 nothing
+        // (neither 0 nor 1 keeps 2 as its single neighbour).
+        let list = ItemItem.recommend(&model, 1, 2, &[0, 1]).unwrap();
+        assert_eq!((list[0].item, list[1].item), (2, 3));
+        assert!((list[0].score - 1.0 / 2f64.sqrt()).abs() < 1e-12);
+        assert!((list[1].score - 1.0 / 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(list[0].reasons[0].item, 0);
+        let push = ItemItem
+            .fit(&tiny_dataset(), &params.clone().with("mode", "push"))
+            .unwrap();
+        let list = ItemItem.recommend(&push, 1, 2, &[0, 1]).unwrap();
+        assert!(list.iter().all(|r| r.score == 0.0));
     }
 }

@@ -32,7 +32,7 @@ impl PopularityModel {
             .take(k)
             .map(|&item| Recommendation {
                 item,
-                score: self.scores[item as usize],
+                score: self.scores.get(item as usize).copied().unwrap_or(0.0),
                 reasons: Vec::new(),
             })
             .collect()

@@ -35,13 +35,13 @@ impl Registry {
     pub fn get(&self, name: &str) -> Option<&dyn DynRecommender> {
         self.engines
             .iter()
-            .find(|e| e.describe().name == name)
+            .find(|e| e.name() == name)
             .map(|e| e.as_ref())
     }
 
     /// The registered names, in registration order.
     pub fn names(&self) -> Vec<String> {
-        self.engines.iter().map(|e| e.describe().name).collect()
+        self.engines.iter().map(|e| e.name().to_owned()).collect()
     }
 
     /// Every engine's description.
@@ -77,5 +77,29 @@ mod tests {
                 .iter()
                 .all(|d| !d.params.is_empty())
         );
+    }
+
+    #[test]
+    fn a_model_handed_to_another_engine_is_an_internal_error() {
+        let data = rapport_core::Dataset {
+            n_customers: 1,
+            n_items: 2,
+            interactions: vec![rapport_core::Interaction {
+                customer: 0,
+                item: 1,
+                weight: 1.0,
+                timestamp: 0,
+            }],
+            items: vec![],
+        };
+        let popularity = registry().get("popularity").unwrap();
+        let model = popularity.fit(&data, &rapport_core::Params::new()).unwrap();
+        let item_item = registry().get("item_item").unwrap();
+        let err = item_item.recommend(&model, 0, 1, &[]).unwrap_err();
+        assert!(!err.is_caller_error(), "{err}");
+        let bytes = popularity.to_bytes(&model).unwrap();
+        assert!(item_item.from_bytes(&bytes).is_err());
+        let back = popularity.from_bytes(&bytes).unwrap();
+        assert_eq!(popularity.recommend(&back, 0, 1, &[]).unwrap()[0].item, 1);
     }
 }

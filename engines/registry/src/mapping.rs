@@ -147,7 +147,8 @@ pub struct Loaded {
     pub customers: IdMap,
     /// Item ids.
     pub items: IdMap,
-    /// Rows refused while mapping, in file order.
+    /// Rows refused, by line: those of the interactions file, then those of
+    /// the items file (whose messages say so).
     pub skipped: Vec<RowError>,
 }
 
@@ -274,6 +275,8 @@ pub fn load(
         }
     }
 
+    skipped.sort_by_key(|e| e.line);
+
     let mut item_rows: Vec<(String, ItemMeta)> = Vec::new();
     if let Some((table, item_map)) = items {
         if let Some(range) = &item_map.tag_flags
@@ -292,13 +295,16 @@ pub fn load(
             category: column(table, &item_map.category)?,
             tags: column(table, &item_map.tags)?,
         };
-        skipped.extend(table.skipped.iter().cloned());
+        skipped.extend(table.skipped.iter().map(|e| RowError {
+            line: e.line,
+            message: format!("items file: {}", e.message),
+        }));
         for row in &table.rows {
             let id = row.get(cols.item);
             if id.is_empty() {
                 let problem = RowError {
                     line: row.line,
-                    message: "empty item id in the items file".into(),
+                    message: "items file: empty item id".into(),
                 };
                 if strict {
                     return Err(EvalError::Row(problem));
@@ -370,12 +376,12 @@ mod tests {
 
     #[test]
     fn loads_with_sorted_ids_and_skips_bad_rows() {
-        let text = b"who;what;when;w\n10;b;2024-01-02;2\n2;a;1704067200;1\n3;;2024-01-01;1\n2;b;yesterday;1\n";
+        let text = b"who;what;when;w\n10;b;2024-01-02;2\n2;a;1704067200;1\n3;;2024-01-01;1\n2;b;yesterday;1\n4;a\n";
         let table = read_table(text, &TableOptions::default()).unwrap();
         let map =
             InteractionMap::parse("customer=who,item=what,occurred_at=when,weight=w").unwrap();
         let items = read_table(
-            b"a|Alpha|x|1|0\nc|Gamma|y|0|1\n",
+            b"a|Alpha|x|1|0\nc|Gamma|y|0|1\nd|short\n",
             &TableOptions {
                 has_header: false,
                 ..Default::default()
@@ -385,7 +391,8 @@ mod tests {
         let item_map = ItemMap::parse("item=0,name=1,category=2,tag_flags=3-4").unwrap();
         let loaded = load(&table, &map, Some((&items, &item_map)), false).unwrap();
         let lines: Vec<u64> = loaded.skipped.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![4, 5]);
+        assert_eq!(lines, vec![4, 5, 6, 3]);
+        assert!(loaded.skipped[3].message.starts_with("items file: "));
         assert_eq!(loaded.customers.id(0), Some("2"));
         assert_eq!(loaded.customers.id(1), Some("10"));
         assert_eq!(loaded.data.n_items, 3);

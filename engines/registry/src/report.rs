@@ -1,5 +1,6 @@
 //! Printing an evaluation as a table or JSON.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use rapport_core::Params;
@@ -15,7 +16,7 @@ const LISTED_SKIPS: usize = 20;
 pub(crate) struct Report {
     #[serde(flatten)]
     result: EvalReport,
-    params: Vec<(String, String)>,
+    params: BTreeMap<String, String>,
     skipped_rows: usize,
     skipped: Vec<String>,
 }

@@ -5,7 +5,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-use rapport_core::matrix::{InteractionMatrix, MatrixOptions, SparseAccumulator};
+use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours, cosine_neighbours_of};
 use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_reasons};
 use rapport_core::recommender::{DataNeed, Reason};
@@ -28,26 +28,36 @@ pub struct UserUserModel {
 }
 
 impl UserUserModel {
-    /// Reasons for recommending `item` to `customer` (whose history items are
-    /// flagged in `in_history`): the history items shared with the neighbours
-    /// who touched `item`, weighted by those neighbours' contributions.
-    fn reasons(&self, customer: u32, in_history: &[bool], item: u32) -> Vec<Reason> {
-        let mut contributions = SparseAccumulator::new(in_history.len());
+    /// Reasons for recommending `item` to `customer`, whose history is
+    /// `items`: the history items shared with the neighbours who touched
+    /// `item` (`shared[n]` holds positions in `items` for neighbour `n`),
+    /// weighted by those neighbours' contributions.
+    fn reasons(
+        &self,
+        customer: u32,
+        items: &[usize],
+        shared: &[Vec<usize>],
+        item: u32,
+    ) -> Vec<Reason> {
+        let mut totals = vec![0.0; items.len()];
         let (neighbours, sims) = self.neighbours.of(customer as usize);
-        for (&v, &s) in neighbours.iter().zip(sims) {
+        for ((&v, &s), common) in neighbours.iter().zip(sims).zip(shared) {
             let (theirs, weights) = self.matrix.customer_row(v);
             let Ok(at) = theirs.binary_search(&(item as usize)) else {
                 continue;
             };
             let contribution = s * weights.get(at).copied().unwrap_or(0.0);
-            for &i in theirs {
-                if in_history.get(i).copied().unwrap_or(false) {
-                    contributions.add(i, contribution);
+            for &p in common {
+                if let Some(t) = totals.get_mut(p) {
+                    *t += contribution;
                 }
             }
         }
-        let mut pairs = Vec::new();
-        contributions.drain(|i, w| pairs.push((i as u32, w)));
+        let pairs = items
+            .iter()
+            .zip(totals)
+            .map(|(&i, w)| (i as u32, w))
+            .collect();
         top_reasons(pairs, MAX_REASONS)
     }
 }
@@ -124,20 +134,29 @@ impl Recommender for UserUser {
         for (&v, &s) in neighbours.iter().zip(sims) {
             let (theirs, weights) = model.matrix.customer_row(v);
             for (&j, &w) in theirs.iter().zip(weights) {
-                scores[j] += s * w;
+                if let Some(score) = scores.get_mut(j) {
+                    *score += s * w;
+                }
             }
         }
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
-        let mut in_history = vec![false; n_items];
-        for &i in items {
-            in_history[i] = true;
+        let mut in_history = vec![None; n_items];
+        for (p, &i) in items.iter().enumerate() {
+            in_history[i] = Some(p);
         }
+        let shared: Vec<Vec<usize>> = neighbours
+            .iter()
+            .map(|&v| {
+                let (theirs, _) = model.matrix.customer_row(v);
+                theirs.iter().filter_map(|&i| in_history[i]).collect()
+            })
+            .collect();
         Ok(top
             .into_iter()
             .map(|(item, score)| Recommendation {
                 item,
                 score,
-                reasons: model.reasons(customer, &in_history, item),
+                reasons: model.reasons(customer, items, &shared, item),
             })
             .collect())
     }
