@@ -11,7 +11,7 @@ use rapport_core::KindWeights;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::entities::{customer, interaction, item, model};
@@ -233,7 +233,7 @@ fn interactions(
 ) -> Vec<interaction::Model> {
     let mut log = Vec::new();
     for (customer, segment) in customers {
-        let churned = customer.attributes["churn"] == Value::from("Yes");
+        let churned = customer.attributes["churn"] == "Yes";
         let favourites = SEGMENTS[*segment].1;
         let events = rng.random_range(15..60);
         // Half the churned customers went quiet months ago; the rest look busy.
