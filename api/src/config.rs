@@ -106,7 +106,8 @@ pub struct Settings {
 #[derive(Clone, Debug, Default)]
 pub struct WeightOverrides(pub BTreeMap<String, f64>);
 
-fn parse_weights(raw: &str) -> Result<WeightOverrides, String> {
+/// Parses `kind=weight,...`.
+pub fn parse_weights(raw: &str) -> Result<WeightOverrides, String> {
     let mut out = BTreeMap::new();
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (kind, weight) = pair

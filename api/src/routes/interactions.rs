@@ -332,7 +332,7 @@ async fn resolve(
 
 /// Validates every row and resolves its references; returns the records to
 /// insert, or a 422 listing every error with its row index.
-async fn prepare(
+pub(crate) async fn prepare(
     db: &impl ConnectionTrait,
     rows: Vec<InteractionInput>,
 ) -> Result<Vec<interaction::Model>, ApiError> {
