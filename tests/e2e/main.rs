@@ -30,6 +30,8 @@ macro_rules! on_every_backend {
 mod bad_input;
 mod customers;
 mod helpers;
+mod import;
 mod interactions;
 mod items;
 mod operations;
+mod predictions;

@@ -125,8 +125,10 @@ async fn present(
         .map(|row| (row.id, row))
         .collect();
     let name_of = |index: u32| id_of(index).and_then(|id| rows.get(&id));
+    // Zero-score entries only fill a list; with no evidence behind them they are not served.
     Ok(list
         .into_iter()
+        .filter(|rec| rec.score > 0.0)
         .filter_map(|rec| {
             let row = name_of(rec.item).filter(|row| row.active)?;
             Some(RecommendedItem {
