@@ -80,6 +80,12 @@ pub enum Action {
     WriteItems,
     /// Record interactions.
     WriteInteractions,
+    /// Manage users and API keys, read the audit log.
+    ManageAccess,
+    /// Erase a customer's personal data (GDPR).
+    EraseCustomers,
+    /// Bring back a soft-deleted customer.
+    RestoreCustomers,
 }
 
 /// What the policy table says for a (role, action) cell.
@@ -107,6 +113,10 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
         (WriteItems, Sales | Support | Analyst) => None,
         (WriteInteractions, Analyst) => None,
         (WriteInteractions, _) => Some(Grant::Full),
+        (ManageAccess | RestoreCustomers, Admin) => Some(Grant::Full),
+        (ManageAccess | RestoreCustomers, _) => None,
+        (EraseCustomers, Admin | Manager) => Some(Grant::Full),
+        (EraseCustomers, _) => None,
     }
 }
 
@@ -142,6 +152,9 @@ fn describe(action: Action) -> &'static str {
         Action::ReadCatalog => "read items and interactions",
         Action::WriteItems => "create or change items",
         Action::WriteInteractions => "record interactions",
+        Action::ManageAccess => "manage users, API keys or the audit log",
+        Action::EraseCustomers => "erase customers",
+        Action::RestoreCustomers => "restore deleted customers",
     }
 }
 
@@ -175,5 +188,14 @@ mod tests {
             rule(Role::Integration, Action::WriteInteractions),
             Some(Grant::Full)
         );
+        for role in Role::ALL {
+            let admin = role == Role::Admin;
+            assert_eq!(rule(role, Action::ManageAccess).is_some(), admin);
+            assert_eq!(rule(role, Action::RestoreCustomers).is_some(), admin);
+            assert_eq!(
+                rule(role, Action::EraseCustomers).is_some(),
+                admin || role == Role::Manager
+            );
+        }
     }
 }

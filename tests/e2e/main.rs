@@ -27,9 +27,12 @@ macro_rules! on_every_backend {
     };
 }
 
+mod access;
 mod bad_input;
 mod customers;
 mod helpers;
 mod interactions;
 mod items;
 mod operations;
+mod privacy;
+mod roles;

@@ -1,8 +1,12 @@
 //! sea-orm entities: the database side of each resource.
 
+pub mod api_key;
 pub mod app_setting;
+pub mod audit_entry;
 pub mod customer;
 pub mod idempotency_key;
 pub mod interaction;
 pub mod item;
+pub mod login_attempt;
+pub mod refresh_token;
 pub mod user;
