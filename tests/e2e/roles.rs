@@ -63,10 +63,10 @@ async fn send(
     app: &TestApp,
     token: &str,
     method: Method,
-    path: &str,
+    path: impl Into<String>,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let mut request = app.request_as(token, method, path);
+    let mut request = app.request_as(token, method, &path.into());
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -292,7 +292,7 @@ async fn sales_may_change_only_own_or_unowned_customers(backend: Backend) {
             &app,
             &sales,
             Method::PATCH,
-            &format!("/customers/{}", c["id"].as_str().unwrap()),
+            format!("/customers/{}", c["id"].as_str().unwrap()),
             Some(json!({"segment": "touched"})),
         )
     };
