@@ -48,25 +48,28 @@ enum UserCommand {
     Create(UserCreate),
 }
 
+/// Arguments of `rapport user create`.
 #[derive(Debug, Args)]
-struct UserCreate {
+pub struct UserCreate {
     #[command(flatten)]
-    database: DatabaseSettings,
+    pub database: DatabaseSettings,
     /// E-mail address (unique, case-insensitive).
     #[arg(long)]
-    email: String,
+    pub email: String,
     /// Role: admin, manager, sales, marketing, support, analyst or integration.
     #[arg(long)]
-    role: Role,
+    pub role: Role,
     /// Department, used by workflow steps.
     #[arg(long)]
-    department: Option<String>,
+    pub department: Option<String>,
     /// Display name (defaults to the e-mail address).
     #[arg(long)]
-    name: Option<String>,
+    pub name: Option<String>,
 }
 
-async fn create_user(args: UserCreate) -> Result<(), anyhow::Error> {
+/// Creates a user with a generated password; returns the stored e-mail and
+/// the password, which is shown once and never stored in clear.
+pub async fn create_user(args: UserCreate) -> Result<(String, String), anyhow::Error> {
     let db = db::connect(&args.database).await?;
     db::migrate(&db).await?;
     let password = password::generate();
@@ -82,11 +85,7 @@ async fn create_user(args: UserCreate) -> Result<(), anyhow::Error> {
         .await
         .map_err(describe)?;
     txn.commit().await?;
-    println!(
-        "Created {} ({}). One-time password: {password} (shown once; change it after signing in)",
-        user.email, user.role
-    );
-    Ok(())
+    Ok((user.email, password))
 }
 
 /// An API error as a command-line message (field errors listed).
@@ -119,7 +118,13 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
         }
         Command::User {
             command: UserCommand::Create(args),
-        } => create_user(args).await?,
+        } => {
+            let role = args.role;
+            let (email, password) = create_user(args).await?;
+            println!(
+                "Created {email} ({role}). One-time password: {password} (shown once; change it after signing in)"
+            );
+        }
         Command::Openapi { output } => {
             let json = openapi::to_json()?;
             match output {

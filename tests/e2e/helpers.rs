@@ -28,6 +28,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub token: String,
+    /// The database the service runs on (for commands run beside it).
+    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -107,6 +109,7 @@ pub async fn spawn_app_with(backend: Backend, flags: &[&str]) -> TestApp {
         base,
         client,
         token: String::new(),
+        database_url: url.clone(),
         _dir: dir,
     };
     test.token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;

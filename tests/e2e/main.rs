@@ -28,6 +28,7 @@ macro_rules! on_every_backend {
 }
 
 mod access;
+mod accounts;
 mod bad_input;
 mod customers;
 mod helpers;
