@@ -237,10 +237,134 @@ async fn forged_tokens_are_refused(backend: Backend) {
     expect_problem(response, 401, "unauthorized").await;
 }
 
+async fn identity_routes_refuse_bad_input(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let post_raw = |path: &str, body: &'static str| {
+        app.client
+            .post(app.api(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    expect_problem(
+        post_raw("/auth/login", "{").await.unwrap(),
+        400,
+        "malformed_json",
+    )
+    .await;
+    expect_problem(
+        post_raw("/auth/login", "{}").await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let extra = r#"{"email": "a@b.c", "password": "x", "admin": true}"#;
+    expect_problem(
+        post_raw("/auth/login", extra).await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let wrong_type = r#"{"refresh_token": 5}"#;
+    expect_problem(
+        post_raw("/auth/refresh", wrong_type).await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let unknown = r#"{"refresh_token": "nope"}"#;
+    expect_problem(
+        post_raw("/auth/logout", unknown).await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+
+    expect_problem(
+        app.get("/users?limit=100000").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    expect_problem(
+        app.get("/users?cursor=garbage").await,
+        400,
+        "invalid_cursor",
+    )
+    .await;
+    expect_problem(
+        app.get("/audit-log?sort=actor").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    expect_problem(app.get("/users/not-a-uuid").await, 404, "not_found").await;
+    let missing = format!("/users/{}", uuid::Uuid::now_v7());
+    expect_problem(app.get(&missing).await, 404, "not_found").await;
+    let missing_key = format!("/api-keys/{}", uuid::Uuid::now_v7());
+    let response = app
+        .request(Method::DELETE, &missing_key)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, 404, "not_found").await;
+
+    let (id, _) = app.user("sales", None).await;
+    let path = format!("/users/{id}");
+    for body in [
+        json!({"role": "root"}),
+        json!({"nickname": "x"}),
+        json!({"email": "not an e-mail"}),
+        json!({"password": "short"}),
+        json!({"name": ""}),
+        json!({"active": "yes"}),
+    ] {
+        expect_problem(app.patch(&path, &body).await, 422, "validation_failed").await;
+    }
+    let stale = app
+        .request(Method::PATCH, &path)
+        .header("If-Match", "\"99\"")
+        .json(&json!({"role": "manager"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(stale, 412, "precondition_failed").await;
+    let unchanged = expect_status(app.get(&path).await, 200).await;
+    assert_eq!(unchanged["role"], "sales");
+    assert_eq!(unchanged["version"], 1);
+    let audited: Vec<String> = app
+        .list_all(&format!("/audit-log?resource_id={id}"))
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        audited,
+        ["auth.login", "user.create"],
+        "no refused change was logged"
+    );
+
+    let customer = app.create("/customers", &json!({"name": "Kept"})).await;
+    let path = format!(
+        "/customers/{}?erase=maybe",
+        customer["id"].as_str().unwrap()
+    );
+    let response = app.request(Method::DELETE, &path).send().await.unwrap();
+    expect_problem(response, 400, "invalid_query").await;
+    let kept = expect_status(
+        app.get(&format!("/customers/{}", customer["id"].as_str().unwrap()))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(kept["name"], "Kept");
+}
+
 crate::on_every_backend!(
     refresh_rotates_and_reuse_revokes_the_family,
     deactivation_and_password_change_revoke_tokens,
     failed_logins_are_rate_limited,
     failed_logins_are_rate_limited_per_address,
     forged_tokens_are_refused,
+    identity_routes_refuse_bad_input,
 );

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::BASE;
 use super::audit_log::{self, AuditEntryOut};
-use super::customers::{CustomerOut, PII, find_live};
+use super::customers::{CustomerOut, PII, audit_view, find_live};
 use super::interactions::InteractionOut;
 use crate::audit::{self, Actor, Event};
 use crate::auth::Caller;
@@ -61,46 +61,88 @@ async fn find_any(db: &impl ConnectionTrait, id: Uuid) -> Result<customer::Model
         .ok_or_else(|| ApiError::not_found("customer"))
 }
 
-fn snapshot(row: &customer::Model) -> serde_json::Value {
-    audit::snapshot(&CustomerOut::new(row.clone(), Grant::Full))
+/// The lifecycle changes of this module, applied and audited by [`apply`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Delete,
+    Erase,
+    Restore,
 }
 
-/// Removes every personal field of `current` and of its interactions, and
-/// forgets stored responses that repeated them.
-async fn erase(txn: &impl ConnectionTrait, current: &customer::Model) -> Result<(), ApiError> {
-    let now = Utc::now();
-    let changes = customer::ActiveModel {
-        name: Set(ERASED_NAME.to_owned()),
-        email: Set(None),
-        phone: Set(None),
-        company: Set(None),
-        external_id: Set(None),
-        deleted_at: Set(Some(current.deleted_at.unwrap_or(now))),
-        erased_at: Set(Some(now)),
-        updated_at: Set(now),
-        version: Set(current.version + 1),
-        ..Default::default()
-    };
-    update_if_version::<customer::Entity, _>(
-        txn,
-        changes,
-        (Column::Id, current.id),
-        (Column::Version, current.version),
-    )
-    .await?;
-    // Interactions stay for the models, without their free text.
+impl Change {
+    fn action(self) -> &'static str {
+        match self {
+            Change::Delete => "customer.delete",
+            Change::Erase => "customer.erase",
+            Change::Restore => "customer.restore",
+        }
+    }
+
+    fn fields(self, current: &customer::Model, now: DateTime<Utc>) -> customer::ActiveModel {
+        let mut changes = customer::ActiveModel {
+            updated_at: Set(now),
+            version: Set(current.version + 1),
+            ..Default::default()
+        };
+        match self {
+            Change::Delete => changes.deleted_at = Set(Some(now)),
+            Change::Restore => changes.deleted_at = Set(None),
+            Change::Erase => {
+                changes.name = Set(ERASED_NAME.to_owned());
+                changes.email = Set(None);
+                changes.phone = Set(None);
+                changes.company = Set(None);
+                changes.external_id = Set(None);
+                changes.deleted_at = Set(Some(current.deleted_at.unwrap_or(now)));
+                changes.erased_at = Set(Some(now));
+            }
+        }
+        changes
+    }
+}
+
+/// Removes the free text of the customer's interactions (kept for the
+/// models) and forgets stored responses that repeated personal data.
+async fn scrub_related(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), ApiError> {
     interaction::Entity::update_many()
         .col_expr(
             interaction::Column::Note,
             Expr::value(Option::<String>::None),
         )
-        .filter(interaction::Column::CustomerId.eq(current.id))
+        .filter(interaction::Column::CustomerId.eq(id))
         .exec(txn)
         .await?;
     idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::Location.eq(format!("{BASE}/customers/{}", current.id)))
+        .filter(idempotency_key::Column::Location.eq(format!("{BASE}/customers/{id}")))
         .exec(txn)
         .await?;
+    Ok(())
+}
+
+/// Applies `change` to `current` (conditional on its version) and audits it
+/// with a redacted diff, in one transaction.
+async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    current: &customer::Model,
+    change: Change,
+) -> Result<(), ApiError> {
+    let txn = state.db.begin().await?;
+    update_if_version::<customer::Entity, _>(
+        &txn,
+        change.fields(current, Utc::now()),
+        (Column::Id, current.id),
+        (Column::Version, current.version),
+    )
+    .await?;
+    if change == Change::Erase {
+        scrub_related(&txn, current.id).await?;
+    }
+    let after = find_any(&txn, current.id).await?;
+    let diff = audit::diff(Some(&audit_view(current)), Some(&audit_view(&after)), PII);
+    let event = Event::new(change.action(), "customer", Some(current.id)).with_changes(diff);
+    audit::record(&txn, &Actor::from(caller), event).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -131,31 +173,12 @@ async fn remove(
     if erasing && current.erased_at.is_some() {
         return Ok(HttpResponse::NoContent().finish());
     }
-    let txn = state.db.begin().await?;
-    let event = if erasing {
-        erase(&txn, &current).await?;
-        let after = find_any(&txn, current.id).await?;
-        let diff = audit::diff(Some(&snapshot(&current)), Some(&snapshot(&after)), PII);
-        Event::new("customer.erase", "customer", Some(current.id)).with_changes(diff)
+    let change = if erasing {
+        Change::Erase
     } else {
-        let now = Utc::now();
-        let changes = customer::ActiveModel {
-            deleted_at: Set(Some(now)),
-            updated_at: Set(now),
-            version: Set(current.version + 1),
-            ..Default::default()
-        };
-        update_if_version::<customer::Entity, _>(
-            &txn,
-            changes,
-            (Column::Id, current.id),
-            (Column::Version, current.version),
-        )
-        .await?;
-        Event::new("customer.delete", "customer", Some(current.id))
+        Change::Delete
     };
-    audit::record(&txn, &Actor::from(&caller), event).await?;
-    txn.commit().await?;
+    apply(&state, &caller, &current, change).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -178,23 +201,7 @@ async fn restore(
         });
     }
     if current.deleted_at.is_some() {
-        let txn = state.db.begin().await?;
-        let changes = customer::ActiveModel {
-            deleted_at: Set(None),
-            updated_at: Set(Utc::now()),
-            version: Set(current.version + 1),
-            ..Default::default()
-        };
-        update_if_version::<customer::Entity, _>(
-            &txn,
-            changes,
-            (Column::Id, current.id),
-            (Column::Version, current.version),
-        )
-        .await?;
-        let event = Event::new("customer.restore", "customer", Some(current.id));
-        audit::record(&txn, &Actor::from(&caller), event).await?;
-        txn.commit().await?;
+        apply(&state, &caller, &current, Change::Restore).await?;
     }
     let row = find_live(&state.db, current.id).await?;
     let version = row.version;

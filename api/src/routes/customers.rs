@@ -217,6 +217,11 @@ fn full_record(input: CustomerInput) -> customer::ActiveModel {
     }
 }
 
+/// The audited view of a row (the diff redacts its personal fields).
+pub fn audit_view(row: &customer::Model) -> Value {
+    audit::snapshot(&CustomerOut::new(row.clone(), Grant::Full))
+}
+
 /// A live (not deleted) customer, or 404.
 pub async fn find_live(db: &impl ConnectionTrait, id: Uuid) -> Result<customer::Model, ApiError> {
     customer::Entity::find_by_id(id)
@@ -400,9 +405,11 @@ async fn replace(
     )
     .await?;
     let updated = find_live(&txn, current.id).await?;
-    let snapshot =
-        |row: &customer::Model| audit::snapshot(&CustomerOut::new(row.clone(), Grant::Full));
-    let diff = audit::diff(Some(&snapshot(&current)), Some(&snapshot(&updated)), PII);
+    let diff = audit::diff(
+        Some(&audit_view(&current)),
+        Some(&audit_view(&updated)),
+        PII,
+    );
     let event = Event::new("customer.update", "customer", Some(current.id)).with_changes(diff);
     audit::record(&txn, &Actor::from(caller), event).await?;
     txn.commit().await?;
