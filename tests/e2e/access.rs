@@ -83,6 +83,16 @@ async fn deactivation_and_password_change_revoke_tokens(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
+    let entries = app
+        .list_all(&format!(
+            "/audit-log?action=user.deactivate&resource_id={id}"
+        ))
+        .await;
+    assert_eq!(
+        entries[0]["changes"]["active"],
+        json!({"from": true, "to": false})
+    );
+    assert_eq!(entries[0]["changes"]["tokens_revoked"], true);
     let body = expect_problem(me(&app, &token).await, 401, "unauthorized").await;
     assert!(body["detail"].as_str().unwrap().contains("revoked"));
     expect_problem(refresh(&app, &refresh_token).await, 401, "unauthorized").await;

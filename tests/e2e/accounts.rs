@@ -31,6 +31,28 @@ async fn api_keys_authenticate_and_can_be_revoked(backend: Backend) {
     assert_eq!(created["role"], "integration");
     assert!(key.starts_with(created["prefix"].as_str().unwrap()));
 
+    // A retried creation gets the same key's details, but the key is never stored in clear.
+    let retry = |_: ()| {
+        app.request(Method::POST, "/api-keys")
+            .header("Idempotency-Key", "key-once")
+            .json(&json!({"name": "retried"}))
+            .send()
+    };
+    let first = expect_status(retry(()).await.unwrap(), 201).await;
+    assert!(first["key"].as_str().unwrap().starts_with("rpk_"));
+    let replay = expect_status(retry(()).await.unwrap(), 201).await;
+    assert_eq!(replay["id"], first["id"]);
+    assert!(replay.get("key").is_none(), "{replay}");
+    let response = app
+        .request(
+            Method::DELETE,
+            &format!("/api-keys/{}", first["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+
     let listed = app.list_all("/api-keys").await;
     assert_eq!(listed.len(), 1);
     assert!(listed[0].get("key").is_none(), "the key is shown once");
@@ -94,8 +116,8 @@ async fn api_keys_authenticate_and_can_be_revoked(backend: Backend) {
     )
     .await;
     assert_eq!(app.count("/api-keys").await, 0);
-    assert_eq!(app.count("/api-keys?include_revoked=true").await, 1);
-    assert_eq!(app.count("/audit-log?action=api_key.revoke").await, 1);
+    assert_eq!(app.count("/api-keys?include_revoked=true").await, 2);
+    assert_eq!(app.count("/audit-log?action=api_key.revoke").await, 2);
 }
 
 async fn users_are_administered_with_their_rules(backend: Backend) {

@@ -34,7 +34,7 @@ pub struct ApiKeyInput {
 }
 
 /// A key as listed (never the key itself).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiKeyOut {
     pub id: Uuid,
     pub name: String,
@@ -79,7 +79,8 @@ pub struct ApiKeyFilters {
     pub include_revoked: Option<bool>,
 }
 
-/// Create a key (admin). Honours `Idempotency-Key`; a replay returns the same key.
+/// Create a key (admin); the response is the only time the key is shown.
+/// Honours `Idempotency-Key`: a replay returns the key's details without the key.
 #[utoipa::path(tag = "api-keys", request_body = ApiKeyInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
     responses((status = 201, body = ApiKeyCreated, headers(("Location" = String))),
@@ -124,12 +125,15 @@ async fn create(
     let event = Event::new("api_key.create", "api_key", Some(row.id)).with_changes(details);
     audit::record(&creation.txn, &Actor::from(&caller), event).await?;
     let location = format!("{BASE}/api-keys/{}", row.id);
+    let listed = ApiKeyOut::from(row);
+    let stored = listed.clone();
     let body = ApiKeyCreated {
         key: secret,
-        api_key: row.into(),
+        api_key: listed,
     };
+    // The key is never stored in clear, not even for an idempotent replay.
     creation
-        .finish(StatusCode::CREATED, Some(location), &body)
+        .finish_storing(StatusCode::CREATED, Some(location), &body, &stored)
         .await
 }
 

@@ -235,6 +235,8 @@ async fn apply(
     }
     let action = if role != current_role {
         "user.role_change"
+    } else if current.active && !active {
+        "user.deactivate"
     } else {
         "user.update"
     };
