@@ -19,7 +19,7 @@ const IGNORED: &[&str] = &["version", "created_at", "updated_at"];
 /// Who did it, and in which request.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    /// `user:<id>`, `key:<id>` or `anonymous`.
+    /// `user:<id>`, `key:<id>`, `cli`, `system` or `anonymous`.
     pub id: String,
     /// The request id, when the change came through the API.
     pub request_id: Option<String>,
@@ -39,6 +39,14 @@ impl Actor {
         Self {
             id: format!("user:{id}"),
             request_id,
+        }
+    }
+
+    /// The service itself (first start).
+    pub fn system() -> Self {
+        Self {
+            id: "system".to_owned(),
+            request_id: None,
         }
     }
 

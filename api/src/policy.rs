@@ -170,6 +170,34 @@ mod tests {
         assert!("root".parse::<Role>().is_err());
     }
 
+    /// The table as implemented, row by row in the order of [`Role::ALL`]:
+    /// `F` full, `O` own or unowned, `M` masked, `-` denied.
+    #[test]
+    fn whole_table() {
+        let expected = [
+            (Action::ManageAccess, "F------"),
+            (Action::ReadCustomers, "FFFFFMF"),
+            (Action::WriteCustomers, "FFO-F-F"),
+            (Action::EraseCustomers, "FF-----"),
+            (Action::RestoreCustomers, "F------"),
+            (Action::ReadCatalog, "FFFFFFF"),
+            (Action::WriteItems, "FF-F--F"),
+            (Action::WriteInteractions, "FFFFF-F"),
+        ];
+        for (action, row) in expected {
+            let actual: String = Role::ALL
+                .iter()
+                .map(|&role| match rule(role, action) {
+                    Some(Grant::Full) => 'F',
+                    Some(Grant::OwnOrUnowned) => 'O',
+                    Some(Grant::Masked) => 'M',
+                    None => '-',
+                })
+                .collect();
+            assert_eq!(actual, row, "{action:?}");
+        }
+    }
+
     #[test]
     fn table_matches_the_design() {
         assert_eq!(

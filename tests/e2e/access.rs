@@ -69,6 +69,19 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
     assert_eq!(app.count("/audit-log?action=auth.logout").await, 1);
 }
 
+async fn expired_refresh_tokens_are_refused(backend: Backend) {
+    let app = spawn_app_with(backend, &["--refresh-token-ttl", "0"]).await;
+    let session = app.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let token = session["refresh_token"].as_str().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let body = expect_problem(refresh(&app, token).await, 401, "unauthorized").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+    assert_eq!(app.count("/audit-log?action=auth.refresh").await, 0);
+}
+
 async fn deactivation_and_password_change_revoke_tokens(backend: Backend) {
     let app = spawn_app(backend).await;
     let (id, token) = app.user("sales", None).await;
@@ -372,6 +385,7 @@ async fn identity_routes_refuse_bad_input(backend: Backend) {
 
 crate::on_every_backend!(
     refresh_rotates_and_reuse_revokes_the_family,
+    expired_refresh_tokens_are_refused,
     deactivation_and_password_change_revoke_tokens,
     failed_logins_are_rate_limited,
     failed_logins_are_rate_limited_per_address,

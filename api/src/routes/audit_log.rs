@@ -20,7 +20,7 @@ use crate::state::AppState;
 pub struct AuditEntryOut {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    /// `user:<id>`, `key:<id>`, `cli` or `anonymous`.
+    /// `user:<id>`, `key:<id>`, `cli`, `system` or `anonymous`.
     pub actor: String,
     /// e.g. `customer.update`, `auth.login_failed`, `user.role_change`.
     pub action: String,
