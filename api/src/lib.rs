@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod etag;
 pub mod idempotency;
 pub mod metrics;
+pub mod ml;
 pub mod openapi;
 pub mod pagination;
 pub mod policy;

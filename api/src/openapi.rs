@@ -23,6 +23,8 @@ use crate::error::Problem;
         (name = "customers", description = "Customers and their timelines"),
         (name = "items", description = "The catalogue"),
         (name = "interactions", description = "What customers did"),
+        (name = "models", description = "Engines, training jobs and trained models"),
+        (name = "predictions", description = "Recommendations, similar items and scores, explained"),
         (name = "operations", description = "Health, readiness and metrics")
     )
 )]

@@ -86,6 +86,10 @@ pub enum Action {
     EraseCustomers,
     /// Bring back a soft-deleted customer.
     RestoreCustomers,
+    /// Read engines, models, jobs, recommendations and scores.
+    ReadPredictions,
+    /// Train models and activate them.
+    TrainModels,
 }
 
 /// What the policy table says for a (role, action) cell.
@@ -117,6 +121,9 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
         (ManageAccess | RestoreCustomers, _) => None,
         (EraseCustomers, Admin | Manager) => Some(Grant::Full),
         (EraseCustomers, _) => None,
+        (ReadPredictions, _) => Some(Grant::Full),
+        (TrainModels, Admin | Analyst) => Some(Grant::Full),
+        (TrainModels, Manager | Sales | Marketing | Support | Integration) => None,
     }
 }
 
@@ -155,6 +162,8 @@ fn describe(action: Action) -> &'static str {
         Action::ManageAccess => "manage users, API keys or the audit log",
         Action::EraseCustomers => "erase customers",
         Action::RestoreCustomers => "restore deleted customers",
+        Action::ReadPredictions => "read models, recommendations and scores",
+        Action::TrainModels => "train or activate models",
     }
 }
 
@@ -183,6 +192,8 @@ mod tests {
             (Action::ReadCatalog, "FFFFFFF"),
             (Action::WriteItems, "FF-F--F"),
             (Action::WriteInteractions, "FFFFF-F"),
+            (Action::ReadPredictions, "FFFFFFF"),
+            (Action::TrainModels, "F----F-"),
         ];
         for (action, row) in expected {
             let actual: String = Role::ALL

@@ -5,10 +5,15 @@ pub mod audit_log;
 pub mod auth;
 pub mod customer_privacy;
 pub mod customers;
+pub mod engines;
 mod filters;
 pub mod health;
 pub mod interactions;
 pub mod items;
+pub mod jobs;
+pub mod models;
+pub mod recommendations;
+pub mod scores;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,6 +28,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     customer_privacy::configure(cfg);
     items::configure(cfg);
     interactions::configure(cfg);
+    engines::configure(cfg);
+    jobs::configure(cfg);
+    models::configure(cfg);
+    recommendations::configure(cfg);
+    scores::configure(cfg);
 }
 
 /// Base path of the API.
