@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::metrics::Metrics;
 use crate::ml::serving::ModelCache;
@@ -15,6 +16,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Access token keys.
     pub tokens: TokenKeys,
+    /// Refresh token lifetime in seconds.
+    pub refresh_ttl: i64,
+    /// The failed sign-in rate limit.
+    pub login_limits: LoginLimits,
     /// Implicit-feedback weight per interaction kind.
     pub weights: InteractionWeights,
     /// Prometheus registry and instruments.

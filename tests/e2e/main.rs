@@ -27,6 +27,8 @@ macro_rules! on_every_backend {
     };
 }
 
+mod access;
+mod accounts;
 mod bad_input;
 mod customers;
 mod helpers;
@@ -35,3 +37,5 @@ mod interactions;
 mod items;
 mod operations;
 mod predictions;
+mod privacy;
+mod roles;

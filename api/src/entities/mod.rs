@@ -1,11 +1,15 @@
 //! sea-orm entities: the database side of each resource.
 
+pub mod api_key;
 pub mod app_setting;
+pub mod audit_entry;
 pub mod customer;
 pub mod idempotency_key;
 pub mod interaction;
 pub mod item;
 pub mod job;
+pub mod login_attempt;
 pub mod model;
 pub mod model_blob;
+pub mod refresh_token;
 pub mod user;

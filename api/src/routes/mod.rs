@@ -1,6 +1,9 @@
 //! One module per resource; this file only mounts them.
 
+pub mod api_keys;
+pub mod audit_log;
 pub mod auth;
+pub mod customer_privacy;
 pub mod customers;
 pub mod engines;
 mod filters;
@@ -11,13 +14,18 @@ pub mod jobs;
 pub mod models;
 pub mod recommendations;
 pub mod scores;
+pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Mounts every resource under the API base path.
 pub fn configure(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
+    users::configure(cfg);
+    api_keys::configure(cfg);
+    audit_log::configure(cfg);
     customers::configure(cfg);
+    customer_privacy::configure(cfg);
     items::configure(cfg);
     interactions::configure(cfg);
     engines::configure(cfg);

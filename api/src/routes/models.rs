@@ -8,6 +8,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::audit::{self, Actor, Event};
 use crate::auth::Caller;
 use crate::entities::model::{self, Column};
 use crate::error::ApiError;
@@ -122,6 +123,9 @@ async fn activate(
     let row = find(&state, *id).await?;
     let txn = state.db.begin().await?;
     jobs::activate_in(&txn, &row.engine, row.id).await?;
+    let event = Event::new("model.activate", "model", Some(row.id))
+        .with_changes(serde_json::json!({"engine": row.engine}));
+    audit::record(&txn, &Actor::from(&caller), event).await?;
     txn.commit().await?;
     state.models.refresh(&state.db).await?;
     Ok(HttpResponse::Ok().json(ModelOut::from(find(&state, row.id).await?)))
