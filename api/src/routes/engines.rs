@@ -180,7 +180,7 @@ async fn train_engine(
         &name,
         &params,
         request.activate,
-        Some(caller.user_id),
+        (!caller.api_key).then_some(caller.user_id),
     )
     .await?;
     creation
