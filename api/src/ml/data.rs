@@ -40,6 +40,8 @@ pub struct RecommenderData {
     /// Item id of each item index.
     pub items: Vec<Uuid>,
     pub stats: DataStats,
+    /// When reading began: interactions recorded later are not in the data.
+    pub read_at: DateTime<Utc>,
 }
 
 /// Every item (with metadata) and every weighted item interaction.
@@ -47,6 +49,7 @@ pub async fn recommender_data(
     db: &DatabaseConnection,
     weights: &KindWeights,
 ) -> Result<RecommenderData, anyhow::Error> {
+    let read_at = Utc::now();
     let mut items = Vec::new();
     let mut metas = Vec::new();
     let mut item_index: HashMap<Uuid, u32> = HashMap::new();
@@ -109,6 +112,7 @@ pub async fn recommender_data(
         customers,
         items,
         stats,
+        read_at,
     })
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rapport_core::{DynRecommender, FittedModel};
 use rapport_logistic::LogisticModel;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
@@ -20,6 +21,10 @@ pub struct LoadedRecommender {
     pub customer_index: HashMap<Uuid, u32>,
     pub items: Vec<Uuid>,
     pub item_index: HashMap<Uuid, u32>,
+    /// Distinct items of each customer's training history.
+    pub history: Vec<Vec<u32>>,
+    /// Interactions recorded from then on are not in `history`.
+    pub trained_on_data_until: DateTime<Utc>,
 }
 
 /// What an active model serves.
@@ -46,6 +51,8 @@ fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::E
         StoredModel::Recommender {
             customers,
             items,
+            history,
+            trained_on_data_until,
             engine_bytes,
         } => {
             let recommender = rapport_engines::registry()
@@ -57,6 +64,8 @@ fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::E
                 customer_index: index(&customers),
                 item_index: index(&items),
                 items,
+                history,
+                trained_on_data_until,
             })
         }
         StoredModel::Scorer {

@@ -1,6 +1,7 @@
 //! The bytes kept in `models.bytes`: the engine's own model plus the ids
 //! behind its dense indices, so any replica can serve it.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -11,6 +12,10 @@ pub enum StoredModel {
     Recommender {
         customers: Vec<Uuid>,
         items: Vec<Uuid>,
+        /// Distinct items of each customer's training history.
+        history: Vec<Vec<u32>>,
+        /// Interactions recorded from then on were not seen by the model.
+        trained_on_data_until: DateTime<Utc>,
         engine_bytes: Vec<u8>,
     },
     /// A scorer and the label it predicts.
@@ -41,6 +46,8 @@ mod tests {
         let model = StoredModel::Recommender {
             customers: vec![Uuid::now_v7()],
             items: vec![Uuid::now_v7(), Uuid::now_v7()],
+            history: vec![vec![1]],
+            trained_on_data_until: Utc::now(),
             engine_bytes: vec![1, 2, 3],
         };
         let back = StoredModel::from_bytes(&model.to_bytes().unwrap()).unwrap();

@@ -122,11 +122,12 @@ async fn train_recommender(
         let report = rapport_core::eval::evaluate(engine, &data.dataset, &params, 10)?;
         let model = engine.fit(&data.dataset, &params)?;
         let engine_bytes = engine.to_bytes(&model)?;
-        Ok::<_, rapport_core::EngineError>((report, engine_bytes, data))
+        let history = histories(&data.dataset);
+        Ok::<_, rapport_core::EngineError>((report, engine_bytes, history, data))
     })
     .await
     .map_err(|e| anyhow::anyhow!("training task: {e}"))?;
-    let (report, engine_bytes, data) = fitted.map_err(|e| {
+    let (report, engine_bytes, history, data) = fitted.map_err(|e| {
         if e.is_caller_error() {
             TrainError::Refused(e.to_string())
         } else {
@@ -137,6 +138,8 @@ async fn train_recommender(
     let stored = StoredModel::Recommender {
         customers: data.customers,
         items: data.items,
+        history,
+        trained_on_data_until: data.read_at,
         engine_bytes,
     };
     Ok((
@@ -144,6 +147,20 @@ async fn train_recommender(
         serde_json::to_value(&report).map_err(anyhow::Error::from)?,
         stored.to_bytes()?,
     ))
+}
+
+/// The distinct items of each customer, for excluding them at serving time
+/// without reading the whole history from the database.
+fn histories(data: &rapport_core::Dataset) -> Vec<Vec<u32>> {
+    let mut history = vec![Vec::new(); data.n_customers];
+    for x in &data.interactions {
+        history[x.customer as usize].push(x.item);
+    }
+    for items in &mut history {
+        items.sort_unstable();
+        items.dedup();
+    }
+    history
 }
 
 /// A frame of the rows that carry the label, with every column any row has.

@@ -4,7 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -223,6 +225,18 @@ pub(crate) fn full_record(input: CustomerInput) -> customer::ActiveModel {
 /// The audited view of a row (the diff redacts its personal fields).
 pub fn audit_view(row: &customer::Model) -> Value {
     audit::snapshot(&CustomerOut::new(row.clone(), Grant::Full))
+}
+
+/// The id of a live (not deleted) customer, or 404; reads no other column.
+pub async fn ensure_live(db: &impl ConnectionTrait, id: Uuid) -> Result<Uuid, ApiError> {
+    customer::Entity::find_by_id(id)
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::DeletedAt.is_null())
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer"))
 }
 
 /// A live (not deleted) customer, or 404.

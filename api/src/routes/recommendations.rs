@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::customers::find_live;
+use super::customers::ensure_live;
 use crate::auth::Caller;
 use crate::entities::{interaction, item};
 use crate::error::ApiError;
@@ -101,6 +101,45 @@ fn recommender(model: &ActiveModel) -> Result<&LoadedRecommender, ApiError> {
     }
 }
 
+/// The few columns of an item a list shows.
+struct Listed {
+    id: Uuid,
+    sku: String,
+    name: String,
+    active: bool,
+}
+
+/// Items `customer` interacted with, as indices of `model`: the training
+/// history from memory, plus what the log holds since the model's data was read.
+async fn seen_items(
+    state: &AppState,
+    model: &LoadedRecommender,
+    customer: Uuid,
+    index: Option<u32>,
+) -> Result<Vec<u32>, ApiError> {
+    let mut query = interaction::Entity::find()
+        .select_only()
+        .column(interaction::Column::ItemId)
+        .distinct()
+        .filter(interaction::Column::CustomerId.eq(customer))
+        .filter(interaction::Column::ItemId.is_not_null());
+    let mut seen = match index.and_then(|i| model.history.get(i as usize)) {
+        Some(history) => {
+            query = query.filter(interaction::Column::CreatedAt.gte(model.trained_on_data_until));
+            history.clone()
+        }
+        None => Vec::new(),
+    };
+    let recent: Vec<Option<Uuid>> = query.into_tuple().all(&state.db).await?;
+    seen.extend(
+        recent
+            .into_iter()
+            .flatten()
+            .filter_map(|id| model.item_index.get(&id).copied()),
+    );
+    Ok(seen)
+}
+
 /// Turns engine output into API items: drops inactive items, names items and reasons.
 async fn present(
     state: &AppState,
@@ -117,12 +156,30 @@ async fn present(
     );
     wanted.sort();
     wanted.dedup();
-    let rows: HashMap<Uuid, item::Model> = item::Entity::find()
+    let rows: HashMap<Uuid, Listed> = item::Entity::find()
+        .select_only()
+        .columns([
+            item::Column::Id,
+            item::Column::Sku,
+            item::Column::Name,
+            item::Column::Active,
+        ])
         .filter(item::Column::Id.is_in(wanted))
+        .into_tuple::<(Uuid, String, String, bool)>()
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|row| (row.id, row))
+        .map(|(id, sku, name, active)| {
+            (
+                id,
+                Listed {
+                    id,
+                    sku,
+                    name,
+                    active,
+                },
+            )
+        })
         .collect();
     let name_of = |index: u32| id_of(index).and_then(|id| rows.get(&id));
     // Zero-score entries only fill a list; with no evidence behind them they are not served.
@@ -175,11 +232,8 @@ async fn recommend(
         .clone()
         .unwrap_or_else(|| state.default_engine.clone());
     let chosen = active_recommender(&state, &engine)?;
-    let customer = find_live(&state.db, *id).await?;
-    let known = recommender(&chosen)?
-        .customer_index
-        .get(&customer.id)
-        .copied();
+    let customer = ensure_live(&state.db, *id).await?;
+    let known = recommender(&chosen)?.customer_index.get(&customer).copied();
     let (model, index, fallback) = match known {
         Some(index) => (chosen, index, None),
         None if engine == FALLBACK_ENGINE => (chosen, 0, None),
@@ -190,21 +244,9 @@ async fn recommend(
         ),
     };
     let loaded = recommender(&model)?;
-    // Exclusion reads the log now, so interactions since training count too.
-    let exclude: Vec<u32> = if query.exclude_seen.unwrap_or(true) {
-        let seen: Vec<Option<Uuid>> = interaction::Entity::find()
-            .select_only()
-            .column(interaction::Column::ItemId)
-            .distinct()
-            .filter(interaction::Column::CustomerId.eq(customer.id))
-            .filter(interaction::Column::ItemId.is_not_null())
-            .into_tuple()
-            .all(&state.db)
-            .await?;
-        seen.into_iter()
-            .flatten()
-            .filter_map(|id| loaded.item_index.get(&id).copied())
-            .collect()
+    let exclude = if query.exclude_seen.unwrap_or(true) {
+        let own_index = loaded.customer_index.get(&customer).copied();
+        seen_items(&state, loaded, customer, own_index).await?
     } else {
         Vec::new()
     };
