@@ -6,6 +6,8 @@
 //! handler uses the same implementation.
 
 pub mod auth;
+pub mod automations;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -13,9 +15,11 @@ pub mod demo;
 pub mod entities;
 pub mod error;
 pub mod etag;
+pub mod hooks;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod outbox;
 pub mod pagination;
 pub mod policy;
 pub mod privacy;
@@ -24,3 +28,5 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod validation;
+pub mod webhooks;
+pub mod workflows;

@@ -20,6 +20,9 @@ use crate::error::Problem;
         (name = "customers", description = "Customers and their timelines"),
         (name = "items", description = "The catalogue"),
         (name = "interactions", description = "What customers did"),
+        (name = "workflows", description = "Cross-department workflows: definitions, instances, transitions and timelines"),
+        (name = "automations", description = "Rules that start workflows when something happens to a customer"),
+        (name = "webhooks", description = "Signed event delivery (Standard Webhooks) with a delivery log"),
         (name = "operations", description = "Health, readiness and metrics")
     )
 )]

@@ -80,6 +80,12 @@ pub enum Action {
     WriteItems,
     /// Record interactions.
     WriteInteractions,
+    /// Read workflow definitions, instances and their events.
+    ReadWorkflows,
+    /// Define workflows, automations and webhooks.
+    DefineWorkflows,
+    /// Start, move, reassign or comment on a workflow instance.
+    ActOnWorkflowStep,
 }
 
 /// What the policy table says for a (role, action) cell.
@@ -91,6 +97,8 @@ pub enum Grant {
     OwnOrUnowned,
     /// Reading allowed with personal data masked.
     Masked,
+    /// Allowed on workflow steps of the caller's own department.
+    OwnDepartment,
 }
 
 /// The policy table. `None` means denied.
@@ -107,6 +115,11 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
         (WriteItems, Sales | Support | Analyst) => None,
         (WriteInteractions, Analyst) => None,
         (WriteInteractions, _) => Some(Grant::Full),
+        (ReadWorkflows, _) => Some(Grant::Full),
+        (DefineWorkflows | ActOnWorkflowStep, Admin | Manager) => Some(Grant::Full),
+        (DefineWorkflows, _) => None,
+        (ActOnWorkflowStep, Sales | Marketing | Support) => Some(Grant::OwnDepartment),
+        (ActOnWorkflowStep, Analyst | Integration) => None,
     }
 }
 
@@ -135,6 +148,38 @@ impl Grant {
     }
 }
 
+/// Whether a user with `role` in `department` may act on a step owned by
+/// `step_department` (used for callers and for prospective assignees).
+pub fn may_act_on_step(
+    role: Role,
+    department: Option<&str>,
+    step_department: Option<&str>,
+) -> bool {
+    match rule(role, Action::ActOnWorkflowStep) {
+        Some(Grant::OwnDepartment) => department.is_some() && department == step_department,
+        Some(Grant::Full | Grant::OwnOrUnowned | Grant::Masked) => true,
+        None => false,
+    }
+}
+
+impl Grant {
+    /// Checks the department condition of a grant against a workflow step's department.
+    pub fn check_department(
+        self,
+        caller: &Caller,
+        step_department: Option<&str>,
+    ) -> Result<(), ApiError> {
+        if may_act_on_step(caller.role, caller.department.as_deref(), step_department) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "only members of the {} department (or an admin or manager) may act on this step",
+                step_department.unwrap_or("step's")
+            )))
+        }
+    }
+}
+
 fn describe(action: Action) -> &'static str {
     match action {
         Action::ReadCustomers => "read customers",
@@ -142,6 +187,9 @@ fn describe(action: Action) -> &'static str {
         Action::ReadCatalog => "read items and interactions",
         Action::WriteItems => "create or change items",
         Action::WriteInteractions => "record interactions",
+        Action::ReadWorkflows => "read workflows",
+        Action::DefineWorkflows => "define workflows, automations or webhooks",
+        Action::ActOnWorkflowStep => "act on workflow steps",
     }
 }
 
@@ -173,6 +221,33 @@ mod tests {
         assert_eq!(rule(Role::Analyst, Action::WriteInteractions), None);
         assert_eq!(
             rule(Role::Integration, Action::WriteInteractions),
+            Some(Grant::Full)
+        );
+    }
+
+    #[test]
+    fn workflow_steps_follow_departments() {
+        assert!(may_act_on_step(Role::Manager, None, Some("finance")));
+        assert!(may_act_on_step(Role::Sales, Some("sales"), Some("sales")));
+        assert!(!may_act_on_step(
+            Role::Sales,
+            Some("sales"),
+            Some("support")
+        ));
+        assert!(!may_act_on_step(Role::Support, None, None));
+        assert!(!may_act_on_step(
+            Role::Analyst,
+            Some("sales"),
+            Some("sales")
+        ));
+        assert!(!may_act_on_step(
+            Role::Integration,
+            Some("sales"),
+            Some("sales")
+        ));
+        assert_eq!(rule(Role::Sales, Action::DefineWorkflows), None);
+        assert_eq!(
+            rule(Role::Manager, Action::DefineWorkflows),
             Some(Grant::Full)
         );
     }

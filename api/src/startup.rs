@@ -1,6 +1,7 @@
 //! Builds the HTTP server: state, routes, conventions and operations endpoints.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::error::{JsonPayloadError, PayloadError};
@@ -13,13 +14,16 @@ use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{bootstrap, tokens::TokenKeys};
-use crate::config::Settings;
+use crate::config::{BackgroundSettings, Settings};
 use crate::error::{ApiError, FieldError};
 use crate::metrics::Metrics;
 use crate::openapi::{ApiDoc, secure};
 use crate::routes::{self, BASE, health, interactions::InteractionWeights};
 use crate::state::AppState;
+use crate::webhooks::dispatcher::Dispatcher;
+use crate::workflows::sla;
 use crate::{db, demo};
+use sea_orm::DatabaseConnection;
 
 /// Every documented route: the API under [`BASE`], operations at the root.
 fn mount(cfg: &mut ServiceConfig) {
@@ -73,6 +77,19 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+/// Starts the webhook dispatcher and the SLA checker on this replica.
+fn start_background(
+    db: &DatabaseConnection,
+    settings: &BackgroundSettings,
+) -> Result<(), anyhow::Error> {
+    Dispatcher::new(settings)?.spawn(db.clone(), Duration::from_millis(settings.webhook_poll_ms));
+    sla::spawn(
+        db.clone(),
+        Duration::from_millis(settings.sla_check_interval_ms),
+    );
+    Ok(())
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -96,7 +113,9 @@ impl Application {
             tokens: TokenKeys::new(&secret, ttl)?,
             weights: InteractionWeights::new(&settings.interaction_weights)?,
             metrics: Metrics::new()?,
+            webhook_allow_private: settings.background.webhook_allow_private,
         });
+        start_background(&state.db, &settings.background)?;
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let body_limit = settings.body_limit;

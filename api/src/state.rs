@@ -16,4 +16,6 @@ pub struct AppState {
     pub weights: InteractionWeights,
     /// Prometheus registry and instruments.
     pub metrics: Metrics,
+    /// Whether webhook URLs may point at internal addresses.
+    pub webhook_allow_private: bool,
 }

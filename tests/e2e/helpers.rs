@@ -26,6 +26,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub token: String,
+    /// The service's database, for tests that set up or inspect rows directly.
+    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -105,6 +107,7 @@ pub async fn spawn_app_with(backend: Backend, flags: &[&str]) -> TestApp {
         base,
         client,
         token: String::new(),
+        database_url: url.clone(),
         _dir: dir,
     };
     test.token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;

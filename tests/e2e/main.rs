@@ -27,9 +27,14 @@ macro_rules! on_every_backend {
     };
 }
 
+mod automations;
 mod bad_input;
 mod customers;
 mod helpers;
 mod interactions;
 mod items;
 mod operations;
+mod people;
+mod webhooks;
+mod workflow_races;
+mod workflows;

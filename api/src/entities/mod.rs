@@ -1,8 +1,17 @@
 //! sea-orm entities: the database side of each resource.
 
 pub mod app_setting;
+pub mod automation;
+pub mod automation_mark;
+pub mod automation_run;
 pub mod customer;
 pub mod idempotency_key;
 pub mod interaction;
 pub mod item;
 pub mod user;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod workflow_definition;
+pub mod workflow_event;
+pub mod workflow_instance;

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::entities::customer::{self, Column};
 use crate::error::ApiError;
 use crate::etag::{IfMatch, update_if_version, with_etag};
+use crate::hooks;
 use crate::idempotency::{self, Begun, IdempotencyKey};
 use crate::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action, Grant};
@@ -35,11 +36,13 @@ pub enum LifecycleStage {
 impl LifecycleStage {
     const ALL: [Self; 4] = [Self::Lead, Self::Prospect, Self::Customer, Self::Churned];
 
-    fn parse(raw: &str) -> Option<Self> {
+    /// The stage with this name.
+    pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
-    fn as_str(self) -> &'static str {
+    /// The stage's name as stored and sent.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Lead => "lead",
             Self::Prospect => "prospect",
@@ -251,12 +254,10 @@ async fn insert(
         .exec_with_returning(&creation.txn)
         .await?;
     let id = row.id;
+    let out = CustomerOut::new(row, Grant::Full);
+    hooks::customer_created(&creation.txn, &out).await?;
     creation
-        .finish(
-            StatusCode::CREATED,
-            Some(location(id)),
-            &CustomerOut::new(row, Grant::Full),
-        )
+        .finish(StatusCode::CREATED, Some(location(id)), &out)
         .await
 }
 
@@ -386,14 +387,23 @@ async fn replace(
     changes.id = NotSet;
     changes.version = Set(current.version + 1);
     changes.updated_at = Set(Utc::now());
+    let txn = state.db.begin().await?;
     update_if_version::<customer::Entity, _>(
-        &state.db,
+        &txn,
         changes,
         (Column::Id, current.id),
         (Column::Version, current.version),
     )
     .await?;
-    Ok(ok_with_etag(find_live(&state.db, current.id).await?, grant))
+    let row = find_live(&txn, current.id).await?;
+    hooks::customer_updated(
+        &txn,
+        &current.lifecycle_stage,
+        &CustomerOut::new(row.clone(), Grant::Full),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ok_with_etag(row, grant))
 }
 
 /// Create or replace the customer with this external id (201 when created).

@@ -1,0 +1,444 @@
+//! `/webhooks` (admin, manager): endpoints that receive signed events, their
+//! delivery log and manual redelivery.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::BASE;
+use crate::auth::Caller;
+use crate::entities::{webhook, webhook_attempt, webhook_delivery};
+use crate::error::ApiError;
+use crate::etag::{IfMatch, update_if_version, with_etag};
+use crate::idempotency::{self, Begun, IdempotencyKey};
+use crate::outbox::EVENT_TYPES;
+use crate::pagination::{Page, PageParams, Sort, fetch_page};
+use crate::policy::{self, Action};
+use crate::state::AppState;
+use crate::validation::{Checks, LONG_TEXT, tag_index};
+use crate::webhooks::{guard, signature};
+
+/// A webhook to create.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    /// http(s) URL; internal addresses are refused unless the server allows them.
+    pub url: String,
+    /// Event types to receive (1 or more of `customer.created`, `customer.updated`,
+    /// `interaction.created`, `workflow.started`, `workflow.transitioned`, ...).
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    /// Defaults to true.
+    pub active: Option<bool>,
+}
+
+/// Fields to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub description: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// A webhook as returned by the API (the secret only on creation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookOut {
+    pub id: Uuid,
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    pub active: bool,
+    /// `whsec_...`: shown once, on creation. Verify `webhook-signature` with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl WebhookOut {
+    fn new(row: webhook::Model, show_secret: bool) -> Self {
+        Self {
+            id: row.id,
+            url: row.url,
+            events: serde_json::from_value(row.events).unwrap_or_default(),
+            description: row.description,
+            active: row.active,
+            secret: show_secret.then_some(row.secret),
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// One HTTP attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptOut {
+    pub attempt: i32,
+    /// Receiver's status code; null when no answer came.
+    pub status_code: Option<i32>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One event for one webhook, with its attempts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryOut {
+    pub id: Uuid,
+    /// The `webhook-id` header, the same on every attempt.
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub log: Vec<AttemptOut>,
+}
+
+/// Filters of the delivery log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryFilters {
+    /// `pending`, `succeeded` or `failed`.
+    pub status: Option<String>,
+}
+
+async fn check(
+    state: &AppState,
+    url: &str,
+    events: &[String],
+    description: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let mut checks = Checks::default();
+    checks.opt_text("description", description, LONG_TEXT);
+    if events.is_empty() || events.len() > EVENT_TYPES.len() {
+        checks.fail("events", "give 1 or more event types");
+    }
+    for (i, event) in events.iter().enumerate() {
+        if !EVENT_TYPES.contains(&event.as_str()) {
+            checks.fail(
+                format!("events[{i}]"),
+                format!("unknown event type; use one of {}", EVENT_TYPES.join(", ")),
+            );
+        }
+    }
+    let allow = state.webhook_allow_private;
+    match guard::check_url(url, allow) {
+        Ok(parsed) => {
+            if let Err(reason) = guard::check_resolved(&parsed, allow).await {
+                checks.fail("url", reason);
+            }
+        }
+        Err(reason) => checks.fail("url", reason),
+    }
+    checks.finish()?;
+    let mut events = events.to_vec();
+    events.sort();
+    events.dedup();
+    Ok(events)
+}
+
+async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<webhook::Model, ApiError> {
+    webhook::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("webhook"))
+}
+
+fn ok_with_etag(row: webhook::Model) -> HttpResponse {
+    let version = row.version;
+    with_etag(HttpResponse::Ok(), version).json(WebhookOut::new(row, false))
+}
+
+/// Register a webhook; the response carries its secret, shown only this once.
+#[utoipa::path(tag = "webhooks", request_body = WebhookInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
+    responses((status = 201, body = WebhookOut, headers(("Location" = String))), (status = 422, body = crate::error::Problem)))]
+#[post("/webhooks")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<WebhookInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::DefineWorkflows)?;
+    let input = body.into_inner();
+    let events = check(
+        &state,
+        &input.url,
+        &input.events,
+        input.description.as_deref(),
+    )
+    .await?;
+    let creation =
+        match idempotency::begin(&state.db, &key, &caller, "POST /webhooks", &input).await? {
+            Begun::Replay(response) => return Ok(response),
+            Begun::Fresh(creation) => creation,
+        };
+    let now = Utc::now();
+    let row = webhook::Model {
+        id: Uuid::now_v7(),
+        url: input.url,
+        description: input.description,
+        event_index: tag_index(&events),
+        events: serde_json::Value::from(events),
+        secret: signature::new_secret(),
+        active: input.active.unwrap_or(true),
+        version: 1,
+        created_by: Some(caller.user_id),
+        created_at: now,
+        updated_at: now,
+    };
+    let row = webhook::Entity::insert(webhook::ActiveModel::from(row))
+        .exec_with_returning(&creation.txn)
+        .await?;
+    let location = format!("{BASE}/webhooks/{}", row.id);
+    creation
+        .finish(
+            StatusCode::CREATED,
+            Some(location),
+            &WebhookOut::new(row, true),
+        )
+        .await
+}
+
+/// List webhooks (no secrets).
+#[utoipa::path(tag = "webhooks", params(PageParams), responses((status = 200, body = Page<WebhookOut>)))]
+#[get("/webhooks")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::DefineWorkflows)?;
+    use webhook::Column;
+    let sort = Sort::parse(
+        page.sort.as_deref(),
+        &[("created_at", Column::CreatedAt)],
+        "created_at",
+    )?;
+    let rows = fetch_page(&state.db, webhook::Entity::find(), sort, Column::Id, &page).await?;
+    Ok(HttpResponse::Ok().json(rows.map(|r| WebhookOut::new(r, false))))
+}
+
+/// One webhook (no secret); the `ETag` is its version.
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)),
+    responses((status = 200, body = WebhookOut), (status = 404, body = crate::error::Problem)))]
+#[get("/webhooks/{id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::DefineWorkflows)?;
+    Ok(ok_with_etag(find(&state.db, *id).await?))
+}
+
+/// Change a webhook's URL, events, description or activity (`If-Match` optional).
+#[utoipa::path(tag = "webhooks", request_body = WebhookPatch, params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = WebhookOut), (status = 412, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[patch("/webhooks/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<WebhookPatch>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::DefineWorkflows)?;
+    let current = find(&state.db, *id).await?;
+    if_match.check(current.version)?;
+    let patch = body.into_inner();
+    let url = patch.url.unwrap_or(current.url.clone());
+    let description = patch.description.or(current.description.clone());
+    let events = match patch.events {
+        Some(events) => events,
+        None => serde_json::from_value(current.events.clone()).unwrap_or_default(),
+    };
+    let events = check(&state, &url, &events, description.as_deref()).await?;
+    let changes = webhook::ActiveModel {
+        url: Set(url),
+        description: Set(description),
+        event_index: Set(tag_index(&events)),
+        events: Set(serde_json::Value::from(events)),
+        active: Set(patch.active.unwrap_or(current.active)),
+        version: Set(current.version + 1),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    use webhook::Column;
+    update_if_version::<webhook::Entity, _>(
+        &state.db,
+        changes,
+        (Column::Id, current.id),
+        (Column::Version, current.version),
+    )
+    .await?;
+    Ok(ok_with_etag(find(&state.db, current.id).await?))
+}
+
+/// Delete a webhook and its delivery log.
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+#[delete("/webhooks/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::DefineWorkflows)?;
+    let current = find(&state.db, *id).await?;
+    webhook::Entity::delete_by_id(current.id)
+        .exec(&state.db)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn with_attempts(
+    db: &impl ConnectionTrait,
+    rows: Vec<webhook_delivery::Model>,
+) -> Result<Vec<DeliveryOut>, ApiError> {
+    use webhook_attempt::Column;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut logs: HashMap<Uuid, Vec<AttemptOut>> = HashMap::new();
+    for a in webhook_attempt::Entity::find()
+        .filter(Column::DeliveryId.is_in(ids))
+        .order_by_asc(Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        logs.entry(a.delivery_id).or_default().push(AttemptOut {
+            attempt: a.attempt,
+            status_code: a.status_code,
+            latency_ms: a.latency_ms,
+            error: a.error,
+            created_at: a.created_at,
+        });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|d| DeliveryOut {
+            log: logs.remove(&d.id).unwrap_or_default(),
+            next_attempt_at: (d.status == "pending").then_some(d.next_attempt_at),
+            id: d.id,
+            event_id: d.event_id,
+            event_type: d.event_type,
+            status: d.status,
+            attempts: d.attempts,
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            created_at: d.created_at,
+        })
+        .collect())
+}
+
+/// The delivery log, newest first: each event with every attempt's status
+/// code, latency and error.
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path), DeliveryFilters, PageParams),
+    responses((status = 200, body = Page<DeliveryOut>), (status = 404, body = crate::error::Problem)))]
+#[get("/webhooks/{id}/deliveries")]
+async fn deliveries(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    filters: web::Query<DeliveryFilters>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::DefineWorkflows)?;
+    use webhook_delivery::Column;
+    let hook = find(&state.db, *id).await?;
+    let sort = Sort::parse(
+        page.sort.as_deref(),
+        &[("created_at", Column::CreatedAt)],
+        "-created_at",
+    )?;
+    let mut select = webhook_delivery::Entity::find().filter(Column::WebhookId.eq(hook.id));
+    if let Some(status) = &filters.status {
+        if !["pending", "succeeded", "failed"].contains(&status.as_str()) {
+            return Err(ApiError::invalid(
+                "status",
+                "must be pending, succeeded or failed",
+            ));
+        }
+        select = select.filter(Column::Status.eq(status.as_str()));
+    }
+    let rows = fetch_page(&state.db, select, sort, Column::Id, &page).await?;
+    let data = with_attempts(&state.db, rows.data).await?;
+    Ok(HttpResponse::Ok().json(Page {
+        data,
+        next_cursor: rows.next_cursor,
+    }))
+}
+
+/// Send a delivery again from a fresh attempt budget (409 while it is pending).
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path), ("delivery_id" = Uuid, Path)),
+    responses((status = 202, body = DeliveryOut), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+#[post("/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
+async fn redeliver(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::DefineWorkflows)?;
+    use webhook_delivery::Column;
+    let (hook_id, delivery_id) = path.into_inner();
+    let delivery = webhook_delivery::Entity::find_by_id(delivery_id)
+        .filter(Column::WebhookId.eq(hook_id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery"))?;
+    let now = Utc::now();
+    let result = webhook_delivery::Entity::update_many()
+        .set(webhook_delivery::ActiveModel {
+            status: Set("pending".to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            locked_until: Set(None),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(Column::Id.eq(delivery.id))
+        .filter(Column::Status.ne("pending"))
+        .exec(&state.db)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(ApiError::Conflict {
+            code: "conflict",
+            detail: "the delivery is still pending".to_owned(),
+        });
+    }
+    let row = webhook_delivery::Entity::find_by_id(delivery.id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery"))?;
+    let mut out = with_attempts(&state.db, vec![row]).await?;
+    let out = out
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("delivery vanished"))?;
+    Ok(HttpResponse::Accepted().json(out))
+}
+
+/// Mounts the webhook routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(update)
+        .service(remove)
+        .service(deliveries)
+        .service(redeliver);
+}

@@ -1,0 +1,470 @@
+//! Workflow definitions (validation, versions) and instances (department
+//! rules for every role, invalid and stale transitions, timeline, filters).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app};
+use crate::people::{self, Person};
+use rapport_api::workflows::demo;
+
+/// Defines both demo workflows.
+pub async fn define_demo(app: &TestApp) {
+    for input in demo::definitions() {
+        app.create("/workflows", &serde_json::to_value(input).unwrap())
+            .await;
+    }
+}
+
+/// A new customer's id.
+pub async fn customer(app: &TestApp, name: &str) -> String {
+    let body = app.create("/customers", &json!({"name": name})).await;
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// Starts `workflow` on a new customer as the admin; returns the instance.
+pub async fn start(app: &TestApp, workflow: &str) -> Value {
+    let customer = customer(app, "Someone").await;
+    app.create(
+        "/workflow-instances",
+        &json!({"workflow_key": workflow, "customer_id": customer}),
+    )
+    .await
+}
+
+/// The instance as it is now.
+pub async fn instance(app: &TestApp, id: &str) -> Value {
+    expect_status(app.get(&format!("/workflow-instances/{id}")).await, 200).await
+}
+
+fn transition(to: &str, version: &Value) -> Value {
+    json!({"to": to, "expected_version": version, "comment": "moving on"})
+}
+
+async fn definitions_are_validated_and_versioned(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let db = people::db(&app).await;
+    let sales = people::add(&app, &db, "sales", Some("sales")).await;
+    let churn = serde_json::to_value(demo::churn_save()).unwrap();
+
+    let response = app.post("/workflows", &churn).await;
+    assert_eq!(
+        response.headers()["location"],
+        "/api/v1/workflows/churn-save"
+    );
+    let v1 = expect_status(response, 201).await;
+    assert_eq!(v1["version"], 1);
+    assert_eq!(v1["steps"].as_array().unwrap().len(), 5);
+    expect_problem(app.post("/workflows", &churn).await, 409, "conflict").await;
+    expect_problem(
+        app.post_as(&sales, "/workflows", &churn).await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    let mut unknown = churn.clone();
+    unknown["key"] = json!("broken");
+    unknown["transitions"][0]["to"] = json!("nowhere");
+    let mut duplicate = unknown.clone();
+    duplicate["transitions"][0]["to"] = json!("retention_offer");
+    duplicate["steps"][2]["key"] = json!("triage");
+    let mut unreachable = unknown.clone();
+    unreachable["transitions"] = json!([{"from": "triage", "to": "retention_offer"},
+        {"from": "retention_offer", "to": "triage"}]);
+    for (body, field) in [
+        (unknown, "transitions[0].to"),
+        (duplicate, "steps[2].key"),
+        (unreachable, "terminal_steps[0]"),
+    ] {
+        let problem = expect_problem(
+            app.post("/workflows", &body).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert!(fields.contains(&field), "{field} not in {fields:?}");
+    }
+    expect_problem(
+        app.post(
+            "/workflows",
+            &json!({"key": "x", "name": "x", "steps": [], "oops": 1}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(app.count("/workflows").await, 1, "refusals stored nothing");
+
+    // An edit makes version 2; the running instance keeps version 1.
+    let running = start(&app, "churn-save").await;
+    let mut edited = churn.clone();
+    edited["steps"][0]["sla_hours"] = json!(4);
+    edited["name"] = json!("Churn save (fast triage)");
+    let put = |if_match: &'static str| {
+        app.request(Method::PUT, "/workflows/churn-save")
+            .header("if-match", if_match)
+            .json(&edited)
+            .send()
+    };
+    let v2 = expect_status(put("\"1\"").await.unwrap(), 200).await;
+    assert_eq!(v2["version"], 2);
+    expect_problem(put("\"1\"").await.unwrap(), 412, "precondition_failed").await;
+    let latest = expect_status(app.get("/workflows/churn-save").await, 200).await;
+    assert_eq!(latest["name"], "Churn save (fast triage)");
+    let old = expect_status(app.get("/workflows/churn-save/versions/1").await, 200).await;
+    assert_eq!(old["name"], "Churn save");
+    assert_eq!(old["latest"], false);
+    assert_eq!(app.count("/workflows").await, 1);
+    let kept = instance(&app, running["id"].as_str().unwrap()).await;
+    assert_eq!(kept["workflow_version"], 1);
+    assert_eq!(kept["workflow_name"], "Churn save");
+    let fresh = start(&app, "churn-save").await;
+    assert_eq!(fresh["workflow_version"], 2);
+    expect_problem(app.get("/workflows/nope").await, 404, "not_found").await;
+}
+
+/// Tries to move a fresh churn-save instance out of triage (a support step)
+/// as `person`; returns the status.
+async fn try_triage(app: &TestApp, person: &Person) -> u16 {
+    let started = start(app, "churn-save").await;
+    let id = started["id"].as_str().unwrap();
+    let response = app
+        .post_as(
+            person,
+            &format!("/workflow-instances/{id}/transitions"),
+            &transition("retention_offer", &started["version"]),
+        )
+        .await;
+    let status = response.status().as_u16();
+    if status == 403 {
+        expect_problem(response, 403, "forbidden").await;
+        let after = instance(app, id).await;
+        assert_eq!(after["current_step"], "triage", "{person:?}");
+        assert_eq!(after["version"], started["version"]);
+    } else {
+        let moved = expect_status(response, 200).await;
+        assert_eq!(moved["current_step"], "retention_offer");
+        assert_eq!(moved["department"], "sales");
+    }
+    status
+}
+
+async fn department_rules_for_every_role(backend: Backend) {
+    let app = spawn_app(backend).await;
+    define_demo(&app).await;
+    let db = people::db(&app).await;
+    let cases: [(&str, Option<&str>, u16); 9] = [
+        ("admin", None, 200),
+        ("manager", None, 200),
+        ("support", Some("support"), 200),
+        ("support", None, 403),
+        ("support", Some("finance"), 403),
+        ("sales", Some("sales"), 403),
+        ("marketing", Some("marketing"), 403),
+        ("analyst", Some("support"), 403),
+        ("integration", Some("support"), 403),
+    ];
+    for (role, department, expected) in cases {
+        let person = people::add(&app, &db, role, department).await;
+        assert_eq!(
+            try_triage(&app, &person).await,
+            expected,
+            "{role} in {department:?}"
+        );
+    }
+
+    // On the sales step, sales may act and support may not.
+    let sales = people::add(&app, &db, "sales", Some("sales")).await;
+    let support = people::add(&app, &db, "support", Some("support")).await;
+    let started = start(&app, "churn-save").await;
+    let id = started["id"].as_str().unwrap();
+    let path = format!("/workflow-instances/{id}/transitions");
+    let moved = expect_status(
+        app.post_as(
+            &support,
+            &path,
+            &transition("retention_offer", &started["version"]),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect_problem(
+        app.post_as(&support, &path, &transition("saved", &moved["version"]))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let done = expect_status(
+        app.post_as(&sales, &path, &transition("saved", &moved["version"]))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["allowed_transitions"], json!([]));
+
+    // Starting follows the initial step's department.
+    let target = customer(&app, "Grace").await;
+    let body = json!({"workflow_key": "churn-save", "customer_id": target});
+    expect_problem(
+        app.post_as(&sales, "/workflow-instances", &body).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let analyst = people::add(&app, &db, "analyst", None).await;
+    expect_problem(
+        app.post_as(&analyst, "/workflow-instances", &body).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        app.count(&format!("/workflow-instances?customer_id={target}"))
+            .await,
+        0
+    );
+    expect_status(
+        app.post_as(&support, "/workflow-instances", &body).await,
+        201,
+    )
+    .await;
+}
+
+async fn invalid_and_stale_transitions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    define_demo(&app).await;
+    let started = start(&app, "churn-save").await;
+    let id = started["id"].as_str().unwrap();
+    let path = format!("/workflow-instances/{id}/transitions");
+    for to in ["discount_approval", "nowhere", "triage"] {
+        expect_problem(
+            app.post(&path, &transition(to, &started["version"])).await,
+            409,
+            "invalid_transition",
+        )
+        .await;
+    }
+    expect_problem(
+        app.post(&path, &transition("retention_offer", &json!(7)))
+            .await,
+        409,
+        "version_conflict",
+    )
+    .await;
+    for bad in [
+        json!({"to": "retention_offer"}),
+        json!({"to": "retention_offer", "expected_version": 1, "extra": true}),
+        json!({"to": 5, "expected_version": 1}),
+    ] {
+        expect_problem(app.post(&path, &bad).await, 422, "validation_failed").await;
+    }
+    let unchanged = instance(&app, id).await;
+    assert_eq!(unchanged["current_step"], "triage");
+    assert_eq!(unchanged["version"], 1);
+    assert_eq!(
+        app.count(&format!("/workflow-instances/{id}/events")).await,
+        1
+    );
+
+    let moved = expect_status(app.post(&path, &transition("saved", &json!(1))).await, 200).await;
+    assert_eq!(moved["status"], "completed");
+    expect_problem(
+        app.post(&path, &transition("retention_offer", &moved["version"]))
+            .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    expect_problem(
+        app.post(
+            "/workflow-instances/0190f2a4-0000-7000-8000-000000000000/transitions",
+            &transition("saved", &json!(1)),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    expect_problem(
+        app.post(
+            "/workflow-instances",
+            &json!({"workflow_key": "nope", "customer_id": "0190f2a4-0000-7000-8000-000000000000"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+async fn timeline_reassignment_comments_and_filters(backend: Backend) {
+    let app = spawn_app(backend).await;
+    define_demo(&app).await;
+    let db = people::db(&app).await;
+    let first = people::add(&app, &db, "support", Some("support")).await;
+    let second = people::add(&app, &db, "support", Some("support")).await;
+    let sales = people::add(&app, &db, "sales", Some("sales")).await;
+    let target = customer(&app, "Ada").await;
+    let body = json!({"workflow_key": "churn-save", "customer_id": target,
+                      "assignee_id": first.id, "note": "angry call"});
+    let send = || {
+        app.as_person(&first, Method::POST, "/workflow-instances")
+            .header("idempotency-key", "start-1")
+            .json(&body)
+            .send()
+    };
+    let started = expect_status(send().await.unwrap(), 201).await;
+    let replay = expect_status(send().await.unwrap(), 201).await;
+    assert_eq!(replay["id"], started["id"]);
+    expect_problem(
+        app.post(
+            "/workflow-instances",
+            &json!({"workflow_key": "churn-save", "customer_id": target}),
+        )
+        .await,
+        409,
+        "workflow_already_open",
+    )
+    .await;
+    assert_eq!(started["assignee_id"], first.id.as_str());
+    assert!(started["due_at"].is_string());
+    assert_eq!(started["overdue"], false);
+    let id = started["id"].as_str().unwrap();
+
+    let assign = format!("/workflow-instances/{id}/assignment");
+    expect_problem(
+        app.post_as(
+            &first,
+            &assign,
+            &json!({"assignee_id": sales.id, "expected_version": 1}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let reassigned = expect_status(
+        app.post_as(
+            &first,
+            &assign,
+            &json!({"assignee_id": second.id, "expected_version": 1, "comment": "on leave"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(reassigned["assignee_id"], second.id.as_str());
+    assert_eq!(reassigned["version"], 2);
+    let comments = format!("/workflow-instances/{id}/comments");
+    expect_status(
+        app.post_as(&sales, &comments, &json!({"comment": "we can offer 10%"}))
+            .await,
+        201,
+    )
+    .await;
+    expect_problem(
+        app.post_as(&sales, &comments, &json!({"comment": " "}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    // Filters, as each department sees them.
+    let mine = |p: &Person| {
+        app.as_person(p, Method::GET, "/workflow-instances?department=mine")
+            .send()
+    };
+    let page = expect_status(mine(&second).await.unwrap(), 200).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 1);
+    let page = expect_status(mine(&sales).await.unwrap(), 200).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 0);
+    expect_problem(
+        app.get("/workflow-instances?department=mine").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    expect_problem(
+        app.get("/workflow-instances?status=paused").await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert_eq!(
+        app.count(&format!("/workflow-instances?assignee_id={}", second.id))
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!("/workflow-instances?customer_id={target}"))
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("/workflow-instances?status=open&overdue=false")
+            .await,
+        1
+    );
+    assert_eq!(app.count("/workflow-instances?overdue=true").await, 0);
+
+    let moved = expect_status(
+        app.post_as(
+            &second,
+            &format!("/workflow-instances/{id}/transitions"),
+            &json!({"to": "retention_offer", "expected_version": 2, "comment": "needs an offer",
+                    "assignee_id": sales.id}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(moved["assignee_id"], sales.id.as_str());
+    let page = expect_status(mine(&sales).await.unwrap(), 200).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 1);
+    assert_eq!(app.count("/workflow-instances?department=support").await, 0);
+
+    let events = app
+        .list_all(&format!("/workflow-instances/{id}/events"))
+        .await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["started", "assigned", "commented", "transitioned"]);
+    assert_eq!(events[0]["comment"], "angry call");
+    assert_eq!(events[0]["actor_id"], first.id.as_str());
+    assert_eq!(events[1]["assignee_id"], second.id.as_str());
+    assert_eq!(events[2]["actor_id"], sales.id.as_str());
+    assert_eq!(events[3]["from_step"], "triage");
+    assert_eq!(events[3]["to_step"], "retention_offer");
+    assert_eq!(events[3]["comment"], "needs an offer");
+
+    let cancelled = expect_status(
+        app.post(
+            &format!("/workflow-instances/{id}/cancel"),
+            &json!({"expected_version": 3}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(app.count("/workflow-instances?status=cancelled").await, 1);
+    assert_eq!(app.count("/workflow-instances?status=open").await, 0);
+}
+
+crate::on_every_backend!(
+    definitions_are_validated_and_versioned,
+    department_rules_for_every_role,
+    invalid_and_stale_transitions,
+    timeline_reassignment_comments_and_filters,
+);
