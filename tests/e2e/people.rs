@@ -20,8 +20,6 @@ const PASSWORD: &str = "a long enough test password";
 pub struct Person {
     pub id: String,
     pub token: String,
-    pub role: &'static str,
-    pub department: Option<&'static str>,
 }
 
 /// A connection to the service's database.
@@ -69,8 +67,6 @@ pub async fn add(
     Person {
         id: id.to_string(),
         token,
-        role,
-        department,
     }
 }
 
