@@ -37,4 +37,5 @@ mod operations;
 mod people;
 mod webhooks;
 mod workflow_races;
+mod workflow_timeline;
 mod workflows;

@@ -7,6 +7,7 @@ mod filters;
 pub mod health;
 pub mod interactions;
 pub mod items;
+pub mod webhook_deliveries;
 pub mod webhooks;
 pub mod workflow_actions;
 pub mod workflow_instances;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     workflow_actions::configure(cfg);
     automations::configure(cfg);
     webhooks::configure(cfg);
+    webhook_deliveries::configure(cfg);
 }
 
 /// Base path of the API.

@@ -56,12 +56,16 @@ pub struct CommentRequest {
     pub comment: String,
 }
 
-/// The instance, its definition version, after the policy check on its
-/// current step (403) and, for changes, the open check (409).
+/// The instance and its definition version, after the checks every change
+/// shares, in this order: the role (403), a stale `expected_version` (409
+/// `version_conflict`, so that the loser of a race learns it lost rather
+/// than what the winner did), the current step's department (403) and the
+/// instance being open (409 `invalid_transition`).
 async fn load(
     state: &AppState,
     caller: &Caller,
     id: Uuid,
+    expected_version: i32,
     comment: Option<&str>,
 ) -> Result<(workflow_instance::Model, Pinned), ApiError> {
     let grant = policy::require(caller, Action::ActOnWorkflowStep)?;
@@ -69,6 +73,7 @@ async fn load(
     checks.opt_text("comment", comment, LONG_TEXT);
     checks.finish()?;
     let row = find(&state.db, id).await?;
+    engine::check_version(&row, expected_version)?;
     grant.check_department(caller, row.department.as_deref())?;
     if row.status != engine::OPEN {
         return Err(ApiError::Conflict {
@@ -94,7 +99,14 @@ async fn transition(
     body: web::Json<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let (row, pinned) = load(&state, &caller, *id, input.comment.as_deref()).await?;
+    let (row, pinned) = load(
+        &state,
+        &caller,
+        *id,
+        input.expected_version,
+        input.comment.as_deref(),
+    )
+    .await?;
     if pinned
         .definition
         .transition(&row.current_step, &input.to)
@@ -166,7 +178,14 @@ async fn assign(
     body: web::Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let (row, pinned) = load(&state, &caller, *id, input.comment.as_deref()).await?;
+    let (row, pinned) = load(
+        &state,
+        &caller,
+        *id,
+        input.expected_version,
+        input.comment.as_deref(),
+    )
+    .await?;
     if let Some(assignee) = input.assignee_id {
         engine::check_assignee(
             &state.db,
@@ -211,7 +230,14 @@ async fn cancel(
     body: web::Json<CancelRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let (row, pinned) = load(&state, &caller, *id, input.comment.as_deref()).await?;
+    let (row, pinned) = load(
+        &state,
+        &caller,
+        *id,
+        input.expected_version,
+        input.comment.as_deref(),
+    )
+    .await?;
     let change = Change {
         to_step: None,
         assignee_id: None,

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use webhook_delivery::Column;
 
 /// Deliveries claimed per round.
-const BATCH: u64 = 20;
+const BATCH: u64 = 50;
 /// Longest error text kept per attempt.
 const MAX_ERROR: usize = 500;
 
@@ -74,8 +74,15 @@ impl Dispatcher {
         });
     }
 
-    /// Claims the due deliveries and sends them concurrently.
+    /// Sends every due delivery, a batch at a time.
     pub async fn round(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
+        while self.batch(db).await? == BATCH as usize {}
+        Ok(())
+    }
+
+    /// Claims up to [`BATCH`] due deliveries and sends them concurrently;
+    /// returns how many were due.
+    async fn batch(&self, db: &DatabaseConnection) -> Result<usize, ApiError> {
         let now = Utc::now();
         let unlocked = Condition::any()
             .add(Column::LockedUntil.is_null())
@@ -90,6 +97,7 @@ impl Dispatcher {
             .await?;
         let lease = chrono::Duration::from_std(self.timeout + Duration::from_secs(30))
             .map_err(|e| ApiError::Internal(e.into()))?;
+        let found = due.len();
         let mut claimed = Vec::new();
         for delivery in due {
             // Another replica may have claimed it since the read.
@@ -107,7 +115,7 @@ impl Dispatcher {
         for outcome in join_all(claimed.into_iter().map(|d| self.deliver(db, d))).await {
             outcome?;
         }
-        Ok(())
+        Ok(found)
     }
 
     /// One attempt: `(status code, error)`.

@@ -9,12 +9,11 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
-use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::definition::{Definition, TransitionSpec};
+use super::definition::Definition;
+pub use super::views::{EventOut, InstanceOut};
 use crate::entities::{user, workflow_definition, workflow_event, workflow_instance};
 use crate::error::ApiError;
 use crate::outbox;
@@ -110,106 +109,6 @@ impl Pinned {
         self.definition
             .step(step)
             .and_then(|s| s.department.clone())
-    }
-}
-
-/// A workflow instance as returned by the API and sent to webhooks.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InstanceOut {
-    pub id: Uuid,
-    pub workflow_key: String,
-    /// Definition version the instance started with and keeps.
-    pub workflow_version: i32,
-    pub workflow_name: String,
-    pub customer_id: Uuid,
-    /// `open`, `completed` or `cancelled`.
-    pub status: String,
-    pub current_step: String,
-    pub current_step_name: Option<String>,
-    /// Department of the current step.
-    pub department: Option<String>,
-    pub assignee_id: Option<Uuid>,
-    /// When the current step's SLA runs out (null without SLA or when closed).
-    pub due_at: Option<DateTime<Utc>>,
-    /// Open and past `due_at`.
-    pub overdue: bool,
-    pub sla_breached_at: Option<DateTime<Utc>>,
-    /// Transitions allowed from the current step.
-    pub allowed_transitions: Vec<TransitionSpec>,
-    /// Incremented on every change; send it as `expected_version`.
-    pub version: i32,
-    pub created_by: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub closed_at: Option<DateTime<Utc>>,
-}
-
-impl InstanceOut {
-    /// The view of `row` running on `pinned`.
-    pub fn new(row: workflow_instance::Model, pinned: &Pinned) -> Self {
-        let open = row.status == OPEN;
-        let step = pinned.definition.step(&row.current_step);
-        Self {
-            overdue: open && row.due_at.is_some_and(|due| due < Utc::now()),
-            allowed_transitions: if open {
-                pinned
-                    .definition
-                    .transitions_from(&row.current_step)
-                    .cloned()
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            current_step_name: step.map(|s| s.name.clone()),
-            workflow_name: pinned.row.name.clone(),
-            workflow_version: pinned.row.version,
-            id: row.id,
-            workflow_key: row.workflow_key,
-            customer_id: row.customer_id,
-            status: row.status,
-            current_step: row.current_step,
-            department: row.department,
-            assignee_id: row.assignee_id,
-            due_at: row.due_at,
-            sla_breached_at: row.sla_breached_at,
-            version: row.version,
-            created_by: row.created_by,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            closed_at: row.closed_at,
-        }
-    }
-}
-
-/// One entry of an instance's timeline.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EventOut {
-    pub id: Uuid,
-    pub instance_id: Uuid,
-    /// `started`, `transitioned`, `assigned`, `commented`, `sla_breached` or `cancelled`.
-    pub kind: String,
-    /// Who did it; null for the system (SLA checker, automations).
-    pub actor_id: Option<Uuid>,
-    pub from_step: Option<String>,
-    pub to_step: Option<String>,
-    pub assignee_id: Option<Uuid>,
-    pub comment: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<workflow_event::Model> for EventOut {
-    fn from(row: workflow_event::Model) -> Self {
-        Self {
-            id: row.id,
-            instance_id: row.instance_id,
-            kind: row.kind,
-            actor_id: row.actor_id,
-            from_step: row.from_step,
-            to_step: row.to_step,
-            assignee_id: row.assignee_id,
-            comment: row.comment,
-            created_at: row.created_at,
-        }
     }
 }
 
@@ -367,6 +266,27 @@ pub struct Change {
     pub status: Option<&'static str>,
 }
 
+fn version_conflict(expected_version: i32) -> ApiError {
+    ApiError::Conflict {
+        code: "version_conflict",
+        detail: format!(
+            "the instance is no longer at version {expected_version}; fetch it and try again"
+        ),
+    }
+}
+
+/// Fails with 409 `version_conflict` unless `current` is at `expected_version`.
+pub fn check_version(
+    current: &workflow_instance::Model,
+    expected_version: i32,
+) -> Result<(), ApiError> {
+    if current.version == expected_version {
+        Ok(())
+    } else {
+        Err(version_conflict(expected_version))
+    }
+}
+
 /// Applies `change` to `current` if its version is still `expected_version`
 /// (409 `version_conflict` otherwise), with its event, in one transaction.
 pub async fn apply(
@@ -378,15 +298,7 @@ pub async fn apply(
     event: NewEvent,
 ) -> Result<workflow_instance::Model, ApiError> {
     use workflow_instance::Column;
-    let conflict = || ApiError::Conflict {
-        code: "version_conflict",
-        detail: format!(
-            "the instance is no longer at version {expected_version}; fetch it and try again"
-        ),
-    };
-    if current.version != expected_version {
-        return Err(conflict());
-    }
+    check_version(current, expected_version)?;
     let now = Utc::now();
     let mut changes = workflow_instance::ActiveModel {
         version: Set(expected_version + 1),
@@ -421,7 +333,7 @@ pub async fn apply(
         .exec(&txn)
         .await?;
     if result.rows_affected != 1 {
-        return Err(conflict());
+        return Err(version_conflict(expected_version));
     }
     let row = workflow_instance::Entity::find_by_id(current.id)
         .one(&txn)

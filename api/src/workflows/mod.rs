@@ -6,5 +6,6 @@ pub mod definition;
 pub mod demo;
 pub mod engine;
 pub mod sla;
+pub mod views;
 
 pub use definition::{Definition, StepSpec, TransitionSpec, WorkflowInput};
