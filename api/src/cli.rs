@@ -3,9 +3,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use sea_orm::TransactionTrait;
 
+use crate::audit::Actor;
+use crate::auth::accounts::{self, NewUser};
+use crate::auth::password;
 use crate::config::{DatabaseSettings, Settings};
+use crate::error::ApiError;
+use crate::policy::Role;
 use crate::startup::Application;
 use crate::{db, openapi, telemetry};
 
@@ -23,12 +29,79 @@ enum Command {
     Serve(Box<Settings>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseSettings),
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Print the OpenAPI document, or write it to a file.
     Openapi {
         /// Write to this file instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user and print a one-time password.
+    Create(UserCreate),
+}
+
+/// Arguments of `rapport user create`.
+#[derive(Debug, Args)]
+pub struct UserCreate {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    /// E-mail address (unique, case-insensitive).
+    #[arg(long)]
+    pub email: String,
+    /// Role: admin, manager, sales, marketing, support, analyst or integration.
+    #[arg(long)]
+    pub role: Role,
+    /// Department, used by workflow steps.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Display name (defaults to the e-mail address).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// Creates a user with a generated password; returns the stored e-mail and
+/// the password, which is shown once and never stored in clear.
+pub async fn create_user(args: UserCreate) -> Result<(String, String), anyhow::Error> {
+    let db = db::connect(&args.database).await?;
+    db::migrate(&db).await?;
+    let password = password::generate();
+    let new = NewUser {
+        name: args.name.unwrap_or_else(|| args.email.clone()),
+        email: args.email,
+        role: args.role,
+        department: args.department,
+        password: password.clone(),
+    };
+    let txn = db.begin().await?;
+    let user = accounts::create(&txn, &Actor::cli(), new)
+        .await
+        .map_err(describe)?;
+    txn.commit().await?;
+    Ok((user.email, password))
+}
+
+/// An API error as a command-line message (field errors listed).
+fn describe(err: ApiError) -> anyhow::Error {
+    match err {
+        ApiError::Validation(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        ApiError::Internal(cause) => cause,
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 async fn run(cli: Cli) -> Result<(), anyhow::Error> {
@@ -42,6 +115,15 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             let db = db::connect(&database).await?;
             db::migrate(&db).await?;
             println!("migrations applied");
+        }
+        Command::User {
+            command: UserCommand::Create(args),
+        } => {
+            let role = args.role;
+            let (email, password) = create_user(args).await?;
+            println!(
+                "Created {email} ({role}). One-time password: {password} (shown once; change it after signing in)"
+            );
         }
         Command::Openapi { output } => {
             let json = openapi::to_json()?;

@@ -48,6 +48,26 @@ pub struct Settings {
     #[arg(long, env = "RAPPORT_ACCESS_TOKEN_TTL", default_value_t = 900)]
     pub access_token_ttl: u64,
 
+    /// Refresh token lifetime in seconds (each rotation starts a new lifetime).
+    #[arg(long, env = "RAPPORT_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl: u64,
+
+    /// Failed sign-ins allowed per account within the window (then 429).
+    #[arg(long, env = "RAPPORT_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u64,
+
+    /// Failed sign-ins allowed per client address within the window (then 429).
+    #[arg(
+        long,
+        env = "RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        default_value_t = 20
+    )]
+    pub login_max_failures_per_address: u64,
+
+    /// Length of the failed sign-in window in seconds.
+    #[arg(long, env = "RAPPORT_LOGIN_WINDOW", default_value_t = 900)]
+    pub login_window: u64,
+
     /// E-mail of the first admin, created when the database has no user.
     #[arg(
         long,

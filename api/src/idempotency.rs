@@ -187,12 +187,25 @@ impl Creation {
         location: Option<String>,
         body: &impl Serialize,
     ) -> Result<HttpResponse, ApiError> {
+        self.finish_storing(status, location, body, body).await
+    }
+
+    /// As [`Creation::finish`], but a replay gets `stored` instead of `body`:
+    /// for responses carrying a secret that must not be kept in clear.
+    pub async fn finish_storing(
+        self,
+        status: StatusCode,
+        location: Option<String>,
+        body: &impl Serialize,
+        stored: &impl Serialize,
+    ) -> Result<HttpResponse, ApiError> {
         let json = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.into()))?;
         if let Some(row) = self.key {
+            let kept = serde_json::to_string(stored).map_err(|e| ApiError::Internal(e.into()))?;
             let mut active = idempotency_key::ActiveModel::from(row);
             active.status = Set(status.as_u16() as i16);
             active.location = Set(location.clone());
-            active.body = Set(json.clone());
+            active.body = Set(kept);
             active.update(&self.txn).await?;
         }
         self.txn.commit().await?;

@@ -5,6 +5,7 @@
 //! idempotency, the role policy) live in their own modules so that every
 //! handler uses the same implementation.
 
+pub mod audit;
 pub mod auth;
 pub mod automations;
 pub mod background;

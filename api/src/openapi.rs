@@ -16,7 +16,10 @@ use crate::error::Problem;
     ),
     components(schemas(Problem)),
     tags(
-        (name = "auth", description = "Sign-in and the current user"),
+        (name = "auth", description = "Sign-in, token refresh, sign-out and the current user"),
+        (name = "users", description = "User accounts (admin)"),
+        (name = "api-keys", description = "Keys for integrations (admin)"),
+        (name = "audit", description = "The audit log (admin)"),
         (name = "customers", description = "Customers and their timelines"),
         (name = "items", description = "The catalogue"),
         (name = "interactions", description = "What customers did"),
@@ -56,7 +59,7 @@ pub fn secure(doc: &mut utoipa::openapi::OpenApi) {
         SecurityScheme::Http(
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("JWT")
+                .bearer_format("JWT or API key (rpk_...)")
                 .build(),
         ),
     );

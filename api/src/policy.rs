@@ -80,6 +80,12 @@ pub enum Action {
     WriteItems,
     /// Record interactions.
     WriteInteractions,
+    /// Manage users and API keys, read the audit log.
+    ManageAccess,
+    /// Erase a customer's personal data (GDPR).
+    EraseCustomers,
+    /// Bring back a soft-deleted customer.
+    RestoreCustomers,
     /// Read workflow definitions, instances and their events.
     ReadWorkflows,
     /// Define workflows, automations and webhooks.
@@ -115,6 +121,10 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
         (WriteItems, Sales | Support | Analyst) => None,
         (WriteInteractions, Analyst) => None,
         (WriteInteractions, _) => Some(Grant::Full),
+        (ManageAccess | RestoreCustomers, Admin) => Some(Grant::Full),
+        (ManageAccess | RestoreCustomers, _) => None,
+        (EraseCustomers, Admin | Manager) => Some(Grant::Full),
+        (EraseCustomers, _) => None,
         (ReadWorkflows, _) => Some(Grant::Full),
         (DefineWorkflows | ActOnWorkflowStep, Admin | Manager) => Some(Grant::Full),
         (DefineWorkflows, _) => None,
@@ -187,6 +197,9 @@ fn describe(action: Action) -> &'static str {
         Action::ReadCatalog => "read items and interactions",
         Action::WriteItems => "create or change items",
         Action::WriteInteractions => "record interactions",
+        Action::ManageAccess => "manage users, API keys or the audit log",
+        Action::EraseCustomers => "erase customers",
+        Action::RestoreCustomers => "restore deleted customers",
         Action::ReadWorkflows => "read workflows",
         Action::DefineWorkflows => "define workflows, automations or webhooks",
         Action::ActOnWorkflowStep => "act on workflow steps",
@@ -203,6 +216,38 @@ mod tests {
             assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
         }
         assert!("root".parse::<Role>().is_err());
+    }
+
+    /// The table as implemented, row by row in the order of [`Role::ALL`]:
+    /// `F` full, `O` own or unowned, `M` masked, `D` own department, `-` denied.
+    #[test]
+    fn whole_table() {
+        let expected = [
+            (Action::ManageAccess, "F------"),
+            (Action::ReadCustomers, "FFFFFMF"),
+            (Action::WriteCustomers, "FFO-F-F"),
+            (Action::EraseCustomers, "FF-----"),
+            (Action::RestoreCustomers, "F------"),
+            (Action::ReadCatalog, "FFFFFFF"),
+            (Action::WriteItems, "FF-F--F"),
+            (Action::WriteInteractions, "FFFFF-F"),
+            (Action::ReadWorkflows, "FFFFFFF"),
+            (Action::DefineWorkflows, "FF-----"),
+            (Action::ActOnWorkflowStep, "FFDDD--"),
+        ];
+        for (action, row) in expected {
+            let actual: String = Role::ALL
+                .iter()
+                .map(|&role| match rule(role, action) {
+                    Some(Grant::Full) => 'F',
+                    Some(Grant::OwnOrUnowned) => 'O',
+                    Some(Grant::Masked) => 'M',
+                    Some(Grant::OwnDepartment) => 'D',
+                    None => '-',
+                })
+                .collect();
+            assert_eq!(actual, row, "{action:?}");
+        }
     }
 
     #[test]
@@ -223,6 +268,15 @@ mod tests {
             rule(Role::Integration, Action::WriteInteractions),
             Some(Grant::Full)
         );
+        for role in Role::ALL {
+            let admin = role == Role::Admin;
+            assert_eq!(rule(role, Action::ManageAccess).is_some(), admin);
+            assert_eq!(rule(role, Action::RestoreCustomers).is_some(), admin);
+            assert_eq!(
+                rule(role, Action::EraseCustomers).is_some(),
+                admin || role == Role::Manager
+            );
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{bootstrap, tokens::TokenKeys};
+use crate::auth::{bootstrap, rate_limit::LoginLimits, tokens::TokenKeys};
 use crate::config::{BackgroundSettings, Settings};
 use crate::error::{ApiError, FieldError};
 use crate::metrics::Metrics;
@@ -111,6 +111,12 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&secret, ttl)?,
+            refresh_ttl: i64::try_from(settings.refresh_token_ttl)?,
+            login_limits: LoginLimits {
+                per_account: settings.login_max_failures,
+                per_address: settings.login_max_failures_per_address,
+                window_seconds: i64::try_from(settings.login_window)?,
+            },
             weights: InteractionWeights::new(&settings.interaction_weights)?,
             metrics: Metrics::new()?,
             webhook_allow_private: settings.background.webhook_allow_private,

@@ -2,6 +2,7 @@
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::metrics::Metrics;
 use crate::routes::interactions::InteractionWeights;
@@ -12,6 +13,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Access token keys.
     pub tokens: TokenKeys,
+    /// Refresh token lifetime in seconds.
+    pub refresh_ttl: i64,
+    /// The failed sign-in rate limit.
+    pub login_limits: LoginLimits,
     /// Implicit-feedback weight per interaction kind.
     pub weights: InteractionWeights,
     /// Prometheus registry and instruments.

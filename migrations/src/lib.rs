@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_core;
+mod m20261123_000002_identity;
 mod m20261123_000004_workflows;
 
 /// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261123_000001_core::Migration),
+            Box::new(m20261123_000002_identity::Migration),
             Box::new(m20261123_000004_workflows::Migration),
         ]
     }

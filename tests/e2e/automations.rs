@@ -41,8 +41,7 @@ async fn score(db: &DatabaseConnection, customer: &str, model: Uuid, probability
 async fn low_rating_starts_churn_save(backend: Backend) {
     let app = spawn_app(backend).await;
     define_demo(&app).await;
-    let db = people::db(&app).await;
-    let sales = people::add(&app, &db, "sales", Some("sales")).await;
+    let sales = people::add(&app, "sales", Some("sales")).await;
     let rule = json!({"name": "Unhappy customer", "when": {"type": "interaction", "kind": "rating", "max_rating": 1},
                       "then": {"workflow_key": "churn-save"}});
     expect_problem(
@@ -151,7 +150,7 @@ async fn churn_score_crossing_starts_churn_save(backend: Backend) {
     let app = spawn_app(backend).await;
     define_demo(&app).await;
     let db = people::db(&app).await;
-    let support = people::add(&app, &db, "support", Some("support")).await;
+    let support = people::add(&app, "support", Some("support")).await;
     let model = Uuid::now_v7();
     let automation = app
         .create(

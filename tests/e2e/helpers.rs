@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 
 /// Password of the bootstrap admin in tests.
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+/// Password of users created by [`TestApp::user`].
+pub const USER_PASSWORD: &str = "a long enough password";
 /// E-mail of the bootstrap admin in tests.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 
@@ -26,7 +28,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub token: String,
-    /// The service's database, for tests that set up or inspect rows directly.
+    /// The database the service runs on (for commands run beside it, and
+    /// for tests that set up or inspect rows directly).
     pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
@@ -127,16 +130,47 @@ impl TestApp {
 
     /// Signs in and returns the access token.
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let response = self
-            .client
+        let body = self.session(email, password).await;
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// Signs in and returns the whole session (access and refresh tokens, user).
+    pub async fn session(&self, email: &str, password: &str) -> Value {
+        let response = self.try_login(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "login failed");
+        response.json().await.expect("login body")
+    }
+
+    /// A sign-in attempt, whatever its outcome.
+    pub async fn try_login(&self, email: &str, password: &str) -> Response {
+        self.client
             .post(self.api("/auth/login"))
             .json(&json!({"email": email, "password": password}))
             .send()
             .await
-            .expect("login request");
-        assert_eq!(response.status(), StatusCode::OK, "login failed");
-        let body: Value = response.json().await.expect("login body");
-        body["access_token"].as_str().expect("token").to_owned()
+            .expect("login request")
+    }
+
+    /// Creates a user with `role` (and department) through the API and
+    /// returns its id and an access token.
+    pub async fn user(&self, role: &str, department: Option<&str>) -> (String, String) {
+        let email = format!("{role}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let created = self
+            .create(
+                "/users",
+                &json!({"email": email, "name": format!("A {role}"), "role": role,
+                        "department": department, "password": USER_PASSWORD}),
+            )
+            .await;
+        let token = self.login(&email, USER_PASSWORD).await;
+        (created["id"].as_str().expect("id").to_owned(), token)
+    }
+
+    /// A request to an API path with another bearer token.
+    pub fn request_as(&self, token: &str, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.api(path))
+            .bearer_auth(token)
     }
 
     /// A request to an API path with the admin's token.

@@ -27,6 +27,8 @@ macro_rules! on_every_backend {
     };
 }
 
+mod access;
+mod accounts;
 mod automations;
 mod bad_input;
 mod customers;
@@ -35,6 +37,8 @@ mod interactions;
 mod items;
 mod operations;
 mod people;
+mod privacy;
+mod roles;
 mod webhooks;
 mod workflow_races;
 mod workflow_timeline;

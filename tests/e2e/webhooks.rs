@@ -241,9 +241,8 @@ async fn signed_delivery_with_retry(backend: Backend) {
 
 async fn ssrf_guard_and_manual_redelivery(backend: Backend) {
     let app = spawn_app(backend).await;
-    let db = people::db(&app).await;
-    let manager = people::add(&app, &db, "manager", None).await;
-    let sales = people::add(&app, &db, "sales", Some("sales")).await;
+    let manager = people::add(&app, "manager", None).await;
+    let sales = people::add(&app, "sales", Some("sales")).await;
     let good = json!({"url": "https://hooks.example.com/x", "events": ["customer.created"]});
     expect_problem(
         app.post_as(&sales, "/webhooks", &good).await,

@@ -11,8 +11,7 @@ use crate::workflows::{define_demo, instance, start};
 async fn concurrent_transitions_have_one_winner(backend: Backend) {
     let app = spawn_app(backend).await;
     define_demo(&app).await;
-    let db = people::db(&app).await;
-    let support = people::add(&app, &db, "support", Some("support")).await;
+    let support = people::add(&app, "support", Some("support")).await;
     for _ in 0..5 {
         let started = start(&app, "churn-save").await;
         let id = started["id"].as_str().unwrap();

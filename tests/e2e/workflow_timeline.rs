@@ -11,10 +11,9 @@ use crate::workflows::{customer, define_demo};
 async fn timeline_reassignment_comments_and_filters(backend: Backend) {
     let app = spawn_app(backend).await;
     define_demo(&app).await;
-    let db = people::db(&app).await;
-    let first = people::add(&app, &db, "support", Some("support")).await;
-    let second = people::add(&app, &db, "support", Some("support")).await;
-    let sales = people::add(&app, &db, "sales", Some("sales")).await;
+    let first = people::add(&app, "support", Some("support")).await;
+    let second = people::add(&app, "support", Some("support")).await;
+    let sales = people::add(&app, "sales", Some("sales")).await;
     let target = customer(&app, "Ada").await;
     let body = json!({"workflow_key": "churn-save", "customer_id": target,
                       "assignee_id": first.id, "note": "angry call"});

@@ -43,8 +43,7 @@ fn transition(to: &str, version: &Value) -> Value {
 
 async fn definitions_are_validated_and_versioned(backend: Backend) {
     let app = spawn_app(backend).await;
-    let db = people::db(&app).await;
-    let sales = people::add(&app, &db, "sales", Some("sales")).await;
+    let sales = people::add(&app, "sales", Some("sales")).await;
     let churn = serde_json::to_value(demo::churn_save()).unwrap();
 
     let response = app.post("/workflows", &churn).await;
@@ -160,7 +159,6 @@ async fn try_triage(app: &TestApp, person: &Person) -> u16 {
 async fn department_rules_for_every_role(backend: Backend) {
     let app = spawn_app(backend).await;
     define_demo(&app).await;
-    let db = people::db(&app).await;
     let cases: [(&str, Option<&str>, u16); 9] = [
         ("admin", None, 200),
         ("manager", None, 200),
@@ -173,7 +171,7 @@ async fn department_rules_for_every_role(backend: Backend) {
         ("integration", Some("support"), 403),
     ];
     for (role, department, expected) in cases {
-        let person = people::add(&app, &db, role, department).await;
+        let person = people::add(&app, role, department).await;
         assert_eq!(
             try_triage(&app, &person).await,
             expected,
@@ -182,8 +180,8 @@ async fn department_rules_for_every_role(backend: Backend) {
     }
 
     // On the sales step, sales may act and support may not.
-    let sales = people::add(&app, &db, "sales", Some("sales")).await;
-    let support = people::add(&app, &db, "support", Some("support")).await;
+    let sales = people::add(&app, "sales", Some("sales")).await;
+    let support = people::add(&app, "support", Some("support")).await;
     let started = start(&app, "churn-save").await;
     let id = started["id"].as_str().unwrap();
     let path = format!("/workflow-instances/{id}/transitions");
@@ -222,7 +220,7 @@ async fn department_rules_for_every_role(backend: Backend) {
         "forbidden",
     )
     .await;
-    let analyst = people::add(&app, &db, "analyst", None).await;
+    let analyst = people::add(&app, "analyst", None).await;
     expect_problem(
         app.post_as(&analyst, "/workflow-instances", &body).await,
         403,
@@ -308,8 +306,74 @@ async fn invalid_and_stale_transitions(backend: Backend) {
     .await;
 }
 
+/// DESIGN.md §3: everyone reads workflows; only admins and managers define
+/// workflows, automations and webhooks.
+async fn define_and_read_rights_for_every_role(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(backend, &["--webhook-allow-private"]).await;
+    define_demo(&app).await;
+    for role in [
+        "admin",
+        "manager",
+        "sales",
+        "marketing",
+        "support",
+        "analyst",
+        "integration",
+    ] {
+        let person = people::add(&app, role, Some("sales")).await;
+        let allowed = matches!(role, "admin" | "manager");
+        for path in ["/workflows", "/workflows/churn-save", "/workflow-instances"] {
+            let response = app
+                .as_person(&person, Method::GET, path)
+                .send()
+                .await
+                .unwrap();
+            expect_status(response, 200).await;
+        }
+        let mut definition = serde_json::to_value(demo::lead_handoff()).unwrap();
+        definition["key"] = json!(format!("handoff-{role}"));
+        let creations = [
+            ("/workflows", definition),
+            (
+                "/automations",
+                json!({"name": role, "when": {"type": "lifecycle_stage", "to": "churned"},
+                                     "then": {"workflow_key": "churn-save"}}),
+            ),
+            (
+                "/webhooks",
+                json!({"url": "http://127.0.0.1:9/hook", "events": ["workflow.started"]}),
+            ),
+        ];
+        for (path, body) in creations {
+            let before = app.count(path).await;
+            let response = app.post_as(&person, path, &body).await;
+            if allowed {
+                expect_status(response, 201).await;
+            } else {
+                expect_problem(response, 403, "forbidden").await;
+            }
+            assert_eq!(
+                app.count(path).await,
+                before + usize::from(allowed),
+                "{role} {path}"
+            );
+            let response = app
+                .as_person(&person, Method::GET, path)
+                .send()
+                .await
+                .unwrap();
+            if allowed || path == "/workflows" {
+                expect_status(response, 200).await;
+            } else {
+                expect_problem(response, 403, "forbidden").await;
+            }
+        }
+    }
+}
+
 crate::on_every_backend!(
     definitions_are_validated_and_versioned,
+    define_and_read_rights_for_every_role,
     department_rules_for_every_role,
     invalid_and_stale_transitions,
 );

@@ -4,11 +4,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
 use uuid::Uuid;
 
 use super::password;
 use super::tokens::MIN_SECRET_BYTES;
+use crate::audit::{self, Actor, Event};
 use crate::config::Settings;
 use crate::entities::{app_setting, user};
 use crate::policy::Role;
@@ -47,14 +48,24 @@ pub async fn ensure_admin(
         updated_at: now,
     };
     // Another replica starting at the same moment may win; that is fine.
+    let txn = db.begin().await?;
     let inserted = user::Entity::insert(user::ActiveModel::from(admin.clone()))
         .on_conflict(
             OnConflict::column(user::Column::Email)
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(db)
+        .exec_without_returning(&txn)
         .await?;
+    if inserted == 1 {
+        let view = super::accounts::audit_view(&admin);
+        let changes = audit::diff(None, Some(&view), super::accounts::PII);
+        let event = Event::new("user.create", "user", Some(admin.id)).with_changes(changes);
+        audit::record(&txn, &Actor::system(), event)
+            .await
+            .map_err(|e| anyhow::anyhow!("auditing the first admin: {e}"))?;
+    }
+    txn.commit().await?;
     if inserted == 1 {
         tracing::info!(email = %admin.email, "created the first admin");
         if generated {

@@ -1,31 +1,41 @@
-//! The authenticated caller, extracted once per request from the bearer token.
+//! The authenticated caller, extracted once per request from the bearer
+//! token: an access JWT, or an API key (`rpk_...`).
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
 use sea_orm::EntityTrait;
 use uuid::Uuid;
 
+use super::api_keys;
 use crate::entities::user;
 use crate::error::ApiError;
 use crate::policy::Role;
 use crate::state::AppState;
+use crate::telemetry::RequestId;
 
 /// Who is making the request. Taking a `Caller` argument makes a handler
 /// require authentication; what the caller may do is asked of [`crate::policy`].
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// The user's id.
+    /// The user's id, or the API key's id when `api_key` is set (a key owns
+    /// no customer).
     pub user_id: Uuid,
-    /// The user's role.
+    /// The role of the user or key.
     pub role: Role,
     /// The user's department, if any.
     pub department: Option<String>,
+    /// Whether the caller authenticated with an API key.
+    pub api_key: bool,
+    /// The request id, recorded in the audit log.
+    pub request_id: Option<String>,
 }
 
 impl Caller {
-    /// Stable identifier of the actor, used to scope idempotency keys.
+    /// Stable identifier of the actor (`user:<id>` or `key:<id>`), used to
+    /// scope idempotency keys and in the audit log.
     pub fn actor(&self) -> String {
-        format!("user:{}", self.user_id)
+        let kind = if self.api_key { "key" } else { "user" };
+        format!("{kind}:{}", self.user_id)
     }
 }
 
@@ -49,6 +59,39 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
+fn parse_role(raw: &str) -> Result<Role, ApiError> {
+    raw.parse()
+        .map_err(|e: String| ApiError::Internal(anyhow::anyhow!("stored role: {e}")))
+}
+
+async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    if token.starts_with(api_keys::PREFIX) {
+        let key = api_keys::authenticate(&state.db, token).await?;
+        return Ok(Caller {
+            user_id: key.id,
+            role: parse_role(&key.role)?,
+            department: None,
+            api_key: true,
+            request_id: None,
+        });
+    }
+    let claims = state.tokens.verify(token)?;
+    // The token alone is not enough: a deactivated user or a bumped token
+    // version revokes it at the next request.
+    let user = user::Entity::find_by_id(claims.sub)
+        .one(&state.db)
+        .await?
+        .filter(|u| u.active && u.token_version == claims.ver)
+        .ok_or_else(|| ApiError::Unauthorized("the token has been revoked".to_owned()))?;
+    Ok(Caller {
+        user_id: user.id,
+        role: parse_role(&user.role)?,
+        department: user.department,
+        api_key: false,
+        request_id: None,
+    })
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
@@ -56,25 +99,12 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
         Box::pin(async move {
             let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-            let claims = state.tokens.verify(&token?)?;
-            // The token alone is not enough: a deactivated user or a bumped
-            // token version revokes it at the next request.
-            let user = user::Entity::find_by_id(claims.sub)
-                .one(&state.db)
-                .await?
-                .filter(|u| u.active && u.token_version == claims.ver)
-                .ok_or_else(|| ApiError::Unauthorized("the token has been revoked".to_owned()))?;
-            let role = user
-                .role
-                .parse()
-                .map_err(|_| anyhow::anyhow!("user {} has unknown role {}", user.id, user.role))?;
-            Ok(Caller {
-                user_id: user.id,
-                role,
-                department: user.department,
-            })
+            let mut caller = from_token(&state, &token?).await?;
+            caller.request_id = request_id;
+            Ok(caller)
         })
     }
 }

@@ -1,6 +1,8 @@
 //! sea-orm entities: the database side of each resource.
 
+pub mod api_key;
 pub mod app_setting;
+pub mod audit_entry;
 pub mod automation;
 pub mod automation_mark;
 pub mod automation_run;
@@ -8,6 +10,8 @@ pub mod customer;
 pub mod idempotency_key;
 pub mod interaction;
 pub mod item;
+pub mod login_attempt;
+pub mod refresh_token;
 pub mod user;
 pub mod webhook;
 pub mod webhook_attempt;

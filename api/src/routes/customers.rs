@@ -1,7 +1,7 @@
 //! `/customers`: the people and accounts the teams work with.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpResponse, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{BASE, filters, interactions};
+use crate::audit::{self, Actor, Event};
 use crate::auth::Caller;
 use crate::entities::customer::{self, Column};
 use crate::error::ApiError;
@@ -130,7 +131,8 @@ pub struct CustomerOut {
 }
 
 impl CustomerOut {
-    fn new(row: customer::Model, grant: Grant) -> Self {
+    /// The API view of a row, with personal data masked for a masked grant.
+    pub fn new(row: customer::Model, grant: Grant) -> Self {
         let masked = grant == Grant::Masked;
         let mask = |v: Option<String>, f: fn(&str) -> String| {
             if masked { v.map(|s| f(&s)) } else { v }
@@ -172,6 +174,9 @@ pub struct CustomerFilters {
     /// Customers changed at or after this instant.
     pub updated_since: Option<DateTime<Utc>>,
 }
+
+/// Personal fields, redacted in the audit log and removed by erasure.
+pub const PII: &[&str] = &["name", "email", "phone", "company", "external_id"];
 
 const SORTABLE: &[(&str, Column)] = &[
     ("created_at", Column::CreatedAt),
@@ -215,6 +220,11 @@ fn full_record(input: CustomerInput) -> customer::ActiveModel {
     }
 }
 
+/// The audited view of a row (the diff redacts its personal fields).
+pub fn audit_view(row: &customer::Model) -> Value {
+    audit::snapshot(&CustomerOut::new(row.clone(), Grant::Full))
+}
+
 /// A live (not deleted) customer, or 404.
 pub async fn find_live(db: &impl ConnectionTrait, id: Uuid) -> Result<customer::Model, ApiError> {
     customer::Entity::find_by_id(id)
@@ -255,6 +265,9 @@ async fn insert(
         .await?;
     let id = row.id;
     let out = CustomerOut::new(row, Grant::Full);
+    let diff = audit::diff(None, Some(&audit::snapshot(&out)), PII);
+    let event = Event::new("customer.create", "customer", Some(id)).with_changes(diff);
+    audit::record(&creation.txn, &Actor::from(caller), event).await?;
     hooks::customer_created(&creation.txn, &out).await?;
     creation
         .finish(StatusCode::CREATED, Some(location(id)), &out)
@@ -395,15 +408,22 @@ async fn replace(
         (Column::Version, current.version),
     )
     .await?;
-    let row = find_live(&txn, current.id).await?;
+    let updated = find_live(&txn, current.id).await?;
+    let diff = audit::diff(
+        Some(&audit_view(&current)),
+        Some(&audit_view(&updated)),
+        PII,
+    );
+    let event = Event::new("customer.update", "customer", Some(current.id)).with_changes(diff);
+    audit::record(&txn, &Actor::from(caller), event).await?;
     hooks::customer_updated(
         &txn,
         &current.lifecycle_stage,
-        &CustomerOut::new(row.clone(), Grant::Full),
+        &CustomerOut::new(updated.clone(), Grant::Full),
     )
     .await?;
     txn.commit().await?;
-    Ok(ok_with_etag(row, grant))
+    Ok(ok_with_etag(updated, grant))
 }
 
 /// Create or replace the customer with this external id (201 when created).
@@ -462,37 +482,6 @@ async fn upsert(
     }
 }
 
-/// Delete a customer (soft: hidden from reads, restorable by an admin).
-#[utoipa::path(tag = "customers", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 204), (status = 404, body = crate::error::Problem), (status = 412, body = crate::error::Problem)))]
-#[delete("/customers/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
-    let grant = policy::require(&caller, Action::WriteCustomers)?;
-    let current = find_live(&state.db, *id).await?;
-    grant.check_owner(&caller, current.owner_id)?;
-    if_match.check(current.version)?;
-    let now = Utc::now();
-    let changes = customer::ActiveModel {
-        deleted_at: Set(Some(now)),
-        updated_at: Set(now),
-        version: Set(current.version + 1),
-        ..Default::default()
-    };
-    update_if_version::<customer::Entity, _>(
-        &state.db,
-        changes,
-        (Column::Id, current.id),
-        (Column::Version, current.version),
-    )
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
 /// The customer's interactions, newest first.
 #[utoipa::path(tag = "customers", params(("id" = Uuid, Path), interactions::InteractionFilters, PageParams),
     responses((status = 200, body = Page<interactions::InteractionOut>)))]
@@ -504,13 +493,19 @@ async fn timeline(
     filters: web::Query<interactions::InteractionFilters>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ReadCustomers)?;
+    let grant = policy::require(&caller, Action::ReadCustomers)?;
     policy::require(&caller, Action::ReadCatalog)?;
     let customer = find_live(&state.db, *id).await?;
     let mut filters = filters.into_inner();
     filters.customer_id = Some(customer.id);
     let rows = interactions::list_rows(&state.db, &filters, &page).await?;
-    Ok(HttpResponse::Ok().json(rows))
+    // Notes are free text about the person: masked like the other personal data.
+    Ok(HttpResponse::Ok().json(rows.map(|mut row| {
+        if grant == Grant::Masked {
+            row.note = None;
+        }
+        row
+    })))
 }
 
 /// Mounts the customer routes.
@@ -520,6 +515,5 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(upsert)
         .service(get_one)
         .service(update)
-        .service(remove)
         .service(timeline);
 }

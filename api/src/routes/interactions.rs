@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::BASE;
+use crate::audit::{self, Actor, Event};
 use crate::auth::Caller;
 use crate::config::WeightOverrides;
 use crate::entities::{customer, interaction, item};
@@ -25,6 +26,8 @@ use crate::validation::{Checks, LONG_TEXT};
 
 /// Most rows in one batch.
 pub const MAX_BATCH: usize = 10_000;
+/// Personal fields of an interaction, redacted in the audit log.
+pub const PII: &[&str] = &["note"];
 /// Rows per INSERT statement (keeps bind parameters under every backend's limit).
 const INSERT_CHUNK: usize = 1_000;
 
@@ -429,12 +432,12 @@ async fn create(
         .await?;
     hooks::interactions_recorded(&creation.txn, std::slice::from_ref(&row)).await?;
     let location = format!("{BASE}/interactions/{}", row.id);
+    let out = InteractionOut::from(row);
+    let diff = audit::diff(None, Some(&audit::snapshot(&out)), PII);
+    let event = Event::new("interaction.create", "interaction", Some(out.id)).with_changes(diff);
+    audit::record(&creation.txn, &Actor::from(&caller), event).await?;
     creation
-        .finish(
-            StatusCode::CREATED,
-            Some(location),
-            &InteractionOut::from(row),
-        )
+        .finish(StatusCode::CREATED, Some(location), &out)
         .await
 }
 
@@ -480,6 +483,10 @@ async fn create_batch(
     let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
     let recorded = records.clone();
     insert_all(&creation.txn, records).await?;
+    // One entry for the batch: a row per interaction would double its cost.
+    let event = Event::new("interaction.create_batch", "interaction", None)
+        .with_changes(serde_json::json!({"created": ids.len()}));
+    audit::record(&creation.txn, &Actor::from(&caller), event).await?;
     hooks::interactions_recorded(&creation.txn, &recorded).await?;
     let created = BatchCreated {
         created: ids.len(),

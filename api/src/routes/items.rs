@@ -4,13 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{BASE, filters};
+use crate::audit::{self, Actor, Event};
 use crate::auth::Caller;
 use crate::entities::item::{self, Column};
 use crate::error::ApiError;
@@ -188,13 +189,18 @@ async fn insert(
         .exec_with_returning(&creation.txn)
         .await?;
     let location = format!("{BASE}/items/{}", row.id);
+    let out = ItemOut::from(row);
+    let diff = audit::diff(None, Some(&audit::snapshot(&out)), &[]);
+    let event = Event::new("item.create", "item", Some(out.id)).with_changes(diff);
+    audit::record(&creation.txn, &Actor::from(caller), event).await?;
     creation
-        .finish(StatusCode::CREATED, Some(location), &ItemOut::from(row))
+        .finish(StatusCode::CREATED, Some(location), &out)
         .await
 }
 
 async fn replace(
     state: &AppState,
+    caller: &Caller,
     current: item::Model,
     input: ItemInput,
 ) -> Result<HttpResponse, ApiError> {
@@ -203,14 +209,21 @@ async fn replace(
     changes.id = NotSet;
     changes.version = Set(current.version + 1);
     changes.updated_at = Set(Utc::now());
+    let txn = state.db.begin().await?;
     update_if_version::<item::Entity, _>(
-        &state.db,
+        &txn,
         changes,
         (Column::Id, current.id),
         (Column::Version, current.version),
     )
     .await?;
-    Ok(ok_with_etag(find(&state.db, current.id).await?))
+    let updated = find(&txn, current.id).await?;
+    let snapshot = |row: &item::Model| audit::snapshot(&ItemOut::from(row.clone()));
+    let diff = audit::diff(Some(&snapshot(&current)), Some(&snapshot(&updated)), &[]);
+    let event = Event::new("item.update", "item", Some(current.id)).with_changes(diff);
+    audit::record(&txn, &Actor::from(caller), event).await?;
+    txn.commit().await?;
+    Ok(ok_with_etag(updated))
 }
 
 /// List items, filtered, searched, sorted and paginated.
@@ -312,7 +325,7 @@ async fn update(
             }),
         active: patch.active.unwrap_or(current.active),
     };
-    replace(&state, current, merged).await
+    replace(&state, &caller, current, merged).await
 }
 
 /// Create or replace the item with this SKU (201 when created).
@@ -341,7 +354,7 @@ async fn upsert(
     match existing {
         Some(current) => {
             if_match.check(current.version)?;
-            replace(&state, current, input).await
+            replace(&state, &caller, current, input).await
         }
         None => {
             insert(
@@ -380,16 +393,21 @@ async fn remove(
             detail: "the item has interactions; set active to false instead".to_owned(),
         });
     }
+    let txn = state.db.begin().await?;
     let deleted = item::Entity::delete_many()
         .filter(Column::Id.eq(current.id))
         .filter(Column::Version.eq(current.version))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if deleted.rows_affected == 0 {
         return Err(ApiError::PreconditionFailed(
             "the item was changed by another request; fetch it again".to_owned(),
         ));
     }
+    let diff = audit::diff(Some(&audit::snapshot(&ItemOut::from(current))), None, &[]);
+    let event = Event::new("item.delete", "item", Some(*id)).with_changes(diff);
+    audit::record(&txn, &Actor::from(&caller), event).await?;
+    txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,12 +1,16 @@
 //! One module per resource; this file only mounts them.
 
+pub mod api_keys;
+pub mod audit_log;
 pub mod auth;
 pub mod automations;
+pub mod customer_privacy;
 pub mod customers;
 mod filters;
 pub mod health;
 pub mod interactions;
 pub mod items;
+pub mod users;
 pub mod webhook_deliveries;
 pub mod webhooks;
 pub mod workflow_actions;
@@ -18,7 +22,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Mounts every resource under the API base path.
 pub fn configure(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
+    users::configure(cfg);
+    api_keys::configure(cfg);
+    audit_log::configure(cfg);
     customers::configure(cfg);
+    customer_privacy::configure(cfg);
     items::configure(cfg);
     interactions::configure(cfg);
     workflows::configure(cfg);
