@@ -1,7 +1,12 @@
-//! What the core resources' handlers call inside their write transaction:
-//! outbox events for webhooks and the automations' triggers.
+//! What handlers call inside their write transaction: outbox events for
+//! webhooks, the automations' triggers, and audit entries for configuration.
 
-use sea_orm::DatabaseTransaction;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor, Event};
+use crate::auth::Caller;
 
 use crate::automations;
 use crate::entities::interaction;
@@ -39,4 +44,25 @@ pub async fn interactions_recorded(
     let payloads: Vec<InteractionOut> = rows.iter().cloned().map(InteractionOut::from).collect();
     outbox::emit_many(txn, "interaction.created", &payloads).await?;
     automations::on_interactions(txn, rows).await
+}
+
+/// Records a change of configuration (workflow definitions, automations,
+/// webhooks) in the audit log, inside the change's transaction.
+pub async fn audit_config(
+    txn: &impl ConnectionTrait,
+    caller: &Caller,
+    action: &'static str,
+    resource: &'static str,
+    id: Uuid,
+    before: Option<&impl Serialize>,
+    after: Option<&impl Serialize>,
+) -> Result<(), ApiError> {
+    let before = before.map(audit::snapshot);
+    let after = after.map(audit::snapshot);
+    let event = Event::new(action, resource, Some(id)).with_changes(audit::diff(
+        before.as_ref(),
+        after.as_ref(),
+        &[],
+    ));
+    audit::record(txn, &Actor::from(caller), event).await
 }

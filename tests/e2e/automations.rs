@@ -137,6 +137,13 @@ async fn low_rating_starts_churn_save(backend: Backend) {
     )
     .await;
     assert_eq!(paused["version"], 2);
+    let audited = app.list_all("/audit-log?resource_type=automation").await;
+    let actions: Vec<&str> = audited
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert!(actions.contains(&"automation.create") && actions.contains(&"automation.update"));
     let other = customer(&app, "Bob").await;
     app.create(
         "/interactions",

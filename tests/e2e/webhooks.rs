@@ -155,6 +155,13 @@ async fn signed_delivery_with_retry(backend: Backend) {
     )
     .await;
     assert!(shown.get("secret").is_none(), "the secret is shown once");
+    let audited = app.list_all("/audit-log?action=webhook.create").await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0]["resource_id"], hook["id"]);
+    assert!(
+        !audited[0].to_string().contains(&secret),
+        "the audit log never holds the secret"
+    );
 
     app.create(
         "/customers",

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::automations::Trigger;
 use crate::entities::{automation, automation_run};
 use crate::error::ApiError;
 use crate::etag::{IfMatch, update_if_version, with_etag};
+use crate::hooks;
 use crate::idempotency::{self, Begun, IdempotencyKey};
 use crate::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action};
@@ -151,6 +152,9 @@ async fn check(
     })
 }
 
+/// No snapshot, for creations and deletions.
+const NONE: Option<&AutomationOut> = None;
+
 async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<automation::Model, ApiError> {
     automation::Entity::find_by_id(id)
         .one(db)
@@ -193,12 +197,19 @@ async fn create(
         .exec_with_returning(&creation.txn)
         .await?;
     let location = format!("{BASE}/automations/{}", row.id);
+    let (id, after) = (row.id, AutomationOut::try_from(row)?);
+    hooks::audit_config(
+        &creation.txn,
+        &caller,
+        "automation.create",
+        "automation",
+        id,
+        NONE,
+        Some(&after),
+    )
+    .await?;
     creation
-        .finish(
-            StatusCode::CREATED,
-            Some(location),
-            &AutomationOut::try_from(row)?,
-        )
+        .finish(StatusCode::CREATED, Some(location), &after)
         .await
 }
 
@@ -265,6 +276,7 @@ async fn update(
     if_match.check(current.version)?;
     let patch = body.into_inner();
     let old = AutomationOut::try_from(current.clone())?;
+    let old_view = AutomationOut::try_from(current.clone())?;
     let name = patch.name.unwrap_or(old.name);
     let when = patch.when.unwrap_or(old.when);
     let then = patch.then.unwrap_or(old.then);
@@ -273,14 +285,28 @@ async fn update(
     changes.version = Set(current.version + 1);
     changes.updated_at = Set(Utc::now());
     use automation::Column;
+    let txn = state.db.begin().await?;
     update_if_version::<automation::Entity, _>(
-        &state.db,
+        &txn,
         changes,
         (Column::Id, current.id),
         (Column::Version, current.version),
     )
     .await?;
-    ok_with_etag(find(&state.db, current.id).await?)
+    let updated = find(&txn, current.id).await?;
+    let after = AutomationOut::try_from(updated.clone())?;
+    hooks::audit_config(
+        &txn,
+        &caller,
+        "automation.update",
+        "automation",
+        updated.id,
+        Some(&old_view),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    ok_with_etag(updated)
 }
 
 /// Delete an automation and its runs.
@@ -294,9 +320,22 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::DefineWorkflows)?;
     let current = find(&state.db, *id).await?;
+    let txn = state.db.begin().await?;
     automation::Entity::delete_by_id(current.id)
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    let (id, before) = (current.id, AutomationOut::try_from(current)?);
+    hooks::audit_config(
+        &txn,
+        &caller,
+        "automation.delete",
+        "automation",
+        id,
+        Some(&before),
+        NONE,
+    )
+    .await?;
+    txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

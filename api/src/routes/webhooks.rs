@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::entities::webhook;
 use crate::error::ApiError;
 use crate::etag::{IfMatch, update_if_version, with_etag};
+use crate::hooks;
 use crate::idempotency::{self, Begun, IdempotencyKey};
 use crate::outbox::EVENT_TYPES;
 use crate::pagination::{Page, PageParams, Sort, fetch_page};
@@ -114,6 +115,9 @@ async fn check(
     Ok(events)
 }
 
+/// No snapshot, for creations and deletions.
+const NONE: Option<&WebhookOut> = None;
+
 /// A webhook, or 404.
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<webhook::Model, ApiError> {
     webhook::Entity::find_by_id(id)
@@ -169,6 +173,18 @@ async fn create(
     let row = webhook::Entity::insert(webhook::ActiveModel::from(row))
         .exec_with_returning(&creation.txn)
         .await?;
+    let after = WebhookOut::new(row.clone(), false);
+    let (action, id) = ("webhook.create", row.id);
+    hooks::audit_config(
+        &creation.txn,
+        &caller,
+        action,
+        "webhook",
+        id,
+        NONE,
+        Some(&after),
+    )
+    .await?;
     let location = format!("{BASE}/webhooks/{}", row.id);
     creation
         .finish(
@@ -244,14 +260,31 @@ async fn update(
         ..Default::default()
     };
     use webhook::Column;
+    let txn = state.db.begin().await?;
     update_if_version::<webhook::Entity, _>(
-        &state.db,
+        &txn,
         changes,
         (Column::Id, current.id),
         (Column::Version, current.version),
     )
     .await?;
-    Ok(ok_with_etag(find(&state.db, current.id).await?))
+    let updated = find(&txn, current.id).await?;
+    let (before, after) = (
+        WebhookOut::new(current, false),
+        WebhookOut::new(updated.clone(), false),
+    );
+    hooks::audit_config(
+        &txn,
+        &caller,
+        "webhook.update",
+        "webhook",
+        updated.id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ok_with_etag(updated))
 }
 
 /// Delete a webhook and its delivery log.
@@ -265,9 +298,20 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::DefineWorkflows)?;
     let current = find(&state.db, *id).await?;
-    webhook::Entity::delete_by_id(current.id)
-        .exec(&state.db)
-        .await?;
+    let txn = state.db.begin().await?;
+    webhook::Entity::delete_by_id(current.id).exec(&txn).await?;
+    let (id, before) = (current.id, WebhookOut::new(current, false));
+    hooks::audit_config(
+        &txn,
+        &caller,
+        "webhook.delete",
+        "webhook",
+        id,
+        Some(&before),
+        NONE,
+    )
+    .await?;
+    txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -14,6 +14,7 @@ use crate::auth::Caller;
 use crate::entities::workflow_definition::{self, Column};
 use crate::error::ApiError;
 use crate::etag::{IfMatch, with_etag};
+use crate::hooks;
 use crate::idempotency::{self, Begun, IdempotencyKey};
 use crate::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action};
@@ -146,12 +147,20 @@ async fn create(
     )
     .await?;
     let location = format!("{BASE}/workflows/{workflow_key}");
+    let (id, after) = (row.id, WorkflowOut::from(Pinned::new(row)?));
+    let none: Option<&WorkflowOut> = None;
+    hooks::audit_config(
+        &creation.txn,
+        &caller,
+        "workflow.create",
+        "workflow",
+        id,
+        none,
+        Some(&after),
+    )
+    .await?;
     creation
-        .finish(
-            StatusCode::CREATED,
-            Some(location),
-            &WorkflowOut::from(Pinned::new(row)?),
-        )
+        .finish(StatusCode::CREATED, Some(location), &after)
         .await
 }
 
@@ -226,6 +235,18 @@ async fn new_version(
         ),
         other => other,
     })?;
+    let before = WorkflowOut::from(Pinned::new(current)?);
+    let after = WorkflowOut::from(Pinned::new(row.clone())?);
+    hooks::audit_config(
+        &txn,
+        &caller,
+        "workflow.update",
+        "workflow",
+        row.id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     txn.commit().await?;
     respond(StatusCode::OK, row)
 }
