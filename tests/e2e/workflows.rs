@@ -371,9 +371,41 @@ async fn define_and_read_rights_for_every_role(backend: Backend) {
     }
 }
 
+/// What the demo seed calls: the two definitions, then instances on customers.
+async fn demo_seed_defines_and_starts_workflows(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let db = people::db(&app).await;
+    demo::seed(&db).await.unwrap();
+    demo::seed(&db).await.unwrap();
+    let keys: Vec<String> = app
+        .list_all("/workflows")
+        .await
+        .iter()
+        .map(|w| w["key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        keys,
+        ["churn-save", "lead-handoff"],
+        "seeding twice adds nothing"
+    );
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(customer(&app, &format!("Demo {i}")).await.parse().unwrap());
+    }
+    assert_eq!(demo::seed_instances(&db, &ids).await.unwrap(), 4);
+    assert_eq!(
+        app.count("/workflow-instances?workflow_key=churn-save")
+            .await,
+        2
+    );
+    assert_eq!(app.count("/workflow-instances?department=sales").await, 2);
+    assert_eq!(app.count("/workflow-instances?status=open").await, 4);
+}
+
 crate::on_every_backend!(
     definitions_are_validated_and_versioned,
     define_and_read_rights_for_every_role,
+    demo_seed_defines_and_starts_workflows,
     department_rules_for_every_role,
     invalid_and_stale_transitions,
 );

@@ -2,9 +2,10 @@
 //! seed calls [`seed`]; tests use the definitions as realistic inputs.
 
 use sea_orm::{DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
 
 use super::definition::{Definition, StepSpec, TransitionSpec, WorkflowInput};
-use super::engine;
+use super::engine::{self, Change, NewEvent, Pinned, Started};
 use crate::error::ApiError;
 
 fn step(key: &str, name: &str, department: Option<&str>, sla_hours: Option<f64>) -> StepSpec {
@@ -118,4 +119,57 @@ pub async fn seed(db: &DatabaseConnection) -> Result<(), ApiError> {
         txn.commit().await?;
     }
     Ok(())
+}
+
+/// Starts the demo workflows on `customers` (after [`seed`]): churn saves on
+/// every third customer, lead handoffs on the next, every other one moved
+/// one step on, so that the demo shows open, moved and overdue-free work.
+/// Returns how many instances were started.
+pub async fn seed_instances(
+    db: &DatabaseConnection,
+    customers: &[Uuid],
+) -> Result<usize, ApiError> {
+    let mut started = 0;
+    for (i, customer) in customers.iter().enumerate() {
+        let (key, next) = match i % 3 {
+            0 => ("churn-save", "retention_offer"),
+            1 => ("lead-handoff", "work"),
+            _ => continue,
+        };
+        let Some(row) = engine::latest_definition(db, key).await? else {
+            continue;
+        };
+        let pinned = Pinned::new(row)?;
+        let txn = db.begin().await?;
+        let outcome = engine::start(
+            &txn,
+            &pinned,
+            *customer,
+            None,
+            Some("demo".to_owned()),
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        let Started::New(instance) = outcome else {
+            continue;
+        };
+        started += 1;
+        if i % 2 == 0 {
+            let change = Change {
+                to_step: Some(next.to_owned()),
+                assignee_id: None,
+                status: None,
+            };
+            let event = NewEvent {
+                kind: "transitioned",
+                from_step: Some(instance.current_step.clone()),
+                to_step: Some(next.to_owned()),
+                comment: Some("handed on (demo)".to_owned()),
+                ..NewEvent::default()
+            };
+            engine::apply(db, &instance, &pinned, instance.version, change, event).await?;
+        }
+    }
+    Ok(started)
 }
