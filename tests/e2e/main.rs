@@ -41,5 +41,6 @@ mod privacy;
 mod roles;
 mod webhooks;
 mod workflow_races;
+mod workflow_roles;
 mod workflow_timeline;
 mod workflows;
