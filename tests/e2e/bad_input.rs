@@ -234,4 +234,9 @@ async fn missing_or_forged_credentials(backend: Backend) {
     assert_eq!(customer_count(&app).await, 0);
 }
 
-crate::on_every_backend!(malformed_bodies, oversize_bodies_get_413, bad_queries_and_paths, missing_or_forged_credentials);
+crate::on_every_backend!(
+    malformed_bodies,
+    oversize_bodies_get_413,
+    bad_queries_and_paths,
+    missing_or_forged_credentials
+);

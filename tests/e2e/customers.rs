@@ -313,4 +313,10 @@ async fn idempotent_creation(backend: Backend) {
     assert_eq!(app.count("/customers?q=concurrent").await, 1);
 }
 
-crate::on_every_backend!(crud_with_etag_and_if_match, upsert_by_external_id_creates_then_replaces, search_and_filters, pagination_has_no_duplicates_or_gaps_and_sorts, idempotent_creation);
+crate::on_every_backend!(
+    crud_with_etag_and_if_match,
+    upsert_by_external_id_creates_then_replaces,
+    search_and_filters,
+    pagination_has_no_duplicates_or_gaps_and_sorts,
+    idempotent_creation
+);

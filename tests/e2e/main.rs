@@ -40,6 +40,7 @@ mod people;
 mod privacy;
 mod roles;
 mod webhooks;
+mod workflow_bad_input;
 mod workflow_races;
 mod workflow_roles;
 mod workflow_timeline;

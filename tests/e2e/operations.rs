@@ -94,4 +94,7 @@ fn checked_in_openapi_matches_the_code() {
     );
 }
 
-crate::on_every_backend!(health_readiness_metrics_and_request_ids, docs_and_openapi_are_served);
+crate::on_every_backend!(
+    health_readiness_metrics_and_request_ids,
+    docs_and_openapi_are_served
+);
