@@ -1,7 +1,10 @@
 //! What handlers call inside their write transaction: outbox events for
 //! webhooks, the automations' triggers, and audit entries for configuration.
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -14,6 +17,7 @@ use crate::error::ApiError;
 use crate::outbox;
 use crate::routes::customers::CustomerOut;
 use crate::routes::interactions::InteractionOut;
+use crate::validation::contains_pattern;
 
 /// A customer was created.
 pub async fn customer_created(
@@ -65,4 +69,52 @@ pub async fn audit_config(
         &[],
     ));
     audit::record(txn, &Actor::from(caller), event).await
+}
+
+/// A customer's personal data is being erased: comments on their workflow
+/// instances are blanked, and webhook deliveries that carried their data are
+/// redacted (and no longer sent).
+pub async fn customer_erased(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+) -> Result<(), ApiError> {
+    use crate::entities::{webhook_delivery, workflow_event, workflow_instance};
+    let instances: Vec<Uuid> = workflow_instance::Entity::find()
+        .select_only()
+        .column(workflow_instance::Column::Id)
+        .filter(workflow_instance::Column::CustomerId.eq(customer_id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for chunk in instances.chunks(500) {
+        workflow_event::Entity::update_many()
+            .col_expr(
+                workflow_event::Column::Comment,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(workflow_event::Column::InstanceId.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    let mentions = Expr::col(webhook_delivery::Column::Payload)
+        .like(LikeExpr::new(contains_pattern(&customer_id.to_string())).escape('\\'));
+    webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value("failed"))
+        .col_expr(
+            webhook_delivery::Column::LastError,
+            Expr::value("not sent: the customer's personal data was erased"),
+        )
+        .filter(mentions.clone())
+        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .exec(txn)
+        .await?;
+    webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::Payload,
+            Expr::value(r#"{"redacted":true}"#),
+        )
+        .filter(mentions)
+        .exec(txn)
+        .await?;
+    Ok(())
 }

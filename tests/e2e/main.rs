@@ -41,6 +41,7 @@ mod privacy;
 mod roles;
 mod webhooks;
 mod workflow_bad_input;
+mod workflow_erasure;
 mod workflow_races;
 mod workflow_roles;
 mod workflow_timeline;

@@ -21,20 +21,20 @@ use crate::workflows::{define_demo, start};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Hit {
+pub struct Hit {
     headers: HashMap<String, String>,
     body: String,
 }
 
 #[derive(Default)]
-struct Inbox {
+pub struct Inbox {
     hits: Mutex<Vec<Hit>>,
     failures_left: AtomicUsize,
 }
 
 /// A real HTTP endpoint that answers 500 while `failures_left` > 0, then 204.
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     inbox: Arc<Inbox>,
 }
 
@@ -62,7 +62,7 @@ async fn record(req: HttpRequest, body: web::Bytes, inbox: web::Data<Inbox>) -> 
     }
 }
 
-async fn receiver(failures: usize) -> Receiver {
+pub async fn receiver(failures: usize) -> Receiver {
     let inbox = Arc::new(Inbox {
         failures_left: AtomicUsize::new(failures),
         ..Inbox::default()
@@ -92,7 +92,7 @@ impl Receiver {
     }
 
     /// Waits until at least `n` requests arrived (at most 15 s).
-    async fn wait_for(&self, n: usize) -> Vec<Hit> {
+    pub async fn wait_for(&self, n: usize) -> Vec<Hit> {
         for _ in 0..150 {
             if self.hits().len() >= n {
                 return self.hits();
@@ -124,12 +124,12 @@ fn verify(secret: &str, hit: &Hit) {
     assert_eq!(hit.headers["webhook-signature"], expected);
 }
 
-async fn subscribe(app: &TestApp, url: &str, events: Value) -> Value {
+pub async fn subscribe(app: &TestApp, url: &str, events: Value) -> Value {
     app.create("/webhooks", &json!({"url": url, "events": events}))
         .await
 }
 
-async fn deliveries(app: &TestApp, hook: &Value) -> Vec<Value> {
+pub async fn deliveries(app: &TestApp, hook: &Value) -> Vec<Value> {
     app.list_all(&format!(
         "/webhooks/{}/deliveries",
         hook["id"].as_str().unwrap()
