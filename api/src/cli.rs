@@ -9,6 +9,12 @@ use sea_orm::TransactionTrait;
 use crate::audit::Actor;
 use crate::auth::accounts::{self, NewUser};
 use crate::auth::password;
+use crate::commands::{
+    self,
+    eval::EvalTarget,
+    import::ImportArgs,
+    train::{TrainArgs, WorkerArgs},
+};
 use crate::config::{DatabaseSettings, Settings};
 use crate::error::ApiError;
 use crate::policy::Role;
@@ -34,6 +40,15 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Run the offline evaluation protocol on CSV files (no database).
+    #[command(subcommand)]
+    Eval(EvalTarget),
+    /// Train an engine on the database's data in the foreground and store the model.
+    Train(Box<TrainArgs>),
+    /// Run queued training jobs (for deployments that keep training off the API replicas).
+    Worker(Box<WorkerArgs>),
+    /// Import customers, items or interactions from a CSV file (or a known data set).
+    Import(Box<ImportArgs>),
     /// Print the OpenAPI document, or write it to a file.
     Openapi {
         /// Write to this file instead of standard output.
@@ -110,6 +125,19 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             telemetry::init_logging(&settings.log, settings.log_format);
             let app = Application::build(*settings).await?;
             app.run_until_stopped().await?;
+        }
+        Command::Eval(target) => commands::eval::run(target)?,
+        Command::Train(args) => {
+            telemetry::init_logging("warn", crate::config::LogFormat::Text);
+            commands::train::train(*args).await?;
+        }
+        Command::Worker(args) => {
+            telemetry::init_logging("info", crate::config::LogFormat::Text);
+            commands::train::worker(*args).await?;
+        }
+        Command::Import(args) => {
+            telemetry::init_logging("warn", crate::config::LogFormat::Text);
+            commands::import::run(*args).await?;
         }
         Command::Migrate(database) => {
             let db = db::connect(&database).await?;

@@ -105,9 +105,21 @@ pub struct Settings {
     #[arg(long, env = "RAPPORT_INTERACTION_WEIGHTS", default_value = "", value_parser = parse_weights)]
     pub interaction_weights: WeightOverrides,
 
-    /// Seed a synthetic demo data set at start (customers, items, interactions).
+    /// Seed a synthetic demo data set at start and train every engine on it.
     #[arg(long, env = "RAPPORT_DEMO", default_value_t = false)]
     pub demo: bool,
+
+    /// Recommendation engine used when a request names none.
+    #[arg(long, env = "RAPPORT_DEFAULT_ENGINE", default_value = "item_item")]
+    pub default_engine: String,
+
+    /// Seconds between checks for models activated by another replica.
+    #[arg(long, env = "RAPPORT_MODEL_POLL", default_value_t = 2)]
+    pub model_poll: u64,
+
+    /// Do not run training jobs in this process (leave them to `rapport worker`).
+    #[arg(long, env = "RAPPORT_NO_WORKER", default_value_t = false)]
+    pub no_worker: bool,
 
     #[command(flatten)]
     pub background: BackgroundSettings,
@@ -148,7 +160,8 @@ pub struct BackgroundSettings {
 #[derive(Clone, Debug, Default)]
 pub struct WeightOverrides(pub BTreeMap<String, f64>);
 
-fn parse_weights(raw: &str) -> Result<WeightOverrides, String> {
+/// Parses `kind=weight,...`.
+pub fn parse_weights(raw: &str) -> Result<WeightOverrides, String> {
     let mut out = BTreeMap::new();
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (kind, weight) = pair

@@ -1,6 +1,341 @@
-//! The synthetic demo data set.
-use sea_orm::DatabaseConnection;
-/// Seeds the demo.
-pub async fn seed(_db: &DatabaseConnection) -> Result<(), anyhow::Error> {
+//! The synthetic demo data set behind `rapport serve --demo`: customers in
+//! segments with a churn label that depends on their attributes and
+//! behaviour, a catalogue in categories, and a year of interactions with
+//! structure the engines can learn (segment tastes, items bought together).
+//! Seeded once into an empty database; then every engine is trained on it.
+
+use chrono::{Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rapport_core::KindWeights;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::entities::{customer, interaction, item, model};
+use crate::ml::{catalogue, jobs, train};
+
+const CUSTOMERS: usize = 400;
+const ITEMS_PER_CATEGORY: usize = 25;
+const CATEGORIES: [(&str, &[&str], &[&str]); 8] = [
+    (
+        "coffee",
+        &[
+            "Espresso",
+            "Arabica",
+            "Colombian",
+            "Ethiopian",
+            "Dark roast",
+        ],
+        &["beans", "roast", "crema", "aroma"],
+    ),
+    (
+        "tea",
+        &["Green", "Earl Grey", "Oolong", "Chamomile", "Darjeeling"],
+        &["leaves", "infusion", "steep", "herbal"],
+    ),
+    (
+        "kitchen",
+        &["Ceramic", "Steel", "Glass", "Bamboo", "Copper"],
+        &["mug", "kettle", "grinder", "press"],
+    ),
+    (
+        "books",
+        &["Cookbook", "Travel guide", "Novel", "Biography", "Atlas"],
+        &["pages", "hardcover", "chapter", "author"],
+    ),
+    (
+        "fitness",
+        &["Yoga", "Running", "Cycling", "Climbing", "Rowing"],
+        &["mat", "shoes", "gloves", "bottle"],
+    ),
+    (
+        "garden",
+        &["Herb", "Tomato", "Rose", "Cactus", "Bonsai"],
+        &["seeds", "pot", "soil", "planter"],
+    ),
+    (
+        "audio",
+        &[
+            "Wireless",
+            "Studio",
+            "Portable",
+            "Noise-cancelling",
+            "Vintage",
+        ],
+        &["headphones", "speaker", "turntable", "microphone"],
+    ),
+    (
+        "office",
+        &["Ergonomic", "Standing", "Leather", "Minimal", "Modular"],
+        &["desk", "chair", "notebook", "lamp"],
+    ),
+];
+const SEGMENTS: [(&str, [usize; 3]); 4] = [
+    ("students", [3, 4, 6]),
+    ("families", [2, 5, 1]),
+    ("professionals", [0, 7, 6]),
+    ("retirees", [1, 3, 5]),
+];
+const CONTRACTS: [&str; 3] = ["month-to-month", "one-year", "two-year"];
+
+/// Seeds the demo data set into an empty database (no customers yet).
+pub async fn seed(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
+    if customer::Entity::find().count(db).await? > 0 {
+        tracing::info!("demo: data already present, not seeding");
+        return Ok(());
+    }
+    let mut rng = StdRng::seed_from_u64(20_261_123);
+    let now = Utc::now();
+    let items = catalogue_items(&mut rng, now);
+    let customers = customers(&mut rng, now);
+    let log = interactions(&mut rng, &customers, &items, now);
+    let txn = db.begin().await?;
+    for chunk in items.chunks(500) {
+        item::Entity::insert_many(chunk.iter().cloned().map(item::ActiveModel::from))
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in customers.chunks(500) {
+        customer::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|(c, _)| customer::ActiveModel::from(c.clone())),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    for chunk in log.chunks(1_000) {
+        interaction::Entity::insert_many(chunk.iter().cloned().map(interaction::ActiveModel::from))
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    tracing::info!(
+        customers = customers.len(),
+        items = items.len(),
+        interactions = log.len(),
+        "demo: seeded"
+    );
+    Ok(())
+}
+
+fn catalogue_items(rng: &mut StdRng, now: chrono::DateTime<Utc>) -> Vec<item::Model> {
+    let mut out = Vec::new();
+    for (c, (category, adjectives, nouns)) in CATEGORIES.iter().enumerate() {
+        for i in 0..ITEMS_PER_CATEGORY {
+            let adjective = adjectives[i % adjectives.len()];
+            let noun = nouns[(i / adjectives.len()) % nouns.len()];
+            let price = (5.0 + rng.random_range(0.0..95.0_f64)).round();
+            let tags = vec![category.to_string(), noun.to_string()];
+            out.push(item::Model {
+                id: Uuid::now_v7(),
+                sku: format!(
+                    "{}-{:03}",
+                    category[..3].to_uppercase(),
+                    c * ITEMS_PER_CATEGORY + i
+                ),
+                name: format!("{adjective} {noun}"),
+                category: Some((*category).to_owned()),
+                tag_index: format!("|{}|", tags.join("|")),
+                tags: json!(tags),
+                description: Some(format!(
+                    "A {} {noun} for {category} lovers: {} and {}.",
+                    adjective.to_lowercase(),
+                    nouns[(i + 1) % nouns.len()],
+                    nouns[(i + 2) % nouns.len()]
+                )),
+                price,
+                attributes: json!({"bundle": i / 2}),
+                active: true,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+    }
+    out
+}
+
+/// Customers with the segment index each belongs to.
+fn customers(rng: &mut StdRng, now: chrono::DateTime<Utc>) -> Vec<(customer::Model, usize)> {
+    const FIRST: [&str; 12] = [
+        "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances",
+        "John", "Radia", "Tim",
+    ];
+    const LAST: [&str; 10] = [
+        "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson",
+        "Allen", "Backus",
+    ];
+    (0..CUSTOMERS)
+        .map(|i| {
+            let segment = i % SEGMENTS.len();
+            let contract = CONTRACTS[rng.random_range(0..3)];
+            let tenure: i64 = rng.random_range(1..72);
+            let support_calls: i64 = rng.random_range(0..6);
+            let monthly = (20.0 + rng.random_range(0.0..100.0_f64)).round();
+            let logit =
+                -1.6 + if contract == "month-to-month" {
+                    1.6
+                } else {
+                    -0.4
+                } - 0.03 * tenure as f64
+                    + 0.45 * support_calls as f64
+                    + 0.015 * (monthly - 70.0);
+            let churned = rng.random::<f64>() < 1.0 / (1.0 + (-logit).exp());
+            let first = FIRST[i % FIRST.len()];
+            let last = LAST[(i / FIRST.len()) % LAST.len()];
+            let name = format!("{first} {last}");
+            let email = format!(
+                "{}.{}{}@example.com",
+                first.to_lowercase(),
+                last.to_lowercase(),
+                i
+            );
+            let row = customer::Model {
+                id: Uuid::now_v7(),
+                external_id: Some(format!("demo-{i:04}")),
+                name,
+                email: Some(email),
+                phone: Some(format!("+44 20 7946 {:04}", i)),
+                company: None,
+                segment: Some(SEGMENTS[segment].0.to_owned()),
+                lifecycle_stage: "customer".to_owned(),
+                owner_id: None,
+                tags: json!([]),
+                tag_index: String::new(),
+                attributes: json!({
+                    "age": rng.random_range(18..80),
+                    "tenure_months": tenure,
+                    "contract": contract,
+                    "monthly_charges": monthly,
+                    "support_calls": support_calls,
+                    "churn": if churned { "Yes" } else { "No" },
+                }),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+                erased_at: None,
+            };
+            (row, segment)
+        })
+        .collect()
+}
+
+fn interactions(
+    rng: &mut StdRng,
+    customers: &[(customer::Model, usize)],
+    items: &[item::Model],
+    now: chrono::DateTime<Utc>,
+) -> Vec<interaction::Model> {
+    let mut log = Vec::new();
+    for (customer, segment) in customers {
+        let churned = customer.attributes["churn"] == "Yes";
+        let favourites = SEGMENTS[*segment].1;
+        let events = rng.random_range(15..60);
+        // Half the churned customers went quiet months ago; the rest look busy.
+        let quiet_days = if churned && rng.random::<f64>() < 0.5 {
+            rng.random_range(30..150)
+        } else {
+            0
+        };
+        for _ in 0..events {
+            let category = if rng.random::<f64>() < 0.8 {
+                favourites[rng.random_range(0..favourites.len())]
+            } else {
+                rng.random_range(0..CATEGORIES.len())
+            };
+            // Popular items come first in each category (a skewed pick).
+            let rank = (rng.random::<f64>().powi(2) * ITEMS_PER_CATEGORY as f64) as usize;
+            let first = &items[category * ITEMS_PER_CATEGORY + rank];
+            let companion =
+                &items[category * ITEMS_PER_CATEGORY + (rank ^ 1).min(ITEMS_PER_CATEGORY - 1)];
+            let day = rng.random_range(quiet_days..365);
+            let at = now - Duration::days(day) - Duration::minutes(rng.random_range(0..1_440));
+            for (n, picked) in [first, companion].into_iter().enumerate() {
+                if n == 1 && rng.random::<f64>() > 0.35 {
+                    break;
+                }
+                let roll = rng.random::<f64>();
+                let (kind, value, rating) = match roll {
+                    r if r < 0.55 => ("view", None, None),
+                    r if r < 0.75 => ("click", None, None),
+                    r if r < 0.85 => ("cart", None, None),
+                    r if r < 0.95 => ("purchase", Some(picked.price), None),
+                    _ => {
+                        let rating = if churned {
+                            rng.random_range(1..6)
+                        } else {
+                            rng.random_range(2..6)
+                        };
+                        ("rating", None, Some(rating as i16))
+                    }
+                };
+                log.push(event(
+                    customer.id,
+                    Some(picked.id),
+                    kind,
+                    value,
+                    rating,
+                    at + Duration::minutes(n as i64),
+                ));
+            }
+        }
+        let tickets = customer.attributes["support_calls"].as_i64().unwrap_or(0);
+        for _ in 0..tickets {
+            let at = now - Duration::days(rng.random_range(quiet_days..365));
+            log.push(event(customer.id, None, "support_ticket", None, None, at));
+        }
+    }
+    log
+}
+
+fn event(
+    customer_id: Uuid,
+    item_id: Option<Uuid>,
+    kind: &str,
+    value: Option<f64>,
+    rating: Option<i16>,
+    occurred_at: chrono::DateTime<Utc>,
+) -> interaction::Model {
+    interaction::Model {
+        id: Uuid::now_v7(),
+        customer_id,
+        item_id,
+        kind: kind.to_owned(),
+        value,
+        rating,
+        channel: Some("web".to_owned()),
+        note: None,
+        occurred_at,
+        created_at: Utc::now(),
+    }
+}
+
+/// Trains and activates every engine that has no active model yet.
+pub async fn train_all(
+    db: &DatabaseConnection,
+    weights: &KindWeights,
+) -> Result<(), anyhow::Error> {
+    for (_, description) in catalogue::descriptions() {
+        let engine = description.name;
+        let active = model::Entity::find()
+            .filter(model::Column::Engine.eq(engine.as_str()))
+            .filter(model::Column::Active.eq(true))
+            .count(db)
+            .await?;
+        if active > 0 {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let trained = train::train(db, weights, &engine, &train::RawParams::new(), &|_, _| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("demo: training {engine}: {e}"))?;
+        let row = jobs::store(db, trained, None, true).await?;
+        tracing::info!(engine = %engine, model_id = %row.id, seconds = started.elapsed().as_secs_f64(), "demo: trained and activated");
+    }
     Ok(())
 }

@@ -86,6 +86,10 @@ pub enum Action {
     EraseCustomers,
     /// Bring back a soft-deleted customer.
     RestoreCustomers,
+    /// Read engines, models, jobs, recommendations and scores.
+    ReadPredictions,
+    /// Train models and activate them.
+    TrainModels,
     /// Read workflow definitions, instances and their events.
     ReadWorkflows,
     /// Define workflows, automations and webhooks.
@@ -125,6 +129,9 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
         (ManageAccess | RestoreCustomers, _) => None,
         (EraseCustomers, Admin | Manager) => Some(Grant::Full),
         (EraseCustomers, _) => None,
+        (ReadPredictions, _) => Some(Grant::Full),
+        (TrainModels, Admin | Analyst) => Some(Grant::Full),
+        (TrainModels, Manager | Sales | Marketing | Support | Integration) => None,
         (ReadWorkflows, _) => Some(Grant::Full),
         (DefineWorkflows | ActOnWorkflowStep, Admin | Manager) => Some(Grant::Full),
         (DefineWorkflows, _) => None,
@@ -200,6 +207,8 @@ fn describe(action: Action) -> &'static str {
         Action::ManageAccess => "manage users, API keys or the audit log",
         Action::EraseCustomers => "erase customers",
         Action::RestoreCustomers => "restore deleted customers",
+        Action::ReadPredictions => "read models, recommendations and scores",
+        Action::TrainModels => "train or activate models",
         Action::ReadWorkflows => "read workflows",
         Action::DefineWorkflows => "define workflows, automations or webhooks",
         Action::ActOnWorkflowStep => "act on workflow steps",
@@ -231,6 +240,8 @@ mod tests {
             (Action::ReadCatalog, "FFFFFFF"),
             (Action::WriteItems, "FF-F--F"),
             (Action::WriteInteractions, "FFFFF-F"),
+            (Action::ReadPredictions, "FFFFFFF"),
+            (Action::TrainModels, "F----F-"),
             (Action::ReadWorkflows, "FFFFFFF"),
             (Action::DefineWorkflows, "FF-----"),
             (Action::ActOnWorkflowStep, "FFDDD--"),

@@ -1,6 +1,7 @@
 //! Builds the HTTP server: state, routes, conventions and operations endpoints.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -17,6 +18,8 @@ use crate::auth::{bootstrap, rate_limit::LoginLimits, tokens::TokenKeys};
 use crate::config::{BackgroundSettings, Settings};
 use crate::error::{ApiError, FieldError};
 use crate::metrics::Metrics;
+use crate::ml::jobs;
+use crate::ml::serving::ModelCache;
 use crate::openapi::{ApiDoc, secure};
 use crate::routes::{self, BASE, health, interactions::InteractionWeights};
 use crate::state::AppState;
@@ -108,6 +111,30 @@ impl Application {
             demo::seed(&db).await?;
         }
         let ttl = i64::try_from(settings.access_token_ttl)?;
+        let weights = InteractionWeights::new(&settings.interaction_weights)?;
+        if crate::ml::engine_kind(&settings.default_engine)
+            != Some(crate::ml::EngineKind::Recommender)
+        {
+            anyhow::bail!(
+                "RAPPORT_DEFAULT_ENGINE: no recommendation engine named `{}`",
+                settings.default_engine
+            );
+        }
+        if settings.demo {
+            demo::train_all(&db, &weights.to_kind_weights()).await?;
+        }
+        let models = Arc::new(ModelCache::default());
+        models.refresh(&db).await?;
+        Arc::clone(&models)
+            .spawn_refresher(db.clone(), Duration::from_secs(settings.model_poll.max(1)));
+        if !settings.no_worker {
+            jobs::spawn_worker(
+                db.clone(),
+                weights.to_kind_weights(),
+                Arc::clone(&models),
+                Duration::from_secs(1),
+            );
+        }
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&secret, ttl)?,
@@ -117,8 +144,10 @@ impl Application {
                 per_address: settings.login_max_failures_per_address,
                 window_seconds: i64::try_from(settings.login_window)?,
             },
-            weights: InteractionWeights::new(&settings.interaction_weights)?,
+            weights,
             metrics: Metrics::new()?,
+            models,
+            default_engine: settings.default_engine.clone(),
             webhook_allow_private: settings.background.webhook_allow_private,
         });
         start_background(&state.db, &settings.background)?;

@@ -1,10 +1,13 @@
 //! State shared by every worker thread of the server.
 
+use std::sync::Arc;
+
 use sea_orm::DatabaseConnection;
 
 use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::metrics::Metrics;
+use crate::ml::serving::ModelCache;
 use crate::routes::interactions::InteractionWeights;
 
 /// What handlers reach through `web::Data<AppState>`.
@@ -21,6 +24,10 @@ pub struct AppState {
     pub weights: InteractionWeights,
     /// Prometheus registry and instruments.
     pub metrics: Metrics,
+    /// The active model of each engine.
+    pub models: Arc<ModelCache>,
+    /// Name of the engine used when a request names none.
+    pub default_engine: String,
     /// Whether webhook URLs may point at internal addresses.
     pub webhook_allow_private: bool,
 }

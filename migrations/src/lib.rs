@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_core;
 mod m20261123_000002_identity;
+mod m20261123_000003_models;
 mod m20261123_000004_workflows;
 
 /// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_core::Migration),
             Box::new(m20261123_000002_identity::Migration),
+            Box::new(m20261123_000003_models::Migration),
             Box::new(m20261123_000004_workflows::Migration),
         ]
     }

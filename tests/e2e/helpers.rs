@@ -26,11 +26,10 @@ struct Args {
 /// A running service and a client signed in as the admin.
 pub struct TestApp {
     pub base: String,
+    /// The database the service uses (shared by replicas).
+    pub database_url: String,
     pub client: reqwest::Client,
     pub token: String,
-    /// The database the service runs on (for commands run beside it, and
-    /// for tests that set up or inspect rows directly).
-    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -83,6 +82,15 @@ pub async fn spawn_app_with(backend: Backend, flags: &[&str]) -> TestApp {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
     let (url, dir) = database_url(backend).await;
+    start(url, dir, flags).await
+}
+
+/// Starts a second service on the database of `app`, as another replica would.
+pub async fn spawn_replica(app: &TestApp) -> TestApp {
+    start(app.database_url.clone(), None, &[]).await
+}
+
+async fn start(url: String, dir: Option<tempfile::TempDir>, flags: &[&str]) -> TestApp {
     let mut argv = vec![
         "rapport",
         "--bind",
@@ -99,6 +107,8 @@ pub async fn spawn_app_with(backend: Backend, flags: &[&str]) -> TestApp {
         "4",
         "--log",
         "warn",
+        "--model-poll",
+        "1",
     ];
     argv.extend_from_slice(flags);
     let settings = Args::try_parse_from(argv).expect("test settings").settings;
@@ -108,9 +118,9 @@ pub async fn spawn_app_with(backend: Backend, flags: &[&str]) -> TestApp {
     let client = reqwest::Client::new();
     let mut test = TestApp {
         base,
+        database_url: url.clone(),
         client,
         token: String::new(),
-        database_url: url.clone(),
         _dir: dir,
     };
     test.token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app};
+use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app, spawn_app_with};
 
 async fn seed(app: &TestApp) -> (String, String) {
     let customer = app
@@ -21,7 +21,7 @@ async fn seed(app: &TestApp) -> (String, String) {
 }
 
 async fn single_interactions_and_timeline(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, &["--interaction-weights", "purchase=8"]).await;
     let (customer, item) = seed(&app).await;
     let response = app
         .post(
@@ -103,7 +103,8 @@ async fn single_interactions_and_timeline(backend: Backend) {
     assert_eq!(app.count("/interactions").await, 3);
 
     let weights: Value = expect_status(app.get("/interaction-weights").await, 200).await;
-    assert_eq!(weights["weights"]["purchase"], 8.0);
+    assert_eq!(weights["weights"]["purchase"], 8.0, "configured");
+    assert_eq!(weights["weights"]["view"], 1.0, "default");
     assert_eq!(weights["weights"].as_object().unwrap().len(), 11);
 }
 

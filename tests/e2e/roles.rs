@@ -34,6 +34,8 @@ fn allowed(action: &str, role: &str) -> bool {
             "support",
             "integration",
         ],
+        "read_predictions" => &ROLES,
+        "train_models" => &["admin", "analyst"],
         other => panic!("unknown action {other}"),
     };
     roles.contains(&role)
@@ -270,6 +272,31 @@ async fn every_role_against_every_action(backend: Backend) {
         .await;
         let expected = usize::from(allowed("write_interactions", role));
         assert_eq!(app.count(&path).await, expected, "{role}");
+
+        let response = send(&app, token, Method::GET, "/engines", None).await;
+        check(
+            response,
+            allowed("read_predictions", role),
+            &what("list engines"),
+        )
+        .await;
+        let jobs_before = app.count("/jobs").await;
+        let response = send(
+            &app,
+            token,
+            Method::POST,
+            "/engines/popularity/train",
+            Some(json!({})),
+        )
+        .await;
+        check(
+            response,
+            allowed("train_models", role),
+            &what("train a model"),
+        )
+        .await;
+        let expected = jobs_before + usize::from(allowed("train_models", role));
+        assert_eq!(app.count("/jobs").await, expected, "{role}");
     }
 }
 

@@ -35,9 +35,10 @@ pub enum LifecycleStage {
 }
 
 impl LifecycleStage {
-    const ALL: [Self; 4] = [Self::Lead, Self::Prospect, Self::Customer, Self::Churned];
+    /// Every stage.
+    pub const ALL: [Self; 4] = [Self::Lead, Self::Prospect, Self::Customer, Self::Churned];
 
-    /// The stage with this name.
+    /// The stage named `raw`.
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
@@ -54,7 +55,7 @@ impl LifecycleStage {
 }
 
 /// A customer to create, or to replace by external id.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerInput {
     /// Full name or account name (1-255 characters).
@@ -184,7 +185,8 @@ const SORTABLE: &[(&str, Column)] = &[
     ("name", Column::Name),
 ];
 
-fn check_input(input: &CustomerInput) -> Result<(), ApiError> {
+/// Validates a customer to create or replace.
+pub(crate) fn check_input(input: &CustomerInput) -> Result<(), ApiError> {
     let mut checks = Checks::default();
     checks.text("name", &input.name, SHORT_TEXT);
     checks.email("email", input.email.as_deref());
@@ -198,7 +200,7 @@ fn check_input(input: &CustomerInput) -> Result<(), ApiError> {
 }
 
 /// Every column of a full record from validated input.
-fn full_record(input: CustomerInput) -> customer::ActiveModel {
+pub(crate) fn full_record(input: CustomerInput) -> customer::ActiveModel {
     let tags = normalise_tags(&input.tags);
     customer::ActiveModel {
         external_id: Set(input.external_id),

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, Utc};
+use rapport_core::KindWeights;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,19 +50,19 @@ pub enum InteractionKind {
 }
 
 impl InteractionKind {
-    /// Every kind with its default implicit-feedback weight.
-    pub const DEFAULT_WEIGHTS: [(Self, f64); 11] = [
-        (Self::View, 1.0),
-        (Self::Click, 2.0),
-        (Self::Cart, 4.0),
-        (Self::Purchase, 8.0),
-        (Self::Rating, 5.0),
-        (Self::Return, 0.0),
-        (Self::SupportTicket, 0.0),
-        (Self::Email, 0.5),
-        (Self::Call, 1.0),
-        (Self::Meeting, 1.0),
-        (Self::Survey, 0.5),
+    /// Every kind.
+    pub const ALL: [Self; 11] = [
+        Self::View,
+        Self::Click,
+        Self::Cart,
+        Self::Purchase,
+        Self::Rating,
+        Self::Return,
+        Self::SupportTicket,
+        Self::Email,
+        Self::Call,
+        Self::Meeting,
+        Self::Survey,
     ];
 
     /// The kind's name as stored and sent.
@@ -90,11 +91,17 @@ pub struct InteractionWeights {
 }
 
 impl InteractionWeights {
-    /// Defaults with `overrides` applied; an unknown kind is an error.
+    /// The engines' default weights with `overrides` applied; an unknown kind is an error.
     pub fn new(overrides: &WeightOverrides) -> Result<Self, anyhow::Error> {
-        let mut weights: BTreeMap<String, f64> = InteractionKind::DEFAULT_WEIGHTS
+        let defaults = KindWeights::default();
+        let mut weights: BTreeMap<String, f64> = InteractionKind::ALL
             .iter()
-            .map(|(kind, w)| (kind.as_str().to_owned(), *w))
+            .map(|kind| {
+                (
+                    kind.as_str().to_owned(),
+                    f64::from(defaults.weight(kind.as_str())),
+                )
+            })
             .collect();
         for (kind, weight) in &overrides.0 {
             let slot = weights
@@ -103,6 +110,14 @@ impl InteractionWeights {
             *slot = *weight;
         }
         Ok(Self { weights })
+    }
+
+    /// The weights in the engines' form.
+    pub fn to_kind_weights(&self) -> KindWeights {
+        KindWeights::new(
+            self.weights.iter().map(|(k, w)| (k.clone(), *w as f32)),
+            0.0,
+        )
     }
 }
 
@@ -321,7 +336,7 @@ async fn resolve(
 
 /// Validates every row and resolves its references; returns the records to
 /// insert, or a 422 listing every error with its row index.
-async fn prepare(
+pub(crate) async fn prepare(
     db: &impl ConnectionTrait,
     rows: Vec<InteractionInput>,
 ) -> Result<Vec<interaction::Model>, ApiError> {

@@ -23,7 +23,7 @@ use crate::state::AppState;
 use crate::validation::{Checks, LONG_TEXT, SHORT_TEXT, normalise_tags, nullable, tag_index};
 
 /// An item to create, or to replace by SKU.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
     /// Stock-keeping unit, unique (1-255 characters).
@@ -126,7 +126,8 @@ const SORTABLE: &[(&str, Column)] = &[
     ("price", Column::Price),
 ];
 
-fn check_input(input: &ItemInput) -> Result<(), ApiError> {
+/// Validates an item to create or replace.
+pub(crate) fn check_input(input: &ItemInput) -> Result<(), ApiError> {
     let mut checks = Checks::default();
     checks.text("sku", &input.sku, SHORT_TEXT);
     checks.text("name", &input.name, SHORT_TEXT);
@@ -140,7 +141,8 @@ fn check_input(input: &ItemInput) -> Result<(), ApiError> {
     checks.finish()
 }
 
-fn full_record(input: ItemInput) -> item::ActiveModel {
+/// Every column of a full record from validated input.
+pub(crate) fn full_record(input: ItemInput) -> item::ActiveModel {
     let tags = normalise_tags(&input.tags);
     item::ActiveModel {
         sku: Set(input.sku),

@@ -1,0 +1,5 @@
+//! Commands of the `rapport` binary other than `serve`.
+
+pub mod eval;
+pub mod import;
+pub mod train;

@@ -1,0 +1,219 @@
+//! Training data read from the database in one streaming pass per table
+//! (no query per customer), mapped to the engines' plain types.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use rapport_core::{Dataset, Interaction, ItemMeta, KindWeights};
+use rapport_logistic::{CustomerEvent, Value as Cell};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::entities::{customer, interaction, item};
+
+/// Size and time span of the data a model was trained on.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DataStats {
+    pub customers: usize,
+    pub items: usize,
+    pub interactions: usize,
+    pub first_interaction: Option<DateTime<Utc>>,
+    pub last_interaction: Option<DateTime<Utc>>,
+}
+
+impl DataStats {
+    fn see(&mut self, at: DateTime<Utc>) {
+        self.interactions += 1;
+        self.first_interaction = Some(self.first_interaction.map_or(at, |f| f.min(at)));
+        self.last_interaction = Some(self.last_interaction.map_or(at, |l| l.max(at)));
+    }
+}
+
+/// A recommender's training set plus the ids behind its dense indices.
+pub struct RecommenderData {
+    pub dataset: Dataset,
+    /// Customer id of each customer index.
+    pub customers: Vec<Uuid>,
+    /// Item id of each item index.
+    pub items: Vec<Uuid>,
+    pub stats: DataStats,
+}
+
+/// Every item (with metadata) and every weighted item interaction.
+pub async fn recommender_data(
+    db: &DatabaseConnection,
+    weights: &KindWeights,
+) -> Result<RecommenderData, anyhow::Error> {
+    let mut items = Vec::new();
+    let mut metas = Vec::new();
+    let mut item_index: HashMap<Uuid, u32> = HashMap::new();
+    let mut rows = item::Entity::find()
+        .order_by_asc(item::Column::Id)
+        .stream(db)
+        .await?;
+    while let Some(row) = rows.try_next().await? {
+        item_index.insert(row.id, items.len() as u32);
+        items.push(row.id);
+        metas.push(item_meta(row));
+    }
+    drop(rows);
+
+    let mut customers = Vec::new();
+    let mut customer_index: HashMap<Uuid, u32> = HashMap::new();
+    let mut interactions = Vec::new();
+    let mut stats = DataStats::default();
+    let mut log = interaction::Entity::find()
+        .select_only()
+        .columns([
+            interaction::Column::CustomerId,
+            interaction::Column::ItemId,
+            interaction::Column::Kind,
+            interaction::Column::OccurredAt,
+        ])
+        .filter(interaction::Column::ItemId.is_not_null())
+        .into_tuple::<(Uuid, Option<Uuid>, String, DateTime<Utc>)>()
+        .stream(db)
+        .await?;
+    while let Some((customer_id, item_id, kind, at)) = log.try_next().await? {
+        let weight = weights.weight(&kind);
+        let Some(&item) = item_id.as_ref().and_then(|id| item_index.get(id)) else {
+            continue;
+        };
+        if weight == 0.0 {
+            continue;
+        }
+        let customer = *customer_index.entry(customer_id).or_insert_with(|| {
+            customers.push(customer_id);
+            (customers.len() - 1) as u32
+        });
+        stats.see(at);
+        interactions.push(Interaction {
+            customer,
+            item,
+            weight,
+            timestamp: at.timestamp(),
+        });
+    }
+    stats.customers = customers.len();
+    stats.items = items.len();
+    Ok(RecommenderData {
+        dataset: Dataset {
+            n_customers: customers.len(),
+            n_items: items.len(),
+            interactions,
+            items: metas,
+        },
+        customers,
+        items,
+        stats,
+    })
+}
+
+fn item_meta(row: item::Model) -> ItemMeta {
+    let attributes: BTreeMap<String, String> = match row.attributes {
+        Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    ItemMeta {
+        name: row.name,
+        description: row.description.unwrap_or_default(),
+        category: row.category,
+        tags: serde_json::from_value(row.tags).unwrap_or_default(),
+        attributes,
+    }
+}
+
+/// The scorer's feature row of one customer: attributes, segment, lifecycle
+/// stage and behaviour features.
+pub type FeatureRow = BTreeMap<String, Cell>;
+
+/// Converts a stored attribute value to a feature cell.
+pub fn cell(value: &Value) -> Cell {
+    match value {
+        Value::Number(n) => n.as_f64().map_or(Cell::Missing, Cell::Number),
+        Value::String(s) => Cell::from_cell(s),
+        Value::Bool(b) => Cell::Bool(*b),
+        Value::Null | Value::Array(_) | Value::Object(_) => Cell::Missing,
+    }
+}
+
+/// Feature rows of `customers`, with behaviour computed from `events` as of `as_of`.
+pub fn feature_rows(
+    customers: &[customer::Model],
+    events: &[CustomerEvent],
+    as_of: i64,
+) -> Vec<FeatureRow> {
+    let behaviour = rapport_logistic::BehaviourFeatures::compute(events, as_of);
+    let behaviour_columns = rapport_logistic::BehaviourFeatures::columns();
+    customers
+        .iter()
+        .map(|c| {
+            let mut row: FeatureRow = match &c.attributes {
+                Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), cell(v))).collect(),
+                _ => BTreeMap::new(),
+            };
+            row.insert(
+                "segment".to_owned(),
+                c.segment.as_deref().map_or(Cell::Missing, Cell::from_cell),
+            );
+            row.insert(
+                "lifecycle_stage".to_owned(),
+                Cell::from_cell(&c.lifecycle_stage),
+            );
+            let values = behaviour.for_customer(&c.id.to_string());
+            row.extend(behaviour_columns.iter().cloned().zip(values));
+            row
+        })
+        .collect()
+}
+
+/// The interaction log of some customers (all when `only` is `None`), as scorer events.
+pub async fn customer_events(
+    db: &DatabaseConnection,
+    only: Option<&[Uuid]>,
+) -> Result<(Vec<CustomerEvent>, DataStats), anyhow::Error> {
+    let mut query = interaction::Entity::find().select_only().columns([
+        interaction::Column::CustomerId,
+        interaction::Column::Kind,
+        interaction::Column::Value,
+        interaction::Column::Rating,
+        interaction::Column::OccurredAt,
+    ]);
+    if let Some(ids) = only {
+        query = query.filter(interaction::Column::CustomerId.is_in(ids.iter().copied()));
+    }
+    let mut stream = query
+        .into_tuple::<(Uuid, String, Option<f64>, Option<i16>, DateTime<Utc>)>()
+        .stream(db)
+        .await?;
+    let mut events = Vec::new();
+    let mut stats = DataStats::default();
+    while let Some((customer, kind, value, rating, at)) = stream.try_next().await? {
+        stats.see(at);
+        events.push(CustomerEvent {
+            customer: customer.to_string(),
+            kind,
+            value,
+            rating: rating.and_then(|r| u8::try_from(r).ok()),
+            occurred_at: at.timestamp(),
+        });
+    }
+    Ok((events, stats))
+}
+
+/// Every live customer, in id order.
+pub async fn live_customers(
+    db: &DatabaseConnection,
+) -> Result<Vec<customer::Model>, anyhow::Error> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::DeletedAt.is_null())
+        .order_by_asc(customer::Column::Id)
+        .all(db)
+        .await?)
+}

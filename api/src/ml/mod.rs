@@ -1,0 +1,12 @@
+//! Machine learning in the service: reading training data from the database,
+//! training and storing models, the job queue, and serving active models.
+//! The engines themselves live in `engines/` and know nothing of this.
+
+pub mod catalogue;
+pub mod data;
+pub mod jobs;
+pub mod serving;
+pub mod stored;
+pub mod train;
+
+pub use catalogue::{EngineKind, engine_kind};

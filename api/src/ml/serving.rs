@@ -1,0 +1,153 @@
+//! The active models of this replica, kept in memory and swapped atomically
+//! when an activation (made here or on another replica) is noticed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rapport_core::{DynRecommender, FittedModel};
+use rapport_logistic::LogisticModel;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use super::stored::StoredModel;
+use crate::entities::{model, model_blob};
+
+/// A loaded recommender with its id maps.
+pub struct LoadedRecommender {
+    pub engine: &'static dyn DynRecommender,
+    pub model: FittedModel,
+    pub customer_index: HashMap<Uuid, u32>,
+    pub items: Vec<Uuid>,
+    pub item_index: HashMap<Uuid, u32>,
+}
+
+/// What an active model serves.
+pub enum Loaded {
+    Recommender(LoadedRecommender),
+    Scorer { model: LogisticModel, label: String },
+}
+
+/// One active model.
+pub struct ActiveModel {
+    pub id: Uuid,
+    pub engine: String,
+    pub loaded: Loaded,
+}
+
+/// The active model of each engine.
+#[derive(Default)]
+pub struct ModelCache {
+    active: RwLock<HashMap<String, Arc<ActiveModel>>>,
+}
+
+fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::Error> {
+    let loaded = match StoredModel::from_bytes(bytes)? {
+        StoredModel::Recommender {
+            customers,
+            items,
+            engine_bytes,
+        } => {
+            let recommender = rapport_engines::registry()
+                .get(engine)
+                .ok_or_else(|| anyhow::anyhow!("model {id} names unknown engine {engine}"))?;
+            Loaded::Recommender(LoadedRecommender {
+                engine: recommender,
+                model: recommender.from_bytes(&engine_bytes)?,
+                customer_index: index(&customers),
+                item_index: index(&items),
+                items,
+            })
+        }
+        StoredModel::Scorer {
+            label,
+            engine_bytes,
+        } => Loaded::Scorer {
+            model: LogisticModel::from_bytes(&engine_bytes)?,
+            label,
+        },
+    };
+    Ok(ActiveModel {
+        id,
+        engine: engine.to_owned(),
+        loaded,
+    })
+}
+
+fn index(ids: &[Uuid]) -> HashMap<Uuid, u32> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| (*id, i as u32))
+        .collect()
+}
+
+impl ModelCache {
+    /// The active model of `engine`.
+    pub fn get(&self, engine: &str) -> Option<Arc<ActiveModel>> {
+        self.active.read().ok()?.get(engine).cloned()
+    }
+
+    /// Every active scorer.
+    pub fn scorers(&self) -> Vec<Arc<ActiveModel>> {
+        let Ok(active) = self.active.read() else {
+            return Vec::new();
+        };
+        let mut scorers: Vec<_> = active
+            .values()
+            .filter(|m| matches!(m.loaded, Loaded::Scorer { .. }))
+            .cloned()
+            .collect();
+        scorers.sort_by(|a, b| a.engine.cmp(&b.engine));
+        scorers
+    }
+
+    /// Loads models activated since the last refresh and drops deactivated
+    /// ones. Readers keep the `Arc` they hold, so no request sees a half swap.
+    pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), anyhow::Error> {
+        let active: Vec<(Uuid, String)> = model::Entity::find()
+            .select_only()
+            .columns([model::Column::Id, model::Column::Engine])
+            .filter(model::Column::Active.eq(true))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let stale: Vec<(Uuid, String)> = active
+            .iter()
+            .filter(|(id, engine)| self.get(engine).is_none_or(|m| m.id != *id))
+            .cloned()
+            .collect();
+        let mut fresh = Vec::new();
+        for (id, engine) in stale {
+            let Some(blob) = model_blob::Entity::find_by_id(id).one(db).await? else {
+                continue;
+            };
+            let name = engine.clone();
+            let loaded =
+                tokio::task::spawn_blocking(move || decode(id, &name, &blob.bytes)).await??;
+            tracing::info!(model_id = %id, engine = %engine, "serving model");
+            fresh.push(Arc::new(loaded));
+        }
+        let mut map = self
+            .active
+            .write()
+            .map_err(|_| anyhow::anyhow!("model cache lock poisoned"))?;
+        map.retain(|engine, _| active.iter().any(|(_, e)| e == engine));
+        for model in fresh {
+            map.insert(model.engine.clone(), model);
+        }
+        Ok(())
+    }
+
+    /// Polls the database for activations made elsewhere.
+    pub fn spawn_refresher(self: Arc<Self>, db: DatabaseConnection, every: Duration) {
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(every);
+            loop {
+                ticker.tick().await;
+                if let Err(err) = self.refresh(&db).await {
+                    tracing::warn!(error = %err, "refreshing active models failed");
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Offline evaluation of every recommendation engine on MovieLens 100K with
+# the protocol of DESIGN.md §5 (release build). One line per engine:
+# P@10 R@10 NDCG@10 MAP@10 coverage, fit and scoring seconds.
+# Data: $RAPPORT_DATA/ml-100k (default ../shared/data relative to the repo root).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+data="${RAPPORT_DATA:-$root/../shared/data}"
+ml="$data/ml-100k"
+for f in u.data u.item; do
+    [[ -f "$ml/$f" ]] || { echo "missing $ml/$f (set RAPPORT_DATA)" >&2; exit 1; }
+done
+
+cd "$root"
+cargo build --release --quiet -p rapport-engines --example eval
+bin="${CARGO_TARGET_DIR:-$root/target}/release/examples/eval"
+args=(
+    --interactions "$ml/u.data" --no-header
+    --map customer=0,item=1,occurred_at=3:unix
+    --items "$ml/u.item" --map-items item=0,name=1,tag_flags=5-23
+    --k 10
+)
+
+split_dir="$(mktemp -d)"
+trap 'rm -rf "$split_dir"' EXIT
+first=1
+for engine in popularity item_item user_user ease content; do
+    extra=()
+    if [[ $first == 1 ]]; then extra=(--dump-split "$split_dir"); fi
+    out="$("$bin" "$engine" "${args[@]}" "${extra[@]}")"
+    if [[ $first == 1 ]]; then
+        sed -n 1p <<<"$out"
+        summary="$(sed -n 3p <<<"$out")"
+        first=0
+    fi
+    sed -n 2p <<<"$out"
+done
+# The reference's other ItemKNN variant, as a check of the pull mode.
+line="$("$bin" item_item "${args[@]}" --param neighbours=200 --param mode=pull | sed -n 2p)"
+echo "$line  (neighbours=200, mode=pull)"
+echo "$summary"
+echo "dumped split: train.csv $(($(wc -l <"$split_dir/train.csv") - 1)) rows, test.csv $(($(wc -l <"$split_dir/test.csv") - 1)) rows"

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Serving benchmark (DESIGN.md §7): imports MovieLens 100K (and the Telco
+# customers, for the scorer) into a fresh SQLite file with the release binary,
+# trains and activates every engine, starts the service, and drives
+# GET /customers/{id}/recommendations?k=10 for random customers with wrk at 64
+# connections. Prints import and training times, requests/s, p50/p99 latency,
+# errors and the server's peak RSS.
+#
+# Needs wrk (Debian: apt-get install wrk) and python3. Data: $RAPPORT_DATA
+# (default ../shared/data relative to the repository root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${RAPPORT_DATA:-../shared/data}
+DURATION=${DURATION:-20s}
+CONNECTIONS=${CONNECTIONS:-64}
+PORT=${PORT:-18090}
+ENGINE=${ENGINE:-item_item}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
+
+cargo build --release -q -p rapport-api
+BIN=$PWD/target/release/rapport
+WORK=$(mktemp -d /tmp/rapport-bench.XXXXXX)
+DB="sqlite://$WORK/bench.db"
+PASSWORD="bench password 123"
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+
+echo "== import (release, SQLite)"
+"$BIN" import all "$DATA/ml-100k" --preset movielens-100k --database-url "$DB"
+"$BIN" import customers "$DATA/telco-churn/WA_Fn-UseC_-Telco-Customer-Churn.csv" --preset telco-churn --database-url "$DB"
+
+echo "== train and activate (wall seconds, including evaluation on the held-out split and the final fit)"
+for engine in popularity item_item user_user ease content logistic; do
+  start=$(now)
+  "$BIN" train "$engine" --activate --database-url "$DB" > "$WORK/train-$engine.json" 2>/dev/null
+  end=$(now)
+  python3 - "$engine" "$(secs "$start" "$end")" "$WORK/train-$engine.json" <<'PY'
+import json, sys
+engine, wall, path = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(path).read()
+metrics = json.loads(text[text.index("{"):])
+if "metrics" in metrics:
+    m = metrics["metrics"]
+    print(f"{engine:<11} wall {wall:>6} s  fit {metrics['fit_secs']:.3f} s  P@10 {m['precision']:.4f}  NDCG@10 {m['ndcg']:.4f}  coverage {m['coverage']:.4f}")
+else:
+    print(f"{engine:<11} wall {wall:>6} s  fit {metrics['fit_seconds']:.3f} s  AUC {metrics['roc_auc']:.4f}  log loss {metrics['log_loss']:.4f}  ({metrics['train_rows']} train rows)")
+PY
+done
+
+echo "== serve"
+"$BIN" serve --database-url "$DB" --bind "127.0.0.1:$PORT" --admin-email bench@example.com \
+  --admin-password "$PASSWORD" --log warn --default-engine "$ENGINE" > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
+  sleep 0.2
+done
+echo "idle RSS $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$SERVER/status)"
+
+TOKEN=$(curl -sf "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"email\":\"bench@example.com\",\"password\":\"$PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+python3 - "$PORT" "$TOKEN" "$WORK/ids.lua" <<'PY'
+import json, sys, urllib.request
+port, token, out = sys.argv[1], sys.argv[2], sys.argv[3]
+ids, cursor = [], None
+while True:
+    url = f"http://127.0.0.1:{port}/api/v1/customers?limit=500" + (f"&cursor={cursor}" if cursor else "")
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    page = json.load(urllib.request.urlopen(req))
+    ids += [c["id"] for c in page["data"] if (c["external_id"] or "").isdigit()]
+    cursor = page["next_cursor"]
+    if not cursor:
+        break
+with open(out, "w") as f:
+    f.write("ids = {" + ",".join(f'"{i}"' for i in ids) + "}\n")
+print(f"{len(ids)} MovieLens customers to query")
+PY
+cat >> "$WORK/ids.lua" <<LUA
+math.randomseed(42)
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+request = function()
+  return wrk.format("GET", "/api/v1/customers/" .. ids[math.random(#ids)] .. "/recommendations?k=10")
+end
+LUA
+
+echo "== load: GET /customers/{id}/recommendations?k=10 ($ENGINE), $CONNECTIONS connections, $DURATION"
+wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/ids.lua" "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
+python3 - "$WORK/wrk.txt" "$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)" <<'PY'
+import re, sys
+text, peak_kib = open(sys.argv[1]).read(), int(sys.argv[2])
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+def pct(p):
+    m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)", text, re.M)
+    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", text))
+errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
+print("== summary (budget: >= 3000 req/s, p99 < 20 ms, 0 errors, RSS < 300 MiB)")
+print(f"requests/s {rps:.0f}  p50 {pct(50):.2f} ms  p99 {pct(99):.2f} ms  errors {errors}  peak RSS {peak_kib/1024:.0f} MiB")
+PY

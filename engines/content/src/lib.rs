@@ -1,0 +1,262 @@
+//! The `content` engine: items described by TF-IDF over their name,
+//! description, tags and attributes plus a one-hot category; a customer's
+//! profile is the weighted sum of the vectors of the items they touched, and
+//! candidates are ranked by cosine to it. Works for items nobody touched yet.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod features;
+
+use rapport_core::matrix::{
+    CustomerRows, InteractionMatrix, MatrixOptions, SparseAccumulator, lane,
+};
+use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_k_pairs, top_reasons};
+use rapport_core::recommender::{DataNeed, Reason};
+use rapport_core::{
+    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
+};
+use serde::{Deserialize, Serialize};
+use sprs::CsMat;
+
+use crate::features::{FeatureOptions, item_vectors};
+
+/// The content-based engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Content;
+
+/// A fitted content model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContentModel {
+    history: CustomerRows,
+    /// Items x features, unit rows.
+    vectors: CsMat<f64>,
+    /// The same, by feature.
+    by_feature: CsMat<f64>,
+}
+
+impl ContentModel {
+    fn n_items(&self) -> usize {
+        self.vectors.rows()
+    }
+
+    /// Dot products of every item with a sparse vector of features.
+    fn dots(&self, features: &[usize], values: &[f64]) -> Vec<f64> {
+        let mut scores = vec![0.0; self.n_items()];
+        for (&f, &p) in features.iter().zip(values) {
+            let (items, weights) = lane(&self.by_feature, f);
+            for (&j, &v) in items.iter().zip(weights) {
+                if let Some(score) = scores.get_mut(j) {
+                    *score += p * v;
+                }
+            }
+        }
+        scores
+    }
+
+    /// Cosine of two items (rows are unit length).
+    fn cosine(&self, a: usize, b: usize) -> f64 {
+        let (ia, va) = lane(&self.vectors, a);
+        let (ib, vb) = lane(&self.vectors, b);
+        let (mut x, mut y, mut sum) = (0, 0, 0.0);
+        while x < ia.len() && y < ib.len() {
+            match ia[x].cmp(&ib[y]) {
+                std::cmp::Ordering::Less => x += 1,
+                std::cmp::Ordering::Greater => y += 1,
+                std::cmp::Ordering::Equal => {
+                    sum += va[x] * vb[y];
+                    x += 1;
+                    y += 1;
+                }
+            }
+        }
+        sum
+    }
+}
+
+impl Recommender for Content {
+    type Model = ContentModel;
+
+    fn name(&self) -> &'static str {
+        "content"
+    }
+
+    fn describe(&self) -> EngineDescription {
+        let mut params = vec![
+            ParamSpec::float(
+                "category_weight",
+                1.0,
+                0.0,
+                100.0,
+                "weight of the one-hot category next to the text terms (0 ignores categories)",
+            ),
+            ParamSpec::int(
+                "min_df",
+                1,
+                1,
+                1_000_000,
+                "terms in fewer items than this are ignored",
+            ),
+        ];
+        params.extend(MatrixOptions::param_specs());
+        EngineDescription {
+            name: self.name().into(),
+            summary: "Items like the ones you touched: TF-IDF over name, description, tags \
+                      and attributes plus category, cosine to the customer's profile"
+                .into(),
+            params,
+            needs: vec![DataNeed::Interactions, DataNeed::ItemMetadata],
+        }
+    }
+
+    fn fit(&self, data: &Dataset, params: &Params) -> Result<ContentModel, EngineError> {
+        let values = params.resolve(&self.describe().params)?;
+        let options = FeatureOptions {
+            category_weight: values.float("category_weight")?,
+            min_df: values.usize("min_df")?,
+        };
+        let matrix = InteractionMatrix::build(data, MatrixOptions::from_params(&values)?)?;
+        if data.n_items > 0 && data.items.is_empty() {
+            return Err(EngineError::InvalidData(
+                "the content engine needs item metadata (name, description, tags or category)"
+                    .into(),
+            ));
+        }
+        let vectors = item_vectors(&data.items, options);
+        let by_feature = vectors.to_other_storage();
+        Ok(ContentModel {
+            history: matrix.into_rows(),
+            vectors,
+            by_feature,
+        })
+    }
+
+    fn recommend(
+        &self,
+        model: &ContentModel,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        let (items, weights) = model.history.history(customer)?;
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut profile = SparseAccumulator::new(model.vectors.cols());
+        for (&i, &w) in items.iter().zip(weights) {
+            let (features, values) = lane(&model.vectors, i);
+            for (&f, &v) in features.iter().zip(values) {
+                profile.add(f, w * v);
+            }
+        }
+        let (mut features, mut values) = (Vec::new(), Vec::new());
+        profile.drain(|f, v| {
+            features.push(f);
+            values.push(v);
+        });
+        let norm = values.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let mut scores = model.dots(&features, &values);
+        if norm > 0.0 {
+            scores.iter_mut().for_each(|s| *s /= norm);
+        }
+        let top = top_k_dense(&scores, k, &Exclusion::new(model.n_items(), exclude));
+        Ok(top
+            .into_iter()
+            .map(|(item, score)| {
+                let contributions = items
+                    .iter()
+                    .zip(weights)
+                    .map(|(&i, &w)| (i as u32, w * model.cosine(i, item as usize)))
+                    .collect();
+                Recommendation {
+                    item,
+                    score,
+                    reasons: top_reasons(contributions, MAX_REASONS),
+                }
+            })
+            .collect())
+    }
+
+    /// Items by cosine of their content vectors (positive similarities only).
+    fn similar_items(
+        &self,
+        model: &ContentModel,
+        item: u32,
+        k: usize,
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        if item as usize >= model.n_items() {
+            return Err(EngineError::UnknownItem(item));
+        }
+        let (features, values) = lane(&model.vectors, item as usize);
+        let pairs = model
+            .dots(features, values)
+            .into_iter()
+            .enumerate()
+            .filter(|&(j, s)| j != item as usize && s > 0.0)
+            .map(|(j, s)| (j as u32, s))
+            .collect();
+        Ok(top_k_pairs(pairs, k)
+            .into_iter()
+            .map(|(j, s)| Recommendation {
+                item: j,
+                score: s,
+                reasons: vec![Reason { item, weight: s }],
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rapport_core::testing::{check_contract, tiny_dataset};
+
+    #[test]
+    fn contract() {
+        check_contract(
+            &Content,
+            &[
+                ("category_weight", "-1"),
+                ("min_df", "0"),
+                ("min_df", "1.5"),
+            ],
+        );
+    }
+
+    #[test]
+    fn profile_favours_items_with_shared_words_and_category() {
+        let model = Content.fit(&tiny_dataset(), &Params::new()).unwrap();
+        // Customer 1 touched the two running shoes; the sock shares "sport",
+        // the office items share nothing (score 0, still filling the list).
+        let list = Content.recommend(&model, 1, 3, &[0, 1]).unwrap();
+        let got: Vec<u32> = list.iter().map(|r| r.item).collect();
+        assert_eq!(got, vec![2, 3, 4]);
+        assert!(list[0].score > 0.0 && list[1].score == 0.0);
+        assert!(list[1].reasons.is_empty());
+        assert_eq!(list[0].reasons.len(), 2);
+    }
+
+    #[test]
+    fn similar_items_work_for_untouched_items() {
+        let model = Content.fit(&tiny_dataset(), &Params::new()).unwrap();
+        // Item 4 (desk lamp) was never touched; its content twin is the office chair.
+        let similar = Content.similar_items(&model, 4, 5).unwrap();
+        assert_eq!(similar[0].item, 3);
+        assert_eq!(similar.len(), 1);
+        let shoes = Content.similar_items(&model, 0, 1).unwrap();
+        assert_eq!(shoes[0].item, 1);
+    }
+
+    #[test]
+    fn missing_metadata_is_a_caller_error() {
+        let mut data = tiny_dataset();
+        data.items.clear();
+        let err = Content.fit(&data, &Params::new()).unwrap_err();
+        assert!(err.is_caller_error(), "{err}");
+        let model = Content.fit(&tiny_dataset(), &Params::new()).unwrap();
+        assert!(Content.recommend(&model, 3, 5, &[]).unwrap().is_empty());
+        assert_eq!(
+            Content.recommend(&model, 4, 5, &[]).unwrap_err(),
+            EngineError::UnknownCustomer(4)
+        );
+    }
+}

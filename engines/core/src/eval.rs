@@ -1,0 +1,354 @@
+//! The offline evaluation protocol of DESIGN.md §5 for recommenders: the
+//! deterministic per-customer time split and the ranking metrics.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::data::{Dataset, Interaction};
+use crate::error::EngineError;
+use crate::params::Params;
+use crate::recommender::DynRecommender;
+
+/// Customers with fewer interactions than this go wholly to train.
+pub const MIN_INTERACTIONS_FOR_TEST: usize = 5;
+
+/// The train and test parts of an interaction log, each sorted by customer,
+/// then time, then item.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Split {
+    /// Interactions the engine is fitted on.
+    pub train: Vec<Interaction>,
+    /// Held-out interactions.
+    pub test: Vec<Interaction>,
+}
+
+/// Splits per customer: interactions sorted by (time, item); a customer with
+/// at least 5 puts the last ceil(0.2 n) into test, the rest into train.
+pub fn split(interactions: &[Interaction]) -> Split {
+    let mut sorted = interactions.to_vec();
+    sorted.sort_by_key(|x| (x.customer, x.timestamp, x.item));
+    let mut out = Split::default();
+    for group in sorted.chunk_by(|a, b| a.customer == b.customer) {
+        let n = group.len();
+        let n_test = if n >= MIN_INTERACTIONS_FOR_TEST {
+            n.div_ceil(5)
+        } else {
+            0
+        };
+        let (train, test) = group.split_at(n - n_test);
+        out.train.extend_from_slice(train);
+        out.test.extend_from_slice(test);
+    }
+    out
+}
+
+/// Hits among the first `k` recommendations.
+fn hits(recommended: &[u32], relevant: &HashSet<u32>, k: usize) -> usize {
+    recommended
+        .iter()
+        .take(k)
+        .filter(|i| relevant.contains(i))
+        .count()
+}
+
+/// Precision@k: hits / k (a short list still divides by k).
+pub fn precision_at_k(recommended: &[u32], relevant: &HashSet<u32>, k: usize) -> f64 {
+    if k == 0 {
+        return 0.0;
+    }
+    hits(recommended, relevant, k) as f64 / k as f64
+}
+
+/// Recall@k: hits / |relevant|.
+pub fn recall_at_k(recommended: &[u32], relevant: &HashSet<u32>, k: usize) -> f64 {
+    if relevant.is_empty() {
+        return 0.0;
+    }
+    hits(recommended, relevant, k) as f64 / relevant.len() as f64
+}
+
+/// Binary NDCG@k: DCG = sum of 1/log2(rank + 1) over hit ranks, divided by the
+/// DCG of min(|relevant|, k) hits on top.
+pub fn ndcg_at_k(recommended: &[u32], relevant: &HashSet<u32>, k: usize) -> f64 {
+    let discount = |rank: usize| 1.0 / ((rank + 1) as f64).log2();
+    let dcg: f64 = recommended
+        .iter()
+        .take(k)
+        .enumerate()
+        .filter(|(_, i)| relevant.contains(i))
+        .map(|(r, _)| discount(r + 1))
+        .sum();
+    let ideal: f64 = (1..=relevant.len().min(k)).map(discount).sum();
+    if ideal == 0.0 { 0.0 } else { dcg / ideal }
+}
+
+/// AP@k: the sum of precision@r at each hit rank r, divided by min(|relevant|, k).
+pub fn average_precision_at_k(recommended: &[u32], relevant: &HashSet<u32>, k: usize) -> f64 {
+    let denominator = relevant.len().min(k);
+    if denominator == 0 {
+        return 0.0;
+    }
+    let mut found = 0usize;
+    let mut sum = 0.0;
+    for (r, item) in recommended.iter().take(k).enumerate() {
+        if relevant.contains(item) {
+            found += 1;
+            sum += found as f64 / (r + 1) as f64;
+        }
+    }
+    sum / denominator as f64
+}
+
+/// Means of the ranking metrics over the evaluated customers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Metrics {
+    /// List length.
+    pub k: usize,
+    /// Customers evaluated (those with a test item).
+    pub customers: usize,
+    /// Mean precision@k.
+    pub precision: f64,
+    /// Mean recall@k.
+    pub recall: f64,
+    /// Mean binary NDCG@k.
+    pub ndcg: f64,
+    /// Mean AP@k.
+    pub map: f64,
+    /// Distinct items recommended / items in train.
+    pub coverage: f64,
+}
+
+/// Collects per-customer lists and their held-out items into [`Metrics`].
+#[derive(Debug, Clone)]
+pub struct MetricsAccumulator {
+    k: usize,
+    customers: usize,
+    sums: [f64; 4],
+    recommended: HashSet<u32>,
+}
+
+impl MetricsAccumulator {
+    /// An empty accumulator for lists of `k`.
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            customers: 0,
+            sums: [0.0; 4],
+            recommended: HashSet::new(),
+        }
+    }
+
+    /// Adds one customer's list (best first) and held-out items.
+    pub fn add(&mut self, recommended: &[u32], relevant: &HashSet<u32>) {
+        let k = self.k;
+        self.customers += 1;
+        self.sums[0] += precision_at_k(recommended, relevant, k);
+        self.sums[1] += recall_at_k(recommended, relevant, k);
+        self.sums[2] += ndcg_at_k(recommended, relevant, k);
+        self.sums[3] += average_precision_at_k(recommended, relevant, k);
+        self.recommended.extend(recommended.iter().take(k));
+    }
+
+    /// The means; coverage is relative to `n_train_items`.
+    pub fn finish(&self, n_train_items: usize) -> Metrics {
+        let n = self.customers.max(1) as f64;
+        Metrics {
+            k: self.k,
+            customers: self.customers,
+            precision: self.sums[0] / n,
+            recall: self.sums[1] / n,
+            ndcg: self.sums[2] / n,
+            map: self.sums[3] / n,
+            coverage: if n_train_items == 0 {
+                0.0
+            } else {
+                self.recommended.len() as f64 / n_train_items as f64
+            },
+        }
+    }
+}
+
+/// The outcome of running the protocol on one engine.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    /// Engine name.
+    pub engine: String,
+    /// The metrics.
+    pub metrics: Metrics,
+    /// Train interactions.
+    pub train_rows: usize,
+    /// Test interactions.
+    pub test_rows: usize,
+    /// Distinct items in train (the candidates).
+    pub train_items: usize,
+    /// Seconds spent fitting.
+    pub fit_secs: f64,
+    /// Seconds spent recommending for every evaluated customer.
+    pub score_secs: f64,
+}
+
+/// Runs the whole protocol: split `data`, fit `engine` on train, recommend
+/// `k` items to every customer with a test item (candidates: items seen in
+/// train, less the customer's own train items) and measure.
+pub fn evaluate(
+    engine: &dyn DynRecommender,
+    data: &Dataset,
+    params: &Params,
+    k: usize,
+) -> Result<EvalReport, EngineError> {
+    data.validate()?;
+    let parts = split(&data.interactions);
+    let train = Dataset {
+        interactions: parts.train.clone(),
+        ..data.clone()
+    };
+    let started = Instant::now();
+    let model = engine.fit(&train, params)?;
+    let fit_secs = started.elapsed().as_secs_f64();
+
+    let mut in_train = vec![false; data.n_items];
+    for x in &parts.train {
+        in_train[x.item as usize] = true;
+    }
+    let not_in_train: Vec<u32> = (0..data.n_items as u32)
+        .filter(|&i| !in_train[i as usize])
+        .collect();
+    let train_items = data.n_items - not_in_train.len();
+
+    let mut acc = MetricsAccumulator::new(k);
+    let started = Instant::now();
+    let mut train_pos = 0;
+    for group in parts.test.chunk_by(|a, b| a.customer == b.customer) {
+        let customer = group[0].customer;
+        while train_pos < parts.train.len() && parts.train[train_pos].customer < customer {
+            train_pos += 1;
+        }
+        let mut exclude = not_in_train.clone();
+        while train_pos < parts.train.len() && parts.train[train_pos].customer == customer {
+            exclude.push(parts.train[train_pos].item);
+            train_pos += 1;
+        }
+        let list: Vec<u32> = engine
+            .recommend(&model, customer, k, &exclude)?
+            .iter()
+            .map(|r| r.item)
+            .collect();
+        let relevant: HashSet<u32> = group.iter().map(|x| x.item).collect();
+        acc.add(&list, &relevant);
+    }
+    let score_secs = started.elapsed().as_secs_f64();
+    Ok(EvalReport {
+        engine: engine.describe().name,
+        metrics: acc.finish(train_items),
+        train_rows: parts.train.len(),
+        test_rows: parts.test.len(),
+        train_items,
+        fit_secs,
+        score_secs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(items: &[u32]) -> HashSet<u32> {
+        items.iter().copied().collect()
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    /// Three customers, four items, k = 2.
+    ///
+    /// A: list [0, 1], test {1}: hit at rank 2. P = 1/2, R = 1/1,
+    ///    NDCG = (1/log2 3) / 1 = 0.6309297536, AP = (1/2) / min(1, 2) = 0.5.
+    /// B: list [2, 1], test {2, 0, 3}: hit at rank 1. P = 1/2, R = 1/3,
+    ///    NDCG = 1 / (1 + 1/log2 3) = 0.6131471928, AP = (1/1) / min(3, 2) = 0.5.
+    /// C: list [0, 2], test {3}: no hit, every metric 0.
+    /// Means: P = 1/3, R = (1 + 1/3) / 3 = 4/9, NDCG = 1.2440769464 / 3 =
+    /// 0.4146923155, MAP = 1/3. Coverage: {0, 1, 2} of 4 train items = 0.75.
+    #[test]
+    fn hand_computed_three_by_four() {
+        let cases = [
+            (vec![0, 1], set(&[1])),
+            (vec![2, 1], set(&[2, 0, 3])),
+            (vec![0, 2], set(&[3])),
+        ];
+        assert!(close(ndcg_at_k(&cases[0].0, &cases[0].1, 2), 0.6309297536));
+        assert!(close(ndcg_at_k(&cases[1].0, &cases[1].1, 2), 0.6131471928));
+        assert!(close(
+            average_precision_at_k(&cases[1].0, &cases[1].1, 2),
+            0.5
+        ));
+        assert!(close(recall_at_k(&cases[1].0, &cases[1].1, 2), 1.0 / 3.0));
+        let mut acc = MetricsAccumulator::new(2);
+        for (list, test) in &cases {
+            acc.add(list, test);
+        }
+        let m = acc.finish(4);
+        assert_eq!(m.customers, 3);
+        assert!(close(m.precision, 1.0 / 3.0), "{m:?}");
+        assert!(close(m.recall, 4.0 / 9.0), "{m:?}");
+        assert!(close(m.ndcg, 0.4146923155), "{m:?}");
+        assert!(close(m.map, 1.0 / 3.0), "{m:?}");
+        assert!(close(m.coverage, 0.75), "{m:?}");
+    }
+
+    /// k = 3, test {0, 1}: list [1, 5, 0] hits at ranks 1 and 3.
+    /// AP = (1/1 + 2/3) / min(2, 3) = 0.8333333333;
+    /// NDCG = (1 + 1/log2 4) / (1 + 1/log2 3) = 1.5 / 1.6309297536 = 0.9197207891.
+    #[test]
+    fn hand_computed_hits_with_a_gap() {
+        let test = set(&[0, 1]);
+        let list = [1, 5, 0];
+        assert!(close(average_precision_at_k(&list, &test, 3), 0.8333333333));
+        assert!(close(ndcg_at_k(&list, &test, 3), 0.9197207891));
+        assert!(close(precision_at_k(&list, &test, 3), 2.0 / 3.0));
+        // A short list still divides precision by k.
+        assert!(close(precision_at_k(&[1], &test, 3), 1.0 / 3.0));
+        assert_eq!(ndcg_at_k(&list, &HashSet::new(), 3), 0.0);
+    }
+
+    fn x(customer: u32, item: u32, timestamp: i64) -> Interaction {
+        Interaction {
+            customer,
+            item,
+            weight: 1.0,
+            timestamp,
+        }
+    }
+
+    #[test]
+    fn split_follows_the_protocol() {
+        // Customer 0: 6 interactions, ceil(1.2) = 2 to test; the time tie at
+        // t = 5 is broken by item, so items 4 then 9 are last.
+        // Customer 1: 4 interactions, all train. Customer 2: 5, one to test.
+        let log = vec![
+            x(0, 9, 5),
+            x(0, 1, 1),
+            x(0, 2, 2),
+            x(0, 3, 3),
+            x(0, 4, 5),
+            x(0, 0, 4),
+            x(1, 1, 1),
+            x(1, 2, 2),
+            x(1, 3, 3),
+            x(1, 4, 4),
+            x(2, 0, 9),
+            x(2, 1, 8),
+            x(2, 2, 7),
+            x(2, 3, 6),
+            x(2, 4, 5),
+        ];
+        let s = split(&log);
+        let test: Vec<(u32, u32)> = s.test.iter().map(|x| (x.customer, x.item)).collect();
+        assert_eq!(test, vec![(0, 4), (0, 9), (2, 0)]);
+        assert_eq!(s.train.len(), 12);
+        let first: Vec<u32> = s.train.iter().take(4).map(|x| x.item).collect();
+        assert_eq!(first, vec![1, 2, 3, 0]);
+    }
+}

@@ -1,0 +1,151 @@
+//! Top-k selection with the reference tie-breaking: score descending, then index ascending.
+
+use std::cmp::Ordering;
+
+use crate::recommender::Reason;
+
+/// Orders `(index, score)` pairs best first: higher score, then lower index.
+pub fn rank_order(a: &(u32, f64), b: &(u32, f64)) -> Ordering {
+    b.1.partial_cmp(&a.1)
+        .unwrap_or(Ordering::Equal)
+        .then(a.0.cmp(&b.0))
+}
+
+/// The best `k` pairs in rank order.
+pub fn top_k_pairs(mut pairs: Vec<(u32, f64)>, k: usize) -> Vec<(u32, f64)> {
+    if k == 0 {
+        return Vec::new();
+    }
+    if pairs.len() > k {
+        pairs.select_nth_unstable_by(k - 1, rank_order);
+        pairs.truncate(k);
+    }
+    pairs.sort_unstable_by(rank_order);
+    pairs
+}
+
+/// The best `k` items of a dense score vector, skipping excluded ones.
+///
+/// Candidates whose score is zero still fill the list (by index, after the
+/// positive scores and before the negative ones), so a list is shorter than
+/// `k` only when fewer candidates remain. Only non-zero scores are sorted, so
+/// large sparse score vectors stay cheap.
+pub fn top_k_dense(scores: &[f64], k: usize, excluded: &Exclusion) -> Vec<(u32, f64)> {
+    let nonzero = scores
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| **s != 0.0 && !excluded.contains(*i as u32))
+        .map(|(i, s)| (i as u32, *s))
+        .collect();
+    let ranked = top_k_pairs(nonzero, k);
+    let positives = ranked.iter().take_while(|(_, s)| *s > 0.0).count();
+    let mut out: Vec<(u32, f64)> = ranked[..positives].to_vec();
+    let zeros = scores
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| **s == 0.0 && !excluded.contains(*i as u32))
+        .map(|(i, _)| (i as u32, 0.0))
+        .take(k - positives);
+    out.extend(zeros);
+    let room = k - out.len();
+    out.extend(ranked[positives..].iter().take(room));
+    out
+}
+
+/// Reasons shown with each recommendation.
+pub const MAX_REASONS: usize = 3;
+
+/// The strongest positive contributions as reasons, largest first, ties by index.
+pub fn top_reasons(contributions: Vec<(u32, f64)>, n: usize) -> Vec<Reason> {
+    let positive = contributions
+        .into_iter()
+        .filter(|(_, w)| *w > 0.0)
+        .collect();
+    top_k_pairs(positive, n)
+        .into_iter()
+        .map(|(item, weight)| Reason { item, weight })
+        .collect()
+}
+
+/// A set of item indices left out of a list, as a bitmap over the catalogue.
+#[derive(Debug, Clone)]
+pub struct Exclusion {
+    flags: Vec<bool>,
+}
+
+impl Exclusion {
+    /// The items of `exclude` (indices at or past `n_items` are ignored).
+    pub fn new(n_items: usize, exclude: &[u32]) -> Self {
+        let mut flags = vec![false; n_items];
+        for &i in exclude {
+            if let Some(f) = flags.get_mut(i as usize) {
+                *f = true;
+            }
+        }
+        Self { flags }
+    }
+
+    /// Whether `item` is excluded.
+    pub fn contains(&self, item: u32) -> bool {
+        self.flags.get(item as usize).copied().unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_break_by_index_and_zeros_fill() {
+        let scores = [0.0, 2.0, 1.0, 2.0, 0.0, 0.0];
+        let ex = Exclusion::new(6, &[2]);
+        let top = top_k_dense(&scores, 4, &ex);
+        assert_eq!(top, vec![(1, 2.0), (3, 2.0), (0, 0.0), (4, 0.0)]);
+    }
+
+    #[test]
+    fn reasons_keep_the_strongest_positive_contributions() {
+        let r = top_reasons(vec![(4, 0.5), (1, -1.0), (2, 2.0), (3, 0.5), (5, 0.0)], 2);
+        assert_eq!(
+            r,
+            vec![
+                Reason {
+                    item: 2,
+                    weight: 2.0
+                },
+                Reason {
+                    item: 3,
+                    weight: 0.5
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn zeros_come_between_positive_and_negative_scores() {
+        let scores = [-1.0, 0.0, 3.0, 0.0, -0.5, 0.0];
+        let none = Exclusion::new(6, &[]);
+        assert_eq!(
+            top_k_dense(&scores, 6, &none),
+            vec![(2, 3.0), (1, 0.0), (3, 0.0), (5, 0.0), (4, -0.5), (0, -1.0)]
+        );
+        assert_eq!(
+            top_k_dense(&scores, 2, &Exclusion::new(6, &[1])),
+            vec![(2, 3.0), (3, 0.0)]
+        );
+        assert_eq!(
+            top_k_dense(&[-2.0, -1.0], 1, &Exclusion::new(2, &[])),
+            vec![(1, -1.0)]
+        );
+    }
+
+    #[test]
+    fn short_lists_and_zero_k() {
+        assert_eq!(
+            top_k_pairs(vec![(5, 1.0), (2, 3.0)], 10),
+            vec![(2, 3.0), (5, 1.0)]
+        );
+        assert!(top_k_pairs(vec![(1, 1.0)], 0).is_empty());
+        assert!(top_k_dense(&[1.0], 3, &Exclusion::new(1, &[0])).is_empty());
+    }
+}

@@ -1,0 +1,327 @@
+//! The `Recommender` trait every recommendation engine implements, and its
+//! object-safe form used by registries.
+
+use std::any::Any;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::EngineError;
+use crate::params::{ParamSpec, Params};
+
+/// Why an item was recommended: one contributing item (from the customer's
+/// history, or a neighbour's) and how much it contributed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The contributing item's index.
+    pub item: u32,
+    /// Its contribution to the score.
+    pub weight: f64,
+}
+
+/// One recommended (or similar) item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// Item index.
+    pub item: u32,
+    /// Score; higher is better. Only comparable within one engine.
+    pub score: f64,
+    /// The strongest contributions, largest first.
+    pub reasons: Vec<Reason>,
+}
+
+/// What data an engine uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataNeed {
+    /// The interaction log.
+    Interactions,
+    /// Item metadata (text, category, tags).
+    ItemMetadata,
+}
+
+/// An engine's self-description: name, purpose, parameters and data needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineDescription {
+    /// Registry name, e.g. `item_item`.
+    pub name: String,
+    /// One-line summary.
+    pub summary: String,
+    /// Accepted parameters with defaults and ranges.
+    pub params: Vec<ParamSpec>,
+    /// Data the engine reads.
+    pub needs: Vec<DataNeed>,
+}
+
+/// Serialised envelope: lets `from_bytes` refuse another engine's model.
+#[derive(Serialize, Deserialize)]
+struct Envelope<M> {
+    engine: String,
+    format: u32,
+    model: M,
+}
+
+const FORMAT: u32 = 1;
+
+/// A recommendation engine.
+///
+/// `recommend` never filters a customer's history by itself: pass the items to
+/// leave out in `exclude`. A customer with no history gets an empty list except
+/// from engines (popularity) that need none.
+pub trait Recommender: Send + Sync {
+    /// The fitted state.
+    type Model: Serialize + DeserializeOwned + Send + Sync + 'static;
+
+    /// The registry name.
+    fn name(&self) -> &'static str;
+
+    /// Name, summary, parameters and data needs.
+    fn describe(&self) -> EngineDescription;
+
+    /// Fits a model; parameters are validated against `describe().params`.
+    fn fit(&self, data: &Dataset, params: &Params) -> Result<Self::Model, EngineError>;
+
+    /// The `k` best items for `customer`, leaving out `exclude`.
+    fn recommend(
+        &self,
+        model: &Self::Model,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<Recommendation>, EngineError>;
+
+    /// The `k` items most similar to `item` (never `item` itself).
+    fn similar_items(
+        &self,
+        model: &Self::Model,
+        item: u32,
+        k: usize,
+    ) -> Result<Vec<Recommendation>, EngineError>;
+
+    /// Encodes a model as compact bytes (postcard).
+    fn to_bytes(&self, model: &Self::Model) -> Result<Vec<u8>, EngineError> {
+        let envelope = Envelope {
+            engine: self.name().to_owned(),
+            format: FORMAT,
+            model,
+        };
+        postcard::to_allocvec(&envelope).map_err(|e| EngineError::Serialization(e.to_string()))
+    }
+
+    /// Decodes bytes made by [`Recommender::to_bytes`] of the same engine.
+    // `&self` names the engine whose model the bytes must hold.
+    #[allow(clippy::wrong_self_convention)]
+    fn from_bytes(&self, bytes: &[u8]) -> Result<Self::Model, EngineError> {
+        let envelope: Envelope<Self::Model> =
+            postcard::from_bytes(bytes).map_err(|e| EngineError::Serialization(e.to_string()))?;
+        if envelope.engine != self.name() || envelope.format != FORMAT {
+            return Err(EngineError::Serialization(format!(
+                "bytes hold a `{}` model (format {}), not a `{}` model (format {FORMAT})",
+                envelope.engine,
+                envelope.format,
+                self.name()
+            )));
+        }
+        Ok(envelope.model)
+    }
+}
+
+/// A fitted model of any engine, as held by registries and services.
+pub struct FittedModel {
+    engine: &'static str,
+    model: Box<dyn Any + Send + Sync>,
+}
+
+impl FittedModel {
+    /// The name of the engine that fitted it.
+    pub fn engine(&self) -> &'static str {
+        self.engine
+    }
+}
+
+impl std::fmt::Debug for FittedModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FittedModel")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The object-safe form of [`Recommender`], implemented for every engine, so
+/// engines can be chosen by name at run time.
+pub trait DynRecommender: Send + Sync {
+    /// See [`Recommender::name`].
+    fn name(&self) -> &'static str;
+    /// See [`Recommender::describe`].
+    fn describe(&self) -> EngineDescription;
+    /// See [`Recommender::fit`].
+    fn fit(&self, data: &Dataset, params: &Params) -> Result<FittedModel, EngineError>;
+    /// See [`Recommender::recommend`].
+    fn recommend(
+        &self,
+        model: &FittedModel,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<Recommendation>, EngineError>;
+    /// See [`Recommender::similar_items`].
+    fn similar_items(
+        &self,
+        model: &FittedModel,
+        item: u32,
+        k: usize,
+    ) -> Result<Vec<Recommendation>, EngineError>;
+    /// See [`Recommender::to_bytes`].
+    fn to_bytes(&self, model: &FittedModel) -> Result<Vec<u8>, EngineError>;
+    /// See [`Recommender::from_bytes`].
+    #[allow(clippy::wrong_self_convention)]
+    fn from_bytes(&self, bytes: &[u8]) -> Result<FittedModel, EngineError>;
+}
+
+fn downcast<'m, R: Recommender>(
+    engine: &R,
+    model: &'m FittedModel,
+) -> Result<&'m R::Model, EngineError> {
+    model.model.downcast_ref::<R::Model>().ok_or_else(|| {
+        EngineError::Internal(format!(
+            "a `{}` model was handed to engine `{}`",
+            model.engine,
+            Recommender::name(engine)
+        ))
+    })
+}
+
+impl<R: Recommender> DynRecommender for R {
+    fn name(&self) -> &'static str {
+        Recommender::name(self)
+    }
+
+    fn describe(&self) -> EngineDescription {
+        Recommender::describe(self)
+    }
+
+    fn fit(&self, data: &Dataset, params: &Params) -> Result<FittedModel, EngineError> {
+        let model = Recommender::fit(self, data, params)?;
+        Ok(FittedModel {
+            engine: self.name(),
+            model: Box::new(model),
+        })
+    }
+
+    fn recommend(
+        &self,
+        model: &FittedModel,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        Recommender::recommend(self, downcast(self, model)?, customer, k, exclude)
+    }
+
+    fn similar_items(
+        &self,
+        model: &FittedModel,
+        item: u32,
+        k: usize,
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        Recommender::similar_items(self, downcast(self, model)?, item, k)
+    }
+
+    fn to_bytes(&self, model: &FittedModel) -> Result<Vec<u8>, EngineError> {
+        Recommender::to_bytes(self, downcast(self, model)?)
+    }
+
+    fn from_bytes(&self, bytes: &[u8]) -> Result<FittedModel, EngineError> {
+        Ok(FittedModel {
+            engine: self.name(),
+            model: Box::new(Recommender::from_bytes(self, bytes)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recommends items by index, to exercise the trait plumbing.
+    struct ByIndex(&'static str);
+
+    impl Recommender for ByIndex {
+        type Model = usize;
+
+        fn name(&self) -> &'static str {
+            self.0
+        }
+
+        fn describe(&self) -> EngineDescription {
+            EngineDescription {
+                name: self.0.into(),
+                summary: "test".into(),
+                params: vec![],
+                needs: vec![DataNeed::Interactions],
+            }
+        }
+
+        fn fit(&self, data: &Dataset, params: &Params) -> Result<usize, EngineError> {
+            params.resolve(&[])?;
+            Ok(data.n_items)
+        }
+
+        fn recommend(
+            &self,
+            model: &usize,
+            _customer: u32,
+            k: usize,
+            exclude: &[u32],
+        ) -> Result<Vec<Recommendation>, EngineError> {
+            Ok((0..*model as u32)
+                .filter(|i| !exclude.contains(i))
+                .take(k)
+                .map(|item| Recommendation {
+                    item,
+                    score: 0.0,
+                    reasons: vec![],
+                })
+                .collect())
+        }
+
+        fn similar_items(
+            &self,
+            model: &usize,
+            item: u32,
+            _k: usize,
+        ) -> Result<Vec<Recommendation>, EngineError> {
+            if item as usize >= *model {
+                return Err(EngineError::UnknownItem(item));
+            }
+            Ok(vec![])
+        }
+    }
+
+    #[test]
+    fn dyn_round_trip_and_engine_mismatch() {
+        let a: &dyn DynRecommender = &ByIndex("a");
+        let b: &dyn DynRecommender = &ByIndex("b");
+        let data = Dataset {
+            n_items: 3,
+            ..Default::default()
+        };
+        let model = a.fit(&data, &Params::new()).unwrap();
+        assert_eq!(model.engine(), "a");
+        let recs = a.recommend(&model, 0, 2, &[0]).unwrap();
+        assert_eq!(recs.iter().map(|r| r.item).collect::<Vec<_>>(), vec![1, 2]);
+        let bytes = a.to_bytes(&model).unwrap();
+        let back = a.from_bytes(&bytes).unwrap();
+        assert_eq!(a.recommend(&back, 0, 3, &[]).unwrap().len(), 3);
+        assert!(matches!(
+            b.from_bytes(&bytes),
+            Err(EngineError::Serialization(_))
+        ));
+        assert!(a.from_bytes(&[1, 2, 3]).is_err());
+        assert!(matches!(
+            a.similar_items(&model, 7, 1),
+            Err(EngineError::UnknownItem(7))
+        ));
+        assert!(a.fit(&data, &Params::new().with("x", 1)).is_err());
+    }
+}

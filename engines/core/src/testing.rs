@@ -1,0 +1,142 @@
+//! Shared fixtures and the contract every recommender must honour, for the
+//! engines' unit tests (feature `testing`).
+
+// A panic in these helpers is a failed assertion of the calling test.
+#![allow(clippy::unwrap_used)]
+
+use crate::data::{Dataset, Interaction, ItemMeta};
+use crate::error::EngineError;
+use crate::params::Params;
+use crate::recommender::{Recommendation, Recommender};
+
+/// Four customers and five items; customer 3 and item 4 have no interaction.
+///
+/// c0: items 0, 1, 2; c1: items 0, 1; c2: items 1, 3 (item 1 twice).
+pub fn tiny_dataset() -> Dataset {
+    let pairs = [
+        (0, 0),
+        (0, 1),
+        (0, 2),
+        (1, 0),
+        (1, 1),
+        (2, 1),
+        (2, 3),
+        (2, 1),
+    ];
+    let interactions = pairs
+        .iter()
+        .enumerate()
+        .map(|(t, &(customer, item))| Interaction {
+            customer,
+            item,
+            weight: 1.0,
+            timestamp: 1_000 + t as i64,
+        })
+        .collect();
+    let meta = |name: &str, description: &str, category: &str, tags: &[&str]| ItemMeta {
+        name: name.into(),
+        description: description.into(),
+        category: Some(category.into()),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        attributes: Default::default(),
+    };
+    Dataset {
+        n_customers: 4,
+        n_items: 5,
+        interactions,
+        items: vec![
+            meta(
+                "Red running shoe",
+                "light shoe for running",
+                "shoes",
+                &["sport"],
+            ),
+            meta(
+                "Blue running shoe",
+                "shoe for long running",
+                "shoes",
+                &["sport"],
+            ),
+            meta("Trail sock", "warm sock", "socks", &["sport", "outdoor"]),
+            meta(
+                "Office chair",
+                "chair for the office",
+                "furniture",
+                &["office"],
+            ),
+            meta(
+                "Desk lamp",
+                "lamp for the office desk",
+                "furniture",
+                &["office"],
+            ),
+        ],
+    }
+}
+
+fn items(list: &[Recommendation]) -> Vec<u32> {
+    list.iter().map(|r| r.item).collect()
+}
+
+/// Checks what every engine promises on [`tiny_dataset`]: deterministic
+/// output, ranked and excluded lists, model round trip, caller errors for bad
+/// parameters (`bad_params`, each a name and value) and unknown ids, no panic
+/// on cold customers or empty data.
+pub fn check_contract<R: Recommender>(engine: &R, bad_params: &[(&str, &str)]) {
+    let data = tiny_dataset();
+    let a = engine.fit(&data, &Params::new()).unwrap();
+    let b = engine.fit(&data, &Params::new()).unwrap();
+    assert_eq!(engine.to_bytes(&a).unwrap(), engine.to_bytes(&b).unwrap());
+    let back = engine.from_bytes(&engine.to_bytes(&a).unwrap()).unwrap();
+    for customer in 0..4 {
+        let list = engine.recommend(&a, customer, 3, &[0]).unwrap();
+        assert_eq!(list, engine.recommend(&b, customer, 3, &[0]).unwrap());
+        assert_eq!(list, engine.recommend(&back, customer, 3, &[0]).unwrap());
+        assert!(list.len() <= 3);
+        assert!(!items(&list).contains(&0), "excluded item recommended");
+        assert!(list.windows(2).all(
+            |w| w[0].score > w[1].score || (w[0].score == w[1].score && w[0].item < w[1].item)
+        ));
+        for r in &list {
+            assert!(r.score.is_finite());
+            assert!(r.reasons.windows(2).all(|w| w[0].weight >= w[1].weight));
+        }
+    }
+    for item in 0..5 {
+        let similar = engine.similar_items(&a, item, 2).unwrap();
+        assert!(similar.len() <= 2 && !items(&similar).contains(&item));
+    }
+    assert_eq!(
+        engine.similar_items(&a, 5, 2).unwrap_err(),
+        EngineError::UnknownItem(5)
+    );
+    match engine.recommend(&a, 99, 3, &[]) {
+        Ok(_) | Err(EngineError::UnknownCustomer(99)) => {}
+        Err(e) => panic!("unexpected error for an unknown customer: {e}"),
+    }
+    assert!(engine.recommend(&a, 0, 0, &[]).unwrap().is_empty());
+    // Exclusions beyond the catalogue are ignored, not a panic.
+    assert_eq!(
+        engine.recommend(&a, 0, 3, &[0, 999]).unwrap(),
+        engine.recommend(&a, 0, 3, &[0]).unwrap()
+    );
+    for (name, value) in bad_params {
+        match engine.fit(&data, &Params::new().with(name, value)) {
+            Err(err) => assert!(err.is_caller_error(), "{name}={value}: {err}"),
+            Ok(_) => panic!("{name}={value} was accepted"),
+        }
+    }
+    assert!(matches!(
+        engine.fit(&data, &Params::new().with("no_such_param", 1)),
+        Err(EngineError::UnknownParam { .. })
+    ));
+    let empty = engine.fit(&Dataset::default(), &Params::new()).unwrap();
+    match engine.recommend(&empty, 0, 3, &[]) {
+        Ok(list) => assert!(list.is_empty()),
+        Err(e) => assert_eq!(e, EngineError::UnknownCustomer(0)),
+    }
+    assert_eq!(
+        engine.similar_items(&empty, 0, 3).unwrap_err(),
+        EngineError::UnknownItem(0)
+    );
+}

@@ -1,0 +1,321 @@
+//! The `item_item` engine: each item keeps its top-k most similar items
+//! (cosine or adjusted cosine with shrinkage, from sparse products of the
+//! customer x item matrix); a customer's score for an item is the sum, over
+//! the items of their history, of weight x similarity wherever the candidate is
+//! among the history item's neighbours ("push", the default), or wherever the
+//! history item is among the candidate's neighbours ("pull").
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
+use rapport_core::neighbours::{Neighbours, cosine_neighbours};
+use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_reasons};
+use rapport_core::recommender::{DataNeed, Reason};
+use rapport_core::{
+    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
+};
+use serde::{Deserialize, Serialize};
+use sprs::CsMat;
+
+/// The item-item engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemItem;
+
+/// A fitted item-item model: neighbour lists and customer histories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemItemModel {
+    history: CustomerRows,
+    neighbours: Neighbours,
+    /// In pull mode, the reverse lists: a candidate is scored from its own
+    /// list, which is the same as each history item pushing along its reverse list.
+    reverse: Option<Neighbours>,
+}
+
+impl ItemItemModel {
+    /// Scores of every item for a history (item indices and weights).
+    fn scores(&self, items: &[usize], weights: &[f64]) -> Vec<f64> {
+        let mut scores = vec![0.0; self.neighbours.len()];
+        let lists = self.reverse.as_ref().unwrap_or(&self.neighbours);
+        for (&i, &w) in items.iter().zip(weights) {
+            let (similar, sims) = lists.of(i);
+            for (&j, &s) in similar.iter().zip(sims) {
+                if let Some(score) = scores.get_mut(j as usize) {
+                    *score += w * s;
+                }
+            }
+        }
+        scores
+    }
+
+    /// What each history item adds to candidate `j`'s score (`held`: the
+    /// history as a dense weight per item).
+    fn contributions(
+        &self,
+        j: u32,
+        items: &[usize],
+        weights: &[f64],
+        held: &[f64],
+    ) -> Vec<(u32, f64)> {
+        if self.reverse.is_some() {
+            let (similar, sims) = self.neighbours.of(j as usize);
+            similar
+                .iter()
+                .zip(sims)
+                .filter_map(|(&i, &s)| {
+                    let w = held.get(i as usize).copied().filter(|w| *w != 0.0)?;
+                    Some((i, w * s))
+                })
+                .collect()
+        } else {
+            items
+                .iter()
+                .zip(weights)
+                .filter_map(|(&i, &w)| self.neighbours.similarity(i, j).map(|s| (i as u32, w * s)))
+                .collect()
+        }
+    }
+}
+
+/// Centres every customer's weights on their mean (adjusted cosine).
+fn centred(csr: &CsMat<f64>) -> CsMat<f64> {
+    let mut data = Vec::with_capacity(csr.nnz());
+    for row in csr.outer_iterator() {
+        let values = row.data();
+        let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+        data.extend(values.iter().map(|v| v - mean));
+    }
+    CsMat::new(
+        csr.shape(),
+        csr.indptr().raw_storage().to_vec(),
+        csr.indices().to_vec(),
+        data,
+    )
+}
+
+impl Recommender for ItemItem {
+    type Model = ItemItemModel;
+
+    fn name(&self) -> &'static str {
+        "item_item"
+    }
+
+    fn describe(&self) -> EngineDescription {
+        let mut params = vec![
+            ParamSpec::int("neighbours", 50, 1, 10_000, "similar items kept per item"),
+            ParamSpec::float(
+                "shrinkage",
+                0.0,
+                0.0,
+                1e6,
+                "added to the cosine denominator, damping similarities built on few customers",
+            ),
+            ParamSpec::choice(
+                "similarity",
+                "cosine",
+                &["cosine", "adjusted_cosine"],
+                "cosine, or adjusted cosine (weights centred on each customer's mean; \
+                 meaningless on purely binary data)",
+            ),
+            ParamSpec::choice(
+                "mode",
+                "push",
+                &["push", "pull"],
+                "push: each history item adds its own neighbours; pull: a candidate is \
+                 scored from its own neighbour list",
+            ),
+        ];
+        params.extend(MatrixOptions::param_specs());
+        EngineDescription {
+            name: self.name().into(),
+            summary: "Customers who touched your items also touched these: top-k cosine \
+                      item neighbours, scores summed over the customer's history"
+                .into(),
+            params,
+            needs: vec![DataNeed::Interactions],
+        }
+    }
+
+    fn fit(&self, data: &Dataset, params: &Params) -> Result<ItemItemModel, EngineError> {
+        let values = params.resolve(&self.describe().params)?;
+        let matrix = InteractionMatrix::build(data, MatrixOptions::from_params(&values)?)?;
+        let k = values.usize("neighbours")?;
+        let shrink = values.float("shrinkage")?;
+        let neighbours = if values.text("similarity")? == "adjusted_cosine" {
+            let csr = centred(matrix.csr());
+            cosine_neighbours(&csr.to_other_storage(), &csr, k, shrink)
+        } else {
+            cosine_neighbours(matrix.csc(), matrix.csr(), k, shrink)
+        };
+        Ok(ItemItemModel {
+            history: matrix.into_rows(),
+            reverse: (values.text("mode")? == "pull").then(|| neighbours.transpose()),
+            neighbours,
+        })
+    }
+
+    fn recommend(
+        &self,
+        model: &ItemItemModel,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        let (items, weights) = model.history.history(customer)?;
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n_items = model.neighbours.len();
+        let mut held = vec![0.0; n_items];
+        for (&i, &w) in items.iter().zip(weights) {
+            if let Some(h) = held.get_mut(i) {
+                *h = w;
+            }
+        }
+        let scores = model.scores(items, weights);
+        let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
+        Ok(top
+            .into_iter()
+            .map(|(item, score)| Recommendation {
+                item,
+                score,
+                reasons: top_reasons(
+                    model.contributions(item, items, weights, &held),
+                    MAX_REASONS,
+                ),
+            })
+            .collect())
+    }
+
+    fn similar_items(
+        &self,
+        model: &ItemItemModel,
+        item: u32,
+        k: usize,
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        if item as usize >= model.neighbours.len() {
+            return Err(EngineError::UnknownItem(item));
+        }
+        let (similar, sims) = model.neighbours.of(item as usize);
+        Ok(similar
+            .iter()
+            .zip(sims)
+            .take(k)
+            .map(|(&j, &s)| Recommendation {
+                item: j,
+                score: s,
+                reasons: vec![Reason { item, weight: s }],
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rapport_core::testing::{check_contract, tiny_dataset};
+
+    #[test]
+    fn contract() {
+        check_contract(
+            &ItemItem,
+            &[
+                ("neighbours", "0"),
+                ("shrinkage", "-1"),
+                ("similarity", "jaccard"),
+                ("mode", "both"),
+                ("half_life_days", "x"),
+            ],
+        );
+    }
+
+    #[test]
+    fn scores_sum_neighbour_similarities_over_the_history() {
+        let params = Params::new().with("binary", true);
+        let model = ItemItem.fit(&tiny_dataset(), &params).unwrap();
+        // Customer 1 holds items 0 and 1. Item 2: cos(0,2) = 1/sqrt 2 plus
+        // cos(1,2) = 1/sqrt 3 = 1.2845; item 3: cos(1,3) = 1/sqrt 3 only
+        // (item 0 and 3 share no customer); item 4: nobody, score 0.
+        let list = ItemItem.recommend(&model, 1, 3, &[0, 1]).unwrap();
+        let got: Vec<u32> = list.iter().map(|r| r.item).collect();
+        assert_eq!(got, vec![2, 3, 4]);
+        let expected = 1.0 / 2f64.sqrt() + 1.0 / 3f64.sqrt();
+        assert!((list[0].score - expected).abs() < 1e-12);
+        assert_eq!(list[0].reasons[0].item, 0);
+        assert_eq!(list[0].reasons[1].item, 1);
+        assert!(list[2].reasons.is_empty());
+    }
+
+    #[test]
+    fn cold_and_unknown_customers() {
+        let model = ItemItem.fit(&tiny_dataset(), &Params::new()).unwrap();
+        assert!(ItemItem.recommend(&model, 3, 5, &[]).unwrap().is_empty());
+        assert_eq!(
+            ItemItem.recommend(&model, 4, 5, &[]).unwrap_err(),
+            EngineError::UnknownCustomer(4)
+        );
+    }
+
+    #[test]
+    fn neighbour_limit_and_similar_items() {
+        let model = ItemItem
+            .fit(&tiny_dataset(), &Params::new().with("neighbours", 1))
+            .unwrap();
+        let similar = ItemItem.similar_items(&model, 0, 5).unwrap();
+        assert_eq!(similar.len(), 1);
+        // Weighted (customer 2 touched item 1 twice): cos(0,1) = 2/sqrt(2*6) = 0.577
+        // loses to cos(0,2) = 1/sqrt 2; on the binary matrix item 1 wins.
+        assert_eq!(similar[0].item, 2);
+        let binary = ItemItem
+            .fit(
+                &tiny_dataset(),
+                &Params::new().with("neighbours", 1).with("binary", true),
+            )
+            .unwrap();
+        let similar = ItemItem.similar_items(&binary, 0, 5).unwrap();
+        assert_eq!(similar[0].item, 1);
+        assert_eq!(similar[0].reasons[0].item, 0);
+    }
+
+    #[test]
+    fn adjusted_cosine_uses_centred_weights() {
+        let mut data = tiny_dataset();
+        for (x, w) in data
+            .interactions
+            .iter_mut()
+            .zip([5.0, 1.0, 3.0, 4.0, 2.0, 1.0, 5.0, 1.0])
+        {
+            x.weight = w;
+        }
+        let plain = ItemItem.fit(&data, &Params::new()).unwrap();
+        let adjusted = ItemItem
+            .fit(&data, &Params::new().with("similarity", "adjusted_cosine"))
+            .unwrap();
+        assert_ne!(plain.neighbours, adjusted.neighbours);
+    }
+
+    #[test]
+    fn pull_scores_a_candidate_from_its_own_list() {
+        // Binary tiny data, one neighbour per item: 0 -> 1 (2/sqrt 6),
+        // 1 -> 0, 2 -> 0 (1/sqrt 2), 3 -> 1 (its only co-occurring item), 4 -> none.
+        let params = Params::new()
+            .with("binary", true)
+            .with("neighbours", 1)
+            .with("mode", "pull");
+        let model = ItemItem.fit(&tiny_dataset(), &params).unwrap();
+        assert_eq!(model.neighbours.of(2).0, &[0]);
+        assert_eq!(model.neighbours.of(3).0, &[1]);
+        // Customer 1 holds items 0 and 1. Pull: item 2 scores cos(2,0) = 1/sqrt 2,
+        // item 3 scores cos(3,1) = 1/sqrt 3. Push would give item 2 nothing
+        // (neither 0 nor 1 keeps 2 as its single neighbour).
+        let list = ItemItem.recommend(&model, 1, 2, &[0, 1]).unwrap();
+        assert_eq!((list[0].item, list[1].item), (2, 3));
+        assert!((list[0].score - 1.0 / 2f64.sqrt()).abs() < 1e-12);
+        assert!((list[1].score - 1.0 / 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(list[0].reasons[0].item, 0);
+        let push = ItemItem
+            .fit(&tiny_dataset(), &params.clone().with("mode", "push"))
+            .unwrap();
+        let list = ItemItem.recommend(&push, 1, 2, &[0, 1]).unwrap();
+        assert!(list.iter().all(|r| r.score == 0.0));
+    }
+}

@@ -1,0 +1,275 @@
+//! The logistic model: fitting with linfa, scoring with explanations, and
+//! serialisation together with its fitted pipeline.
+
+use std::collections::BTreeMap;
+
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::encode::ColumnKind;
+use crate::error::ScoreError;
+use crate::explain::{Prediction, explain};
+use crate::label::{LabelSpec, ResolvedLabel};
+use crate::params::LogisticParams;
+use crate::pipeline::Pipeline;
+use crate::value::{Frame, Row};
+
+/// The engine's registry name, written at the head of its model bytes.
+pub const ENGINE: &str = "logistic";
+/// Version of the byte format written by [`LogisticModel::to_bytes`].
+const FORMAT_VERSION: u32 = 1;
+
+/// What to learn from a frame: the label, the columns to leave out, type overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSpec {
+    /// The label column and its positive class.
+    pub label: LabelSpec,
+    /// Columns that are not features (ids, leaks); must exist.
+    pub exclude: Vec<String>,
+    /// Column types that override inference.
+    pub kinds: BTreeMap<String, ColumnKind>,
+}
+
+impl TrainSpec {
+    /// Every column but the label is a feature; types are inferred.
+    pub fn new(label: LabelSpec) -> TrainSpec {
+        TrainSpec {
+            label,
+            exclude: Vec::new(),
+            kinds: BTreeMap::new(),
+        }
+    }
+}
+
+/// Figures about the training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainStats {
+    /// Train rows.
+    pub rows: usize,
+    /// Positive train rows.
+    pub positives: usize,
+    /// Model columns after encoding.
+    pub columns: usize,
+    /// `sum(train log loss) + alpha / 2 * ||w||^2` at the solution (before any class-weight shift).
+    pub objective: f64,
+}
+
+/// A fitted scorer: pipeline, coefficients and intercept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticModel {
+    pipeline: Pipeline,
+    label: ResolvedLabel,
+    params: LogisticParams,
+    coefficients: Vec<f64>,
+    intercept: f64,
+    stats: TrainStats,
+}
+
+impl LogisticModel {
+    /// Fits the pipeline and the regression on every row of `frame`.
+    pub fn fit(
+        frame: &Frame,
+        spec: &TrainSpec,
+        params: &LogisticParams,
+    ) -> Result<Self, ScoreError> {
+        if frame.is_empty() {
+            return Err(ScoreError::NoRows);
+        }
+        let (label, y) = labels(frame, &spec.label)?;
+        let positives = y.iter().filter(|&&p| p).count();
+        let columns = feature_columns(frame, spec, &label)?;
+        let pipeline = Pipeline::fit(frame, &columns, &spec.kinds, params.min_frequency)?;
+        let x = pipeline.transform_frame(frame)?;
+        let (coefficients, intercept) = solve(&x, &y, params)?;
+        let objective = objective(&x, &y, &coefficients, intercept, params.alpha());
+        let shift = params.intercept_shift(positives, y.len() - positives);
+        Ok(LogisticModel {
+            stats: TrainStats {
+                rows: y.len(),
+                positives,
+                columns: pipeline.width(),
+                objective,
+            },
+            pipeline,
+            label,
+            params: params.clone(),
+            coefficients: coefficients.to_vec(),
+            intercept: intercept + shift,
+        })
+    }
+
+    /// Scores one customer; columns the row lacks count as missing.
+    pub fn predict(&self, row: &impl Row) -> Result<Prediction, ScoreError> {
+        let mut x = vec![0.0; self.pipeline.width()];
+        self.pipeline.transform_row(row, 0, &mut x)?;
+        Ok(explain(
+            &self.pipeline,
+            &self.coefficients,
+            self.intercept,
+            row,
+            &x,
+        ))
+    }
+
+    /// Scores every row of a frame, in order.
+    pub fn predict_frame(&self, frame: &Frame) -> Result<Vec<Prediction>, ScoreError> {
+        let x = self.pipeline.transform_frame(frame)?;
+        let predictions = x
+            .rows()
+            .into_iter()
+            .zip(frame.iter())
+            .map(|(xi, row)| {
+                let xi = xi.to_vec();
+                explain(
+                    &self.pipeline,
+                    &self.coefficients,
+                    self.intercept,
+                    &row,
+                    &xi,
+                )
+            })
+            .collect();
+        Ok(predictions)
+    }
+
+    /// The label this model predicts.
+    pub fn label(&self) -> &ResolvedLabel {
+        &self.label
+    }
+
+    /// The fitted feature pipeline.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// The parameters it was trained with.
+    pub fn params(&self) -> &LogisticParams {
+        &self.params
+    }
+
+    /// One coefficient per model column (see [`Pipeline::column_names`]).
+    pub fn coefficients(&self) -> &[f64] {
+        &self.coefficients
+    }
+
+    /// The intercept, including any class-weight correction.
+    pub fn intercept(&self) -> f64 {
+        self.intercept
+    }
+
+    /// Figures about the training run.
+    pub fn stats(&self) -> &TrainStats {
+        &self.stats
+    }
+
+    /// Serialises the model and its pipeline (postcard), behind the engine
+    /// name and format version as the recommenders' models are.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ScoreError> {
+        postcard::to_allocvec(&(ENGINE, FORMAT_VERSION, self))
+            .map_err(|e| ScoreError::Serialise(e.to_string()))
+    }
+
+    /// Reads a model written by [`LogisticModel::to_bytes`]; refuses another
+    /// engine's model or another format version.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ScoreError> {
+        let bad = |e: postcard::Error| ScoreError::BadModelBytes(e.to_string());
+        let ((engine, version), rest) =
+            postcard::take_from_bytes::<(String, u32)>(bytes).map_err(bad)?;
+        if engine != ENGINE || version != FORMAT_VERSION {
+            return Err(ScoreError::BadModelBytes(format!(
+                "bytes hold a `{engine}` model (format {version}), \
+                 not a `{ENGINE}` model (format {FORMAT_VERSION})"
+            )));
+        }
+        let model: LogisticModel = postcard::from_bytes(rest).map_err(bad)?;
+        if model.coefficients.len() != model.pipeline.width() {
+            return Err(ScoreError::BadModelBytes(
+                "coefficient count does not match the pipeline".to_owned(),
+            ));
+        }
+        Ok(model)
+    }
+}
+
+/// Resolves the label's positive class on `frame` and reads every row's class;
+/// refuses a frame whose rows all fall in one class.
+fn labels(frame: &Frame, spec: &LabelSpec) -> Result<(ResolvedLabel, Array1<bool>), ScoreError> {
+    let index = frame
+        .column_index(&spec.column)
+        .ok_or_else(|| ScoreError::UnknownColumn(spec.column.clone()))?;
+    let values = (0..frame.len()).filter_map(|i| frame.row_values(i)?.get(index));
+    let label = spec.resolve(values)?;
+    let y = frame
+        .iter()
+        .enumerate()
+        .map(|(i, row)| label.of_row(&row, i))
+        .collect::<Result<Array1<bool>, _>>()?;
+    match y.iter().filter(|&&p| p).count() {
+        0 => Err(ScoreError::OneClass {
+            class: format!("not {}", label.positive),
+        }),
+        n if n == y.len() => Err(ScoreError::OneClass {
+            class: label.positive.clone(),
+        }),
+        _ => Ok((label, y)),
+    }
+}
+
+/// Every column but the label and the excluded ones (which must exist).
+fn feature_columns(
+    frame: &Frame,
+    spec: &TrainSpec,
+    label: &ResolvedLabel,
+) -> Result<Vec<String>, ScoreError> {
+    if let Some(unknown) = spec
+        .exclude
+        .iter()
+        .find(|c| frame.column_index(c).is_none())
+    {
+        return Err(ScoreError::UnknownColumn(unknown.clone()));
+    }
+    Ok(frame
+        .columns()
+        .iter()
+        .filter(|c| **c != label.column && !spec.exclude.contains(c))
+        .cloned()
+        .collect())
+}
+
+/// Runs linfa's L-BFGS; returns coefficients and intercept oriented so that a
+/// positive logit means the positive class.
+fn solve(
+    x: &Array2<f64>,
+    y: &Array1<bool>,
+    params: &LogisticParams,
+) -> Result<(Array1<f64>, f64), ScoreError> {
+    let dataset = DatasetBase::new(x.view(), y.view());
+    let fitted = LogisticRegression::default()
+        .alpha(params.alpha())
+        .max_iterations(params.max_iterations)
+        // The tolerance is on the gradient of the mean loss (as scikit-learn's
+        // `tol`); linfa's objective is the sum, so its gradient is n times larger.
+        .gradient_tolerance(params.tolerance * x.nrows() as f64)
+        .fit(&dataset)
+        .map_err(|e| ScoreError::Solver(e.to_string()))?;
+    // linfa labels the more frequent class as its "positive" one.
+    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+    Ok((fitted.params() * sign, fitted.intercept() * sign))
+}
+
+/// `sum_i -ln sigmoid(s_i z_i) + alpha / 2 * ||w||^2` with `s_i = +-1`.
+fn objective(x: &Array2<f64>, y: &Array1<bool>, w: &Array1<f64>, b: f64, alpha: f64) -> f64 {
+    let z = x.dot(w) + b;
+    let loss: f64 = z
+        .iter()
+        .zip(y)
+        .map(|(&z, &positive)| {
+            let margin = if positive { z } else { -z };
+            // -ln sigmoid(m) = ln(1 + e^-m), computed without overflow.
+            (-margin).max(0.0) + (-margin.abs()).exp().ln_1p()
+        })
+        .sum();
+    loss + 0.5 * alpha * w.dot(w)
+}

@@ -1,0 +1,103 @@
+//! Memory and time check of `item_item` on a synthetic catalogue far beyond
+//! where a dense item x item matrix fits: by default 100,000 items, 50,000
+//! customers and 1,000,000 interactions with power-law item popularity.
+//! Prints the fit time and the peak resident memory (VmHWM).
+//!
+//! `cargo run --release -p rapport-engines --example synthetic -- [ITEMS CUSTOMERS INTERACTIONS]`
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use rapport_core::{Dataset, Interaction, Params};
+
+/// A small deterministic generator (64-bit LCG, high bits), so runs are repeatable.
+struct Lcg(u64);
+
+impl Lcg {
+    fn uniform(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Item with density proportional to rank^-0.9 (a long tail of rare items).
+fn power_law_item(rng: &mut Lcg, n_items: usize) -> u32 {
+    const S: f64 = 0.9;
+    let top = (n_items as f64).powf(1.0 - S) - 1.0;
+    let x = (1.0 + rng.uniform() * top).powf(1.0 / (1.0 - S));
+    (x as usize).clamp(1, n_items) as u32 - 1
+}
+
+fn generate(n_items: usize, n_customers: usize, n_interactions: usize) -> Dataset {
+    let mut rng = Lcg(7);
+    let interactions = (0..n_interactions)
+        .map(|t| Interaction {
+            customer: (rng.uniform() * n_customers as f64) as u32,
+            item: power_law_item(&mut rng, n_items),
+            weight: 1.0,
+            timestamp: t as i64,
+        })
+        .collect();
+    Dataset {
+        n_customers,
+        n_items,
+        interactions,
+        items: Vec::new(),
+    }
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() -> ExitCode {
+    let arg = |i: usize, default: usize| {
+        std::env::args()
+            .nth(i)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(default)
+    };
+    let (n_items, n_customers, n_interactions) =
+        (arg(1, 100_000), arg(2, 50_000), arg(3, 1_000_000));
+    let data = generate(n_items, n_customers, n_interactions);
+    let Some(engine) = rapport_engines::registry().get("item_item") else {
+        eprintln!("error: item_item is not registered");
+        return ExitCode::FAILURE;
+    };
+    let started = Instant::now();
+    let model = match engine.fit(&data, &Params::new()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let fit_secs = started.elapsed().as_secs_f64();
+    let bytes = engine.to_bytes(&model).map(|b| b.len()).unwrap_or(0);
+    let started = Instant::now();
+    let mut listed = 0;
+    for customer in 0..1_000u32 {
+        listed += engine
+            .recommend(&model, customer, 10, &[])
+            .map(|l| l.len())
+            .unwrap_or(0);
+    }
+    let score_secs = started.elapsed().as_secs_f64();
+    println!(
+        "item_item synthetic: {n_items} items, {n_customers} customers, {n_interactions} interactions"
+    );
+    println!(
+        "fit {fit_secs:.2} s, model {:.1} MiB serialised, 1,000 customers scored in {score_secs:.3} s ({listed} items listed)",
+        bytes as f64 / (1 << 20) as f64
+    );
+    match peak_rss_kib() {
+        Some(kib) => println!("peak RSS {:.0} MiB", kib as f64 / 1024.0),
+        None => println!("peak RSS unknown (no /proc/self/status)"),
+    }
+    ExitCode::SUCCESS
+}

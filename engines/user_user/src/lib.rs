@@ -1,0 +1,231 @@
+//! The `user_user` engine: each customer's top-k most similar customers
+//! (cosine over their interaction rows, from sparse products); a candidate's
+//! score is the sum over those neighbours of similarity x the neighbour's
+//! weight on the candidate.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
+use rapport_core::neighbours::{Neighbours, cosine_neighbours, cosine_neighbours_of};
+use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_reasons};
+use rapport_core::recommender::{DataNeed, Reason};
+use rapport_core::{
+    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
+};
+use serde::{Deserialize, Serialize};
+
+/// The user-user engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserUser;
+
+/// A fitted user-user model: the interaction matrix and customer neighbour lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserUserModel {
+    matrix: InteractionMatrix,
+    neighbours: Neighbours,
+    /// Shrinkage, reused for item similarities in `similar_items`.
+    shrinkage: f64,
+}
+
+impl UserUserModel {
+    /// Reasons for recommending `item` to `customer`, whose history is
+    /// `items`: the history items shared with the neighbours who touched
+    /// `item` (`shared[n]` holds positions in `items` for neighbour `n`),
+    /// weighted by those neighbours' contributions.
+    fn reasons(
+        &self,
+        customer: u32,
+        items: &[usize],
+        shared: &[Vec<usize>],
+        item: u32,
+    ) -> Vec<Reason> {
+        let mut totals = vec![0.0; items.len()];
+        let (neighbours, sims) = self.neighbours.of(customer as usize);
+        for ((&v, &s), common) in neighbours.iter().zip(sims).zip(shared) {
+            let (theirs, weights) = self.matrix.customer_row(v);
+            let Ok(at) = theirs.binary_search(&(item as usize)) else {
+                continue;
+            };
+            let contribution = s * weights.get(at).copied().unwrap_or(0.0);
+            for &p in common {
+                if let Some(t) = totals.get_mut(p) {
+                    *t += contribution;
+                }
+            }
+        }
+        let pairs = items
+            .iter()
+            .zip(totals)
+            .map(|(&i, w)| (i as u32, w))
+            .collect();
+        top_reasons(pairs, MAX_REASONS)
+    }
+}
+
+impl Recommender for UserUser {
+    type Model = UserUserModel;
+
+    fn name(&self) -> &'static str {
+        "user_user"
+    }
+
+    fn describe(&self) -> EngineDescription {
+        let mut params = vec![
+            ParamSpec::int(
+                "neighbours",
+                50,
+                1,
+                10_000,
+                "similar customers kept per customer",
+            ),
+            ParamSpec::float(
+                "shrinkage",
+                0.0,
+                0.0,
+                1e6,
+                "added to the cosine denominator, damping similarities built on few items",
+            ),
+        ];
+        params.extend(MatrixOptions::param_specs());
+        EngineDescription {
+            name: self.name().into(),
+            summary: "Customers like you also chose these: top-k cosine customer neighbours, \
+                      their items weighted by similarity"
+                .into(),
+            params,
+            needs: vec![DataNeed::Interactions],
+        }
+    }
+
+    fn fit(&self, data: &Dataset, params: &Params) -> Result<UserUserModel, EngineError> {
+        let values = params.resolve(&self.describe().params)?;
+        let matrix = InteractionMatrix::build(data, MatrixOptions::from_params(&values)?)?;
+        let shrinkage = values.float("shrinkage")?;
+        let neighbours = cosine_neighbours(
+            matrix.csr(),
+            matrix.csc(),
+            values.usize("neighbours")?,
+            shrinkage,
+        );
+        Ok(UserUserModel {
+            matrix,
+            neighbours,
+            shrinkage,
+        })
+    }
+
+    fn recommend(
+        &self,
+        model: &UserUserModel,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        if customer as usize >= model.matrix.n_customers() {
+            return Err(EngineError::UnknownCustomer(customer));
+        }
+        let (items, _) = model.matrix.customer_row(customer);
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n_items = model.matrix.n_items();
+        let mut scores = vec![0.0; n_items];
+        let (neighbours, sims) = model.neighbours.of(customer as usize);
+        for (&v, &s) in neighbours.iter().zip(sims) {
+            let (theirs, weights) = model.matrix.customer_row(v);
+            for (&j, &w) in theirs.iter().zip(weights) {
+                if let Some(score) = scores.get_mut(j) {
+                    *score += s * w;
+                }
+            }
+        }
+        let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
+        let mut in_history = vec![None; n_items];
+        for (p, &i) in items.iter().enumerate() {
+            in_history[i] = Some(p);
+        }
+        let shared: Vec<Vec<usize>> = neighbours
+            .iter()
+            .map(|&v| {
+                let (theirs, _) = model.matrix.customer_row(v);
+                theirs.iter().filter_map(|&i| in_history[i]).collect()
+            })
+            .collect();
+        Ok(top
+            .into_iter()
+            .map(|(item, score)| Recommendation {
+                item,
+                score,
+                reasons: model.reasons(customer, items, &shared, item),
+            })
+            .collect())
+    }
+
+    /// Items by cosine over the customers who touched them, computed on demand.
+    fn similar_items(
+        &self,
+        model: &UserUserModel,
+        item: u32,
+        k: usize,
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        if item as usize >= model.matrix.n_items() {
+            return Err(EngineError::UnknownItem(item));
+        }
+        let m = &model.matrix;
+        Ok(
+            cosine_neighbours_of(item as usize, m.csc(), m.csr(), k, model.shrinkage)
+                .into_iter()
+                .map(|(j, s)| Recommendation {
+                    item: j,
+                    score: s,
+                    reasons: vec![Reason { item, weight: s }],
+                })
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rapport_core::testing::{check_contract, tiny_dataset};
+
+    #[test]
+    fn contract() {
+        check_contract(
+            &UserUser,
+            &[("neighbours", "-3"), ("shrinkage", "nan"), ("binary", "2")],
+        );
+    }
+
+    #[test]
+    fn neighbours_items_weighted_by_similarity() {
+        let model = UserUser
+            .fit(&tiny_dataset(), &Params::new().with("binary", true))
+            .unwrap();
+        // Customer 1 {0, 1}: neighbours c0 {0,1,2} with 2/sqrt 6 = 0.8165 and
+        // c2 {1,3} with 1/2. Item 2 scores 0.8165, item 3 scores 0.5, item 4 0.
+        let list = UserUser.recommend(&model, 1, 3, &[0, 1]).unwrap();
+        let got: Vec<u32> = list.iter().map(|r| r.item).collect();
+        assert_eq!(got, vec![2, 3, 4]);
+        assert!((list[0].score - 2.0 / 6f64.sqrt()).abs() < 1e-12);
+        assert!((list[1].score - 0.5).abs() < 1e-12);
+        // c0 shares items 0 and 1 with customer 1, c2 only item 1.
+        let reasons: Vec<u32> = list[0].reasons.iter().map(|r| r.item).collect();
+        assert_eq!(reasons, vec![0, 1]);
+        assert_eq!(list[1].reasons[0].item, 1);
+    }
+
+    #[test]
+    fn cold_unknown_and_similar_items() {
+        let model = UserUser.fit(&tiny_dataset(), &Params::new()).unwrap();
+        assert!(UserUser.recommend(&model, 3, 5, &[]).unwrap().is_empty());
+        assert_eq!(
+            UserUser.recommend(&model, 7, 5, &[]).unwrap_err(),
+            EngineError::UnknownCustomer(7)
+        );
+        let similar = UserUser.similar_items(&model, 3, 5).unwrap();
+        assert_eq!(similar[0].item, 1);
+        assert!(UserUser.similar_items(&model, 4, 5).unwrap().is_empty());
+    }
+}
