@@ -152,6 +152,21 @@ async fn train_recommend_and_explain(backend: Backend) {
         "validation_failed",
     )
     .await;
+    let malformed = app
+        .request(Method::POST, "/engines/item_item/train")
+        .header("content-type", "application/json")
+        .body("{\"params\":")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(malformed, 400, "malformed_json").await;
+    let wrong_type = app
+        .post(
+            "/engines/item_item/train",
+            &json!({"params": {"neighbours": "many"}}),
+        )
+        .await;
+    expect_problem(wrong_type, 422, "validation_failed").await;
     assert_eq!(app.count("/jobs").await, 0);
 
     let job = train(&app, "item_item", json!({"params": {"neighbours": 20}})).await;

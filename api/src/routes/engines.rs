@@ -144,10 +144,24 @@ async fn train_engine(
     caller: Caller,
     key: IdempotencyKey,
     name: web::Path<String>,
-    body: Option<web::Json<TrainRequest>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::TrainModels)?;
-    let request = body.map(web::Json::into_inner).unwrap_or_default();
+    // The body is optional: no body means default parameters.
+    let request: TrainRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        TrainRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::Validation(vec![crate::error::FieldError::new("body", e.to_string())])
+            } else {
+                ApiError::BadRequest {
+                    code: "malformed_json",
+                    detail: format!("the body is not valid JSON: {e}"),
+                }
+            }
+        })?
+    };
     if catalogue::engine_kind(&name).is_none() {
         return Err(ApiError::not_found("engine"));
     }
@@ -166,7 +180,7 @@ async fn train_engine(
         &name,
         &params,
         request.activate,
-        Some(caller.user_id),
+        (!caller.api_key).then_some(caller.user_id),
     )
     .await?;
     creation

@@ -274,13 +274,19 @@ async fn resolve(
 ) -> Result<(HashMap<String, Uuid>, HashMap<String, Uuid>), ApiError> {
     let mut customers = HashMap::new();
     let mut items = HashMap::new();
-    let ids: Vec<Uuid> = rows.iter().filter_map(|r| r.customer_id).collect();
-    let externals: Vec<String> = rows
-        .iter()
-        .filter_map(|r| r.customer_external_id.clone())
-        .collect();
-    let item_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.item_id).collect();
-    let skus: Vec<String> = rows.iter().filter_map(|r| r.item_sku.clone()).collect();
+    fn distinct<T: Ord>(mut values: Vec<T>) -> Vec<T> {
+        values.sort_unstable();
+        values.dedup();
+        values
+    }
+    let ids = distinct(rows.iter().filter_map(|r| r.customer_id).collect());
+    let externals = distinct(
+        rows.iter()
+            .filter_map(|r| r.customer_external_id.clone())
+            .collect(),
+    );
+    let item_ids = distinct(rows.iter().filter_map(|r| r.item_id).collect());
+    let skus = distinct(rows.iter().filter_map(|r| r.item_sku.clone()).collect());
     for chunk in ids.chunks(INSERT_CHUNK) {
         let found: Vec<Uuid> = customer::Entity::find()
             .select_only()
