@@ -120,6 +120,40 @@ pub struct Settings {
     /// Do not run training jobs in this process (leave them to `rapport worker`).
     #[arg(long, env = "RAPPORT_NO_WORKER", default_value_t = false)]
     pub no_worker: bool,
+
+    #[command(flatten)]
+    pub background: BackgroundSettings,
+}
+
+/// Background work: webhook delivery and the workflow SLA checker.
+#[derive(Args, Clone, Debug)]
+pub struct BackgroundSettings {
+    /// Allow webhook URLs on loopback, private and other internal addresses
+    /// (off by default to prevent server-side request forgery).
+    #[arg(long, env = "RAPPORT_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
+
+    /// Attempts per webhook delivery before it is marked failed.
+    #[arg(long, env = "RAPPORT_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub webhook_max_attempts: u32,
+
+    /// Delay before the first retry in milliseconds; each later retry waits
+    /// three times longer (with +-20% jitter), so 8 attempts span about a day.
+    #[arg(long, env = "RAPPORT_WEBHOOK_RETRY_BASE_MS", default_value_t = 90_000)]
+    pub webhook_retry_base_ms: u64,
+
+    /// Timeout of one delivery attempt in milliseconds.
+    #[arg(long, env = "RAPPORT_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+
+    /// How often the dispatcher looks for due deliveries, in milliseconds.
+    #[arg(long, env = "RAPPORT_WEBHOOK_POLL_MS", default_value_t = 1_000)]
+    pub webhook_poll_ms: u64,
+
+    /// How often overdue workflow steps are looked for, in milliseconds.
+    #[arg(long, env = "RAPPORT_SLA_CHECK_INTERVAL_MS", default_value_t = 30_000)]
+    pub sla_check_interval_ms: u64,
 }
 
 /// Per-kind weight overrides given on the command line or in the environment.

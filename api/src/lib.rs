@@ -7,6 +7,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod automations;
+pub mod background;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -15,10 +17,12 @@ pub mod demo;
 pub mod entities;
 pub mod error;
 pub mod etag;
+pub mod hooks;
 pub mod idempotency;
 pub mod metrics;
 pub mod ml;
 pub mod openapi;
+pub mod outbox;
 pub mod pagination;
 pub mod policy;
 pub mod privacy;
@@ -27,3 +31,5 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod validation;
+pub mod webhooks;
+pub mod workflows;

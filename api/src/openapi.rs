@@ -25,6 +25,9 @@ use crate::error::Problem;
         (name = "interactions", description = "What customers did"),
         (name = "models", description = "Engines, training jobs and trained models"),
         (name = "predictions", description = "Recommendations, similar items and scores, explained"),
+        (name = "workflows", description = "Cross-department workflows: definitions, instances, transitions and timelines"),
+        (name = "automations", description = "Rules that start workflows when something happens to a customer"),
+        (name = "webhooks", description = "Signed event delivery (Standard Webhooks) with a delivery log"),
         (name = "operations", description = "Health, readiness and metrics")
     )
 )]

@@ -90,6 +90,12 @@ pub enum Action {
     ReadPredictions,
     /// Train models and activate them.
     TrainModels,
+    /// Read workflow definitions, instances and their events.
+    ReadWorkflows,
+    /// Define workflows, automations and webhooks.
+    DefineWorkflows,
+    /// Start, move, reassign or comment on a workflow instance.
+    ActOnWorkflowStep,
 }
 
 /// What the policy table says for a (role, action) cell.
@@ -101,6 +107,8 @@ pub enum Grant {
     OwnOrUnowned,
     /// Reading allowed with personal data masked.
     Masked,
+    /// Allowed on workflow steps of the caller's own department.
+    OwnDepartment,
 }
 
 /// The policy table. `None` means denied.
@@ -124,6 +132,11 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
         (ReadPredictions, _) => Some(Grant::Full),
         (TrainModels, Admin | Analyst) => Some(Grant::Full),
         (TrainModels, Manager | Sales | Marketing | Support | Integration) => None,
+        (ReadWorkflows, _) => Some(Grant::Full),
+        (DefineWorkflows | ActOnWorkflowStep, Admin | Manager) => Some(Grant::Full),
+        (DefineWorkflows, _) => None,
+        (ActOnWorkflowStep, Sales | Marketing | Support) => Some(Grant::OwnDepartment),
+        (ActOnWorkflowStep, Analyst | Integration) => None,
     }
 }
 
@@ -152,6 +165,38 @@ impl Grant {
     }
 }
 
+/// Whether a user with `role` in `department` may act on a step owned by
+/// `step_department` (used for callers and for prospective assignees).
+pub fn may_act_on_step(
+    role: Role,
+    department: Option<&str>,
+    step_department: Option<&str>,
+) -> bool {
+    match rule(role, Action::ActOnWorkflowStep) {
+        Some(Grant::OwnDepartment) => department.is_some() && department == step_department,
+        Some(Grant::Full | Grant::OwnOrUnowned | Grant::Masked) => true,
+        None => false,
+    }
+}
+
+impl Grant {
+    /// Checks the department condition of a grant against a workflow step's department.
+    pub fn check_department(
+        self,
+        caller: &Caller,
+        step_department: Option<&str>,
+    ) -> Result<(), ApiError> {
+        if may_act_on_step(caller.role, caller.department.as_deref(), step_department) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "only members of the {} department (or an admin or manager) may act on this step",
+                step_department.unwrap_or("step's")
+            )))
+        }
+    }
+}
+
 fn describe(action: Action) -> &'static str {
     match action {
         Action::ReadCustomers => "read customers",
@@ -164,6 +209,9 @@ fn describe(action: Action) -> &'static str {
         Action::RestoreCustomers => "restore deleted customers",
         Action::ReadPredictions => "read models, recommendations and scores",
         Action::TrainModels => "train or activate models",
+        Action::ReadWorkflows => "read workflows",
+        Action::DefineWorkflows => "define workflows, automations or webhooks",
+        Action::ActOnWorkflowStep => "act on workflow steps",
     }
 }
 
@@ -180,7 +228,7 @@ mod tests {
     }
 
     /// The table as implemented, row by row in the order of [`Role::ALL`]:
-    /// `F` full, `O` own or unowned, `M` masked, `-` denied.
+    /// `F` full, `O` own or unowned, `M` masked, `D` own department, `-` denied.
     #[test]
     fn whole_table() {
         let expected = [
@@ -194,6 +242,9 @@ mod tests {
             (Action::WriteInteractions, "FFFFF-F"),
             (Action::ReadPredictions, "FFFFFFF"),
             (Action::TrainModels, "F----F-"),
+            (Action::ReadWorkflows, "FFFFFFF"),
+            (Action::DefineWorkflows, "FF-----"),
+            (Action::ActOnWorkflowStep, "FFDDD--"),
         ];
         for (action, row) in expected {
             let actual: String = Role::ALL
@@ -202,6 +253,7 @@ mod tests {
                     Some(Grant::Full) => 'F',
                     Some(Grant::OwnOrUnowned) => 'O',
                     Some(Grant::Masked) => 'M',
+                    Some(Grant::OwnDepartment) => 'D',
                     None => '-',
                 })
                 .collect();
@@ -236,5 +288,32 @@ mod tests {
                 admin || role == Role::Manager
             );
         }
+    }
+
+    #[test]
+    fn workflow_steps_follow_departments() {
+        assert!(may_act_on_step(Role::Manager, None, Some("finance")));
+        assert!(may_act_on_step(Role::Sales, Some("sales"), Some("sales")));
+        assert!(!may_act_on_step(
+            Role::Sales,
+            Some("sales"),
+            Some("support")
+        ));
+        assert!(!may_act_on_step(Role::Support, None, None));
+        assert!(!may_act_on_step(
+            Role::Analyst,
+            Some("sales"),
+            Some("sales")
+        ));
+        assert!(!may_act_on_step(
+            Role::Integration,
+            Some("sales"),
+            Some("sales")
+        ));
+        assert_eq!(rule(Role::Sales, Action::DefineWorkflows), None);
+        assert_eq!(
+            rule(Role::Manager, Action::DefineWorkflows),
+            Some(Grant::Full)
+        );
     }
 }

@@ -15,7 +15,7 @@ use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{bootstrap, rate_limit::LoginLimits, tokens::TokenKeys};
-use crate::config::Settings;
+use crate::config::{BackgroundSettings, Settings};
 use crate::error::{ApiError, FieldError};
 use crate::metrics::Metrics;
 use crate::ml::jobs;
@@ -23,7 +23,10 @@ use crate::ml::serving::ModelCache;
 use crate::openapi::{ApiDoc, secure};
 use crate::routes::{self, BASE, health, interactions::InteractionWeights};
 use crate::state::AppState;
+use crate::webhooks::dispatcher::Dispatcher;
+use crate::workflows::sla;
 use crate::{db, demo};
+use sea_orm::DatabaseConnection;
 
 /// Every documented route: the API under [`BASE`], operations at the root.
 fn mount(cfg: &mut ServiceConfig) {
@@ -75,6 +78,19 @@ async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header(("Location", "/docs/"))
         .finish()
+}
+
+/// Starts the webhook dispatcher and the SLA checker on this replica.
+fn start_background(
+    db: &DatabaseConnection,
+    settings: &BackgroundSettings,
+) -> Result<(), anyhow::Error> {
+    Dispatcher::new(settings)?.spawn(db.clone(), Duration::from_millis(settings.webhook_poll_ms));
+    sla::spawn(
+        db.clone(),
+        Duration::from_millis(settings.sla_check_interval_ms),
+    );
+    Ok(())
 }
 
 /// A bound, not yet running server.
@@ -132,7 +148,9 @@ impl Application {
             metrics: Metrics::new()?,
             models,
             default_engine: settings.default_engine.clone(),
+            webhook_allow_private: settings.background.webhook_allow_private,
         });
+        start_background(&state.db, &settings.background)?;
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let body_limit = settings.body_limit;

@@ -28,4 +28,6 @@ pub struct AppState {
     pub models: Arc<ModelCache>,
     /// Name of the engine used when a request names none.
     pub default_engine: String,
+    /// Whether webhook URLs may point at internal addresses.
+    pub webhook_allow_private: bool,
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_core;
 mod m20261123_000002_identity;
 mod m20261123_000003_models;
+mod m20261123_000004_workflows;
 
 /// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_core::Migration),
             Box::new(m20261123_000002_identity::Migration),
             Box::new(m20261123_000003_models::Migration),
+            Box::new(m20261123_000004_workflows::Migration),
         ]
     }
 }

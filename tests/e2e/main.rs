@@ -29,6 +29,7 @@ macro_rules! on_every_backend {
 
 mod access;
 mod accounts;
+mod automations;
 mod bad_input;
 mod customers;
 mod helpers;
@@ -36,6 +37,14 @@ mod import;
 mod interactions;
 mod items;
 mod operations;
+mod people;
 mod predictions;
 mod privacy;
 mod roles;
+mod webhooks;
+mod workflow_bad_input;
+mod workflow_erasure;
+mod workflow_races;
+mod workflow_roles;
+mod workflow_timeline;
+mod workflows;

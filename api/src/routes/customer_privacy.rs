@@ -116,7 +116,7 @@ async fn scrub_related(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), ApiEr
         .filter(idempotency_key::Column::Location.eq(format!("{BASE}/customers/{id}")))
         .exec(txn)
         .await?;
-    Ok(())
+    crate::hooks::customer_erased(txn, id).await
 }
 
 /// Applies `change` to `current` (conditional on its version) and audits it

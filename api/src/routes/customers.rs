@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::entities::customer::{self, Column};
 use crate::error::ApiError;
 use crate::etag::{IfMatch, update_if_version, with_etag};
+use crate::hooks;
 use crate::idempotency::{self, Begun, IdempotencyKey};
 use crate::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action, Grant};
@@ -44,7 +45,8 @@ impl LifecycleStage {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
-    fn as_str(self) -> &'static str {
+    /// The stage's name as stored and sent.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Lead => "lead",
             Self::Prospect => "prospect",
@@ -282,6 +284,7 @@ async fn insert(
     let diff = audit::diff(None, Some(&audit::snapshot(&out)), PII);
     let event = Event::new("customer.create", "customer", Some(id)).with_changes(diff);
     audit::record(&creation.txn, &Actor::from(caller), event).await?;
+    hooks::customer_created(&creation.txn, &out).await?;
     creation
         .finish(StatusCode::CREATED, Some(location(id)), &out)
         .await
@@ -429,6 +432,12 @@ async fn replace(
     );
     let event = Event::new("customer.update", "customer", Some(current.id)).with_changes(diff);
     audit::record(&txn, &Actor::from(caller), event).await?;
+    hooks::customer_updated(
+        &txn,
+        &current.lifecycle_stage,
+        &CustomerOut::new(updated.clone(), Grant::Full),
+    )
+    .await?;
     txn.commit().await?;
     Ok(ok_with_etag(updated, grant))
 }

@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::config::WeightOverrides;
 use crate::entities::{customer, interaction, item};
 use crate::error::{ApiError, FieldError};
+use crate::hooks;
 use crate::idempotency::{self, Begun, IdempotencyKey};
 use crate::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action};
@@ -450,6 +451,7 @@ async fn create(
     let row = interaction::Entity::insert(interaction::ActiveModel::from(record))
         .exec_with_returning(&creation.txn)
         .await?;
+    hooks::interactions_recorded(&creation.txn, std::slice::from_ref(&row)).await?;
     let location = format!("{BASE}/interactions/{}", row.id);
     let out = InteractionOut::from(row);
     let diff = audit::diff(None, Some(&audit::snapshot(&out)), PII);
@@ -500,11 +502,13 @@ async fn create_batch(
             Begun::Fresh(creation) => creation,
         };
     let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+    let recorded = records.clone();
     insert_all(&creation.txn, records).await?;
     // One entry for the batch: a row per interaction would double its cost.
     let event = Event::new("interaction.create_batch", "interaction", None)
         .with_changes(serde_json::json!({"created": ids.len()}));
     audit::record(&creation.txn, &Actor::from(&caller), event).await?;
+    hooks::interactions_recorded(&creation.txn, &recorded).await?;
     let created = BatchCreated {
         created: ids.len(),
         ids,

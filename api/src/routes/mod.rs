@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
+pub mod automations;
 pub mod customer_privacy;
 pub mod customers;
 pub mod engines;
@@ -15,6 +16,11 @@ pub mod models;
 pub mod recommendations;
 pub mod scores;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhooks;
+pub mod workflow_actions;
+pub mod workflow_instances;
+pub mod workflows;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -33,6 +39,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
     models::configure(cfg);
     recommendations::configure(cfg);
     scores::configure(cfg);
+    workflows::configure(cfg);
+    workflow_instances::configure(cfg);
+    workflow_actions::configure(cfg);
+    automations::configure(cfg);
+    webhooks::configure(cfg);
+    webhook_deliveries::configure(cfg);
 }
 
 /// Base path of the API.

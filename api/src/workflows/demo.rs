@@ -1,0 +1,175 @@
+//! The two demo workflows: a churn-save play and a lead handoff. The demo
+//! seed calls [`seed`]; tests use the definitions as realistic inputs.
+
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use super::definition::{Definition, StepSpec, TransitionSpec, WorkflowInput};
+use super::engine::{self, Change, NewEvent, Pinned, Started};
+use crate::error::ApiError;
+
+fn step(key: &str, name: &str, department: Option<&str>, sla_hours: Option<f64>) -> StepSpec {
+    StepSpec {
+        key: key.to_owned(),
+        name: name.to_owned(),
+        department: department.map(str::to_owned),
+        sla_hours,
+    }
+}
+
+fn transition(from: &str, to: &str, name: &str) -> TransitionSpec {
+    TransitionSpec {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        name: Some(name.to_owned()),
+    }
+}
+
+/// Churn save: support triages, sales makes a retention offer, finance
+/// approves a retention discount, then the customer is saved or lost.
+pub fn churn_save() -> WorkflowInput {
+    WorkflowInput {
+        key: Some("churn-save".to_owned()),
+        name: "Churn save".to_owned(),
+        description: Some(
+            "A customer at risk of churning: support triages the complaint, sales makes a \
+             retention offer, finance approves a retention discount."
+                .to_owned(),
+        ),
+        steps: vec![
+            step("triage", "Support triage", Some("support"), Some(24.0)),
+            step(
+                "retention_offer",
+                "Retention offer",
+                Some("sales"),
+                Some(48.0),
+            ),
+            step(
+                "discount_approval",
+                "Retention discount approval",
+                Some("finance"),
+                Some(24.0),
+            ),
+            step("saved", "Customer saved", None, None),
+            step("churned", "Customer churned", None, None),
+        ],
+        transitions: vec![
+            transition("triage", "retention_offer", "Escalate to sales"),
+            transition("triage", "saved", "Resolved by support"),
+            transition(
+                "retention_offer",
+                "discount_approval",
+                "Request a retention discount",
+            ),
+            transition("retention_offer", "saved", "Saved without discount"),
+            transition("retention_offer", "churned", "Customer left"),
+            transition(
+                "discount_approval",
+                "saved",
+                "Discount approved and accepted",
+            ),
+            transition("discount_approval", "retention_offer", "Discount refused"),
+        ],
+        initial_step: "triage".to_owned(),
+        terminal_steps: vec!["saved".to_owned(), "churned".to_owned()],
+    }
+}
+
+/// Lead handoff: marketing qualifies a lead, sales works it to won or lost.
+pub fn lead_handoff() -> WorkflowInput {
+    WorkflowInput {
+        key: Some("lead-handoff".to_owned()),
+        name: "Lead handoff".to_owned(),
+        description: Some(
+            "Marketing qualifies an inbound lead and hands it to sales, who work it to won or lost."
+                .to_owned(),
+        ),
+        steps: vec![
+            step("qualify", "Marketing qualification", Some("marketing"), Some(72.0)),
+            step("work", "Sales opportunity", Some("sales"), Some(336.0)),
+            step("won", "Won", Some("sales"), None),
+            step("lost", "Lost", Some("sales"), None),
+        ],
+        transitions: vec![
+            transition("qualify", "work", "Qualified: hand to sales"),
+            transition("qualify", "lost", "Disqualified"),
+            transition("work", "won", "Closed won"),
+            transition("work", "lost", "Closed lost"),
+            transition("work", "qualify", "Back to marketing for nurturing"),
+        ],
+        initial_step: "qualify".to_owned(),
+        terminal_steps: vec!["won".to_owned(), "lost".to_owned()],
+    }
+}
+
+/// Both demo definitions.
+pub fn definitions() -> Vec<WorkflowInput> {
+    vec![churn_save(), lead_handoff()]
+}
+
+/// Stores the demo definitions whose keys do not exist yet.
+pub async fn seed(db: &DatabaseConnection) -> Result<(), ApiError> {
+    for input in definitions() {
+        let key = input.key.clone().unwrap_or_default();
+        let definition = Definition::try_from(input)?;
+        let txn = db.begin().await?;
+        if engine::latest_definition(&txn, &key).await?.is_none() {
+            engine::store_version(&txn, &key, &definition, 1, None).await?;
+        }
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// Starts the demo workflows on `customers` (after [`seed`]): churn saves on
+/// every third customer, lead handoffs on the next, every other one moved
+/// one step on, so that the demo shows open, moved and overdue-free work.
+/// Returns how many instances were started.
+pub async fn seed_instances(
+    db: &DatabaseConnection,
+    customers: &[Uuid],
+) -> Result<usize, ApiError> {
+    let mut started = 0;
+    for (i, customer) in customers.iter().enumerate() {
+        let (key, next) = match i % 3 {
+            0 => ("churn-save", "retention_offer"),
+            1 => ("lead-handoff", "work"),
+            _ => continue,
+        };
+        let Some(row) = engine::latest_definition(db, key).await? else {
+            continue;
+        };
+        let pinned = Pinned::new(row)?;
+        let txn = db.begin().await?;
+        let outcome = engine::start(
+            &txn,
+            &pinned,
+            *customer,
+            None,
+            Some("demo".to_owned()),
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        let Started::New(instance) = outcome else {
+            continue;
+        };
+        started += 1;
+        if i % 2 == 0 {
+            let change = Change {
+                to_step: Some(next.to_owned()),
+                assignee_id: None,
+                status: None,
+            };
+            let event = NewEvent {
+                kind: "transitioned",
+                from_step: Some(instance.current_step.clone()),
+                to_step: Some(next.to_owned()),
+                comment: Some("handed on (demo)".to_owned()),
+                ..NewEvent::default()
+            };
+            engine::apply(db, &instance, &pinned, instance.version, change, event).await?;
+        }
+    }
+    Ok(started)
+}

@@ -1,0 +1,358 @@
+//! The workflow engine: storing definition versions, starting instances and
+//! applying version-checked changes, each with its timeline event and outbox
+//! event in the same transaction. Shared by the handlers and the automations.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::definition::Definition;
+pub use super::views::{EventOut, InstanceOut};
+use crate::entities::{user, workflow_definition, workflow_event, workflow_instance};
+use crate::error::ApiError;
+use crate::outbox;
+use crate::policy::{self, Role};
+
+/// Status of a running instance.
+pub const OPEN: &str = "open";
+/// Status of an instance that reached a terminal step.
+pub const COMPLETED: &str = "completed";
+/// Status of an instance stopped by hand.
+pub const CANCELLED: &str = "cancelled";
+
+/// The newest version of a definition.
+pub async fn latest_definition(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<workflow_definition::Model>, ApiError> {
+    Ok(workflow_definition::Entity::find()
+        .filter(workflow_definition::Column::Key.eq(key))
+        .order_by_desc(workflow_definition::Column::Version)
+        .one(db)
+        .await?)
+}
+
+/// Stores `definition` as `version` of `key` and makes it the latest.
+pub async fn store_version(
+    txn: &impl ConnectionTrait,
+    key: &str,
+    definition: &Definition,
+    version: i32,
+    created_by: Option<Uuid>,
+) -> Result<workflow_definition::Model, ApiError> {
+    use workflow_definition::Column;
+    let json =
+        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| ApiError::Internal(e.into()));
+    workflow_definition::Entity::update_many()
+        .col_expr(Column::Latest, Expr::value(false))
+        .filter(Column::Key.eq(key))
+        .exec(txn)
+        .await?;
+    let row = workflow_definition::Model {
+        id: Uuid::now_v7(),
+        key: key.to_owned(),
+        version,
+        latest: true,
+        name: definition.name.clone(),
+        description: definition.description.clone(),
+        steps: json(serde_json::to_value(&definition.steps))?,
+        transitions: json(serde_json::to_value(&definition.transitions))?,
+        initial_step: definition.initial_step.clone(),
+        terminal_steps: json(serde_json::to_value(&definition.terminal_steps))?,
+        created_by,
+        created_at: Utc::now(),
+    };
+    Ok(
+        workflow_definition::Entity::insert(workflow_definition::ActiveModel::from(row))
+            .exec_with_returning(txn)
+            .await?,
+    )
+}
+
+/// A stored definition version with its parsed content.
+#[derive(Debug, Clone)]
+pub struct Pinned {
+    /// The stored row (key, version).
+    pub row: workflow_definition::Model,
+    /// Its steps and transitions.
+    pub definition: Definition,
+}
+
+impl Pinned {
+    /// Parses a stored row.
+    pub fn new(row: workflow_definition::Model) -> Result<Self, ApiError> {
+        let definition = Definition::from_row(&row)?;
+        Ok(Self { row, definition })
+    }
+
+    /// The version an instance runs on.
+    pub async fn of(db: &impl ConnectionTrait, definition_id: Uuid) -> Result<Self, ApiError> {
+        let row = workflow_definition::Entity::find_by_id(definition_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("workflow definition {definition_id} missing"))?;
+        Self::new(row)
+    }
+
+    fn due_at(&self, step: &str, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let hours = self.definition.step(step)?.sla_hours?;
+        Some(from + Duration::milliseconds((hours * 3_600_000.0).round() as i64))
+    }
+
+    fn department(&self, step: &str) -> Option<String> {
+        self.definition
+            .step(step)
+            .and_then(|s| s.department.clone())
+    }
+}
+
+/// A timeline event to record.
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub actor_id: Option<Uuid>,
+    pub from_step: Option<String>,
+    pub to_step: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub comment: Option<String>,
+}
+
+/// Records `event` on `instance` and emits `workflow.<kind>` with the
+/// instance and the event, in the caller's transaction.
+pub async fn record(
+    txn: &impl ConnectionTrait,
+    instance: &workflow_instance::Model,
+    pinned: &Pinned,
+    event: NewEvent,
+) -> Result<EventOut, ApiError> {
+    let row = workflow_event::Model {
+        id: Uuid::now_v7(),
+        instance_id: instance.id,
+        kind: event.kind.to_owned(),
+        actor_id: event.actor_id,
+        from_step: event.from_step,
+        to_step: event.to_step,
+        assignee_id: event.assignee_id,
+        comment: event.comment,
+        created_at: Utc::now(),
+    };
+    let row = workflow_event::Entity::insert(workflow_event::ActiveModel::from(row))
+        .exec_with_returning(txn)
+        .await?;
+    let out = EventOut::from(row);
+    let payload = json!({"instance": InstanceOut::new(instance.clone(), pinned), "event": &out});
+    outbox::emit(txn, &format!("workflow.{}", event.kind), &payload).await?;
+    Ok(out)
+}
+
+/// Fails with 422 on `field` unless `assignee` is an active user who may act
+/// on a step of `department`.
+pub async fn check_assignee(
+    db: &impl ConnectionTrait,
+    field: &str,
+    assignee: Uuid,
+    department: Option<&str>,
+) -> Result<(), ApiError> {
+    let user = user::Entity::find_by_id(assignee)
+        .one(db)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| ApiError::invalid(field, "no such active user"))?;
+    let role: Role = user
+        .role
+        .parse()
+        .map_err(|e: String| ApiError::Internal(anyhow::anyhow!(e)))?;
+    if policy::may_act_on_step(role, user.department.as_deref(), department) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            format!(
+                "this user may not act on steps of the {} department",
+                department.unwrap_or("(none)")
+            ),
+        ))
+    }
+}
+
+/// What a start produced.
+#[derive(Debug)]
+pub enum Started {
+    /// A new instance.
+    New(Box<workflow_instance::Model>),
+    /// One of the same workflow is already open for the customer.
+    AlreadyOpen(Uuid),
+}
+
+/// Starts `pinned` on `customer_id` inside `txn` (unless one is already open).
+pub async fn start(
+    txn: &DatabaseTransaction,
+    pinned: &Pinned,
+    customer_id: Uuid,
+    assignee_id: Option<Uuid>,
+    note: Option<String>,
+    actor_id: Option<Uuid>,
+) -> Result<Started, ApiError> {
+    use workflow_instance::Column;
+    let open = |db| {
+        workflow_instance::Entity::find()
+            .filter(Column::CustomerId.eq(customer_id))
+            .filter(Column::WorkflowKey.eq(pinned.row.key.as_str()))
+            .filter(Column::Status.eq(OPEN))
+            .one(db)
+    };
+    let now = Utc::now();
+    let step = pinned.definition.initial_step.clone();
+    let row = workflow_instance::Model {
+        id: Uuid::now_v7(),
+        definition_id: pinned.row.id,
+        workflow_key: pinned.row.key.clone(),
+        customer_id,
+        status: OPEN.to_owned(),
+        department: pinned.department(&step),
+        due_at: pinned.due_at(&step, now),
+        current_step: step.clone(),
+        assignee_id,
+        sla_breached_at: None,
+        version: 1,
+        created_by: actor_id,
+        created_at: now,
+        updated_at: now,
+        closed_at: None,
+    };
+    // The one-open index decides, inside a savepoint so that the surrounding
+    // transaction stays usable (PostgreSQL aborts it otherwise). Writing
+    // before reading also keeps SQLite from failing a lock upgrade.
+    let savepoint = txn.begin().await?;
+    let inserted = workflow_instance::Entity::insert(workflow_instance::ActiveModel::from(row))
+        .exec_with_returning(&savepoint)
+        .await;
+    let row = match inserted {
+        Ok(row) => {
+            savepoint.commit().await?;
+            row
+        }
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            savepoint.rollback().await?;
+            let existing = open(txn).await?.map(|r| r.id).unwrap_or_default();
+            return Ok(Started::AlreadyOpen(existing));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let event = NewEvent {
+        kind: "started",
+        actor_id,
+        to_step: Some(step),
+        assignee_id,
+        comment: note,
+        ..NewEvent::default()
+    };
+    record(txn, &row, pinned, event).await?;
+    Ok(Started::New(Box::new(row)))
+}
+
+/// A version-checked change of an instance: the new step (if any), the new
+/// assignee (if any) and the status.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub to_step: Option<String>,
+    pub assignee_id: Option<Option<Uuid>>,
+    pub status: Option<&'static str>,
+}
+
+fn version_conflict(expected_version: i32) -> ApiError {
+    ApiError::Conflict {
+        code: "version_conflict",
+        detail: format!(
+            "the instance is no longer at version {expected_version}; fetch it and try again"
+        ),
+    }
+}
+
+/// Fails with 409 `version_conflict` unless `current` is at `expected_version`.
+pub fn check_version(
+    current: &workflow_instance::Model,
+    expected_version: i32,
+) -> Result<(), ApiError> {
+    if current.version == expected_version {
+        Ok(())
+    } else {
+        Err(version_conflict(expected_version))
+    }
+}
+
+/// Applies `change` to `current` if its version is still `expected_version`
+/// (409 `version_conflict` otherwise), with its event, in one transaction.
+pub async fn apply(
+    db: &DatabaseConnection,
+    current: &workflow_instance::Model,
+    pinned: &Pinned,
+    expected_version: i32,
+    change: Change,
+    event: NewEvent,
+) -> Result<workflow_instance::Model, ApiError> {
+    use workflow_instance::Column;
+    check_version(current, expected_version)?;
+    let now = Utc::now();
+    let mut changes = workflow_instance::ActiveModel {
+        version: Set(expected_version + 1),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    if let Some(step) = &change.to_step {
+        changes.current_step = Set(step.clone());
+        changes.department = Set(pinned.department(step));
+        changes.due_at = Set(change
+            .status
+            .is_none()
+            .then(|| pinned.due_at(step, now))
+            .flatten());
+        changes.sla_breached_at = Set(None);
+    }
+    if let Some(assignee) = change.assignee_id {
+        changes.assignee_id = Set(assignee);
+    }
+    if let Some(status) = change.status {
+        changes.status = Set(status.to_owned());
+        changes.closed_at = Set(Some(now));
+        changes.due_at = Set(None);
+    }
+    // The conditional UPDATE comes first: on SQLite it takes the write lock
+    // before anything is read, and of two racing requests exactly one matches.
+    let txn = db.begin().await?;
+    let result = workflow_instance::Entity::update_many()
+        .set(changes)
+        .filter(Column::Id.eq(current.id))
+        .filter(Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(version_conflict(expected_version));
+    }
+    let row = workflow_instance::Entity::find_by_id(current.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("workflow instance"))?;
+    record(&txn, &row, pinned, event).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Records an event that changes nothing else (a comment) in its own transaction.
+pub async fn comment(
+    db: &DatabaseConnection,
+    instance: &workflow_instance::Model,
+    pinned: &Pinned,
+    event: NewEvent,
+) -> Result<EventOut, ApiError> {
+    let txn = db.begin().await?;
+    let out = record(&txn, instance, pinned, event).await?;
+    txn.commit().await?;
+    Ok(out)
+}

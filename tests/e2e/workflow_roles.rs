@@ -1,0 +1,190 @@
+//! The role rules of workflows for every role: acting on a step needs the
+//! step's department (or admin, manager); defining workflows, automations
+//! and webhooks is for admins and managers; everyone reads.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app};
+use crate::people::{self, Person};
+use crate::workflows::{customer, define_demo, instance, start, transition};
+use rapport_api::workflows::demo;
+
+/// Tries to move a fresh churn-save instance out of triage (a support step)
+/// as `person`; returns the status.
+async fn try_triage(app: &TestApp, person: &Person) -> u16 {
+    let started = start(app, "churn-save").await;
+    let id = started["id"].as_str().unwrap();
+    let response = app
+        .post_as(
+            person,
+            &format!("/workflow-instances/{id}/transitions"),
+            &transition("retention_offer", &started["version"]),
+        )
+        .await;
+    let status = response.status().as_u16();
+    if status == 403 {
+        expect_problem(response, 403, "forbidden").await;
+        let after = instance(app, id).await;
+        assert_eq!(after["current_step"], "triage", "{person:?}");
+        assert_eq!(after["version"], started["version"]);
+    } else {
+        let moved = expect_status(response, 200).await;
+        assert_eq!(moved["current_step"], "retention_offer");
+        assert_eq!(moved["department"], "sales");
+    }
+    status
+}
+
+async fn department_rules_for_every_role(backend: Backend) {
+    let app = spawn_app(backend).await;
+    define_demo(&app).await;
+    let cases: [(&str, Option<&str>, u16); 9] = [
+        ("admin", None, 200),
+        ("manager", None, 200),
+        ("support", Some("support"), 200),
+        ("support", None, 403),
+        ("support", Some("finance"), 403),
+        ("sales", Some("sales"), 403),
+        ("marketing", Some("marketing"), 403),
+        ("analyst", Some("support"), 403),
+        ("integration", Some("support"), 403),
+    ];
+    for (role, department, expected) in cases {
+        let person = people::add(&app, role, department).await;
+        assert_eq!(
+            try_triage(&app, &person).await,
+            expected,
+            "{role} in {department:?}"
+        );
+    }
+
+    // On the sales step, sales may act and support may not.
+    let sales = people::add(&app, "sales", Some("sales")).await;
+    let support = people::add(&app, "support", Some("support")).await;
+    let started = start(&app, "churn-save").await;
+    let id = started["id"].as_str().unwrap();
+    let path = format!("/workflow-instances/{id}/transitions");
+    let moved = expect_status(
+        app.post_as(
+            &support,
+            &path,
+            &transition("retention_offer", &started["version"]),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect_problem(
+        app.post_as(&support, &path, &transition("saved", &moved["version"]))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let done = expect_status(
+        app.post_as(&sales, &path, &transition("saved", &moved["version"]))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["allowed_transitions"], json!([]));
+
+    // Starting follows the initial step's department.
+    let target = customer(&app, "Grace").await;
+    let body = json!({"workflow_key": "churn-save", "customer_id": target});
+    expect_problem(
+        app.post_as(&sales, "/workflow-instances", &body).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let analyst = people::add(&app, "analyst", None).await;
+    expect_problem(
+        app.post_as(&analyst, "/workflow-instances", &body).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        app.count(&format!("/workflow-instances?customer_id={target}"))
+            .await,
+        0
+    );
+    expect_status(
+        app.post_as(&support, "/workflow-instances", &body).await,
+        201,
+    )
+    .await;
+}
+
+/// DESIGN.md §3: everyone reads workflows; only admins and managers define
+/// workflows, automations and webhooks.
+async fn define_and_read_rights_for_every_role(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(backend, &["--webhook-allow-private"]).await;
+    define_demo(&app).await;
+    for role in [
+        "admin",
+        "manager",
+        "sales",
+        "marketing",
+        "support",
+        "analyst",
+        "integration",
+    ] {
+        let person = people::add(&app, role, Some("sales")).await;
+        let allowed = matches!(role, "admin" | "manager");
+        for path in ["/workflows", "/workflows/churn-save", "/workflow-instances"] {
+            let response = app
+                .as_person(&person, Method::GET, path)
+                .send()
+                .await
+                .unwrap();
+            expect_status(response, 200).await;
+        }
+        let mut definition = serde_json::to_value(demo::lead_handoff()).unwrap();
+        definition["key"] = json!(format!("handoff-{role}"));
+        let creations = [
+            ("/workflows", definition),
+            (
+                "/automations",
+                json!({"name": role, "when": {"type": "lifecycle_stage", "to": "churned"},
+                                     "then": {"workflow_key": "churn-save"}}),
+            ),
+            (
+                "/webhooks",
+                json!({"url": "http://127.0.0.1:9/hook", "events": ["workflow.started"]}),
+            ),
+        ];
+        for (path, body) in creations {
+            let before = app.count(path).await;
+            let response = app.post_as(&person, path, &body).await;
+            if allowed {
+                expect_status(response, 201).await;
+            } else {
+                expect_problem(response, 403, "forbidden").await;
+            }
+            assert_eq!(
+                app.count(path).await,
+                before + usize::from(allowed),
+                "{role} {path}"
+            );
+            let response = app
+                .as_person(&person, Method::GET, path)
+                .send()
+                .await
+                .unwrap();
+            if allowed || path == "/workflows" {
+                expect_status(response, 200).await;
+            } else {
+                expect_problem(response, 403, "forbidden").await;
+            }
+        }
+    }
+}
+
+crate::on_every_backend!(
+    department_rules_for_every_role,
+    define_and_read_rights_for_every_role
+);
