@@ -22,6 +22,14 @@ enum Models {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+enum Interactions {
+    Table,
+    CustomerId,
+    CreatedAt,
+    ItemId,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
 enum ModelBlobs {
     Table,
     ModelId,
@@ -92,6 +100,19 @@ impl MigrationTrait for Migration {
                             .to(Models::Table, Models::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
+                    .to_owned(),
+            )
+            .await?;
+        // Serving reads a customer's items recorded since a model's data was
+        // read; this index answers that without touching the table.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_interactions_customer_created_item")
+                    .table(Interactions::Table)
+                    .col(Interactions::CustomerId)
+                    .col(Interactions::CreatedAt)
+                    .col(Interactions::ItemId)
                     .to_owned(),
             )
             .await?;
