@@ -113,10 +113,19 @@ pub async fn seed(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
             .await?;
     }
     txn.commit().await?;
+    crate::workflows::demo::seed(db).await?;
+    let churned: Vec<Uuid> = customers
+        .iter()
+        .filter(|(c, _)| c.attributes["churn"] == "Yes")
+        .map(|(c, _)| c.id)
+        .take(12)
+        .collect();
+    let workflows = crate::workflows::demo::seed_instances(db, &churned).await?;
     tracing::info!(
         customers = customers.len(),
         items = items.len(),
         interactions = log.len(),
+        workflows,
         "demo: seeded"
     );
     Ok(())

@@ -355,6 +355,32 @@ async fn train_recommend_and_explain(backend: Backend) {
         .unwrap();
     assert!(churner > stayer, "churner {churner} <= stayer {stayer}");
 
+    // A churn-score automation fires when batch scoring sees the threshold crossed.
+    crate::workflows::define_demo(&app).await;
+    assert!(churner > 0.5, "the churner scores {churner}");
+    let rule = json!({"name": "Churn risk", "when": {"type": "score", "threshold": 0.5},
+                      "then": {"workflow_key": "churn-save"}});
+    app.create("/automations", &rule).await;
+    let churner_id = &customers[0];
+    let open =
+        format!("/workflow-instances?customer_id={churner_id}&workflow_key=churn-save&status=open");
+    assert_eq!(app.count(&open).await, 0);
+    expect_status(
+        app.post(
+            "/scores/batch",
+            &json!({"customer_ids": [churner_id, customers[1]]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(app.count(&open).await, 1);
+    let stayer_open = format!(
+        "/workflow-instances?customer_id={}&workflow_key=churn-save",
+        customers[1]
+    );
+    assert_eq!(app.count(&stayer_open).await, 0);
+
     let unknown = uuid::Uuid::now_v7().to_string();
     let batch = expect_status(
         app.post(

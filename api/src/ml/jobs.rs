@@ -18,6 +18,8 @@ use uuid::Uuid;
 use super::serving::ModelCache;
 use super::train::{self, RawParams, TrainError, Trained};
 use crate::entities::{job, model, model_blob};
+use crate::error::ApiError;
+use crate::outbox;
 
 /// How long a claim holds a job without renewal.
 pub const LEASE: Duration = Duration::from_secs(60);
@@ -128,7 +130,7 @@ pub async fn store(
     trained: Trained,
     job_id: Option<Uuid>,
     activate: bool,
-) -> Result<model::Model, sea_orm::DbErr> {
+) -> Result<model::Model, ApiError> {
     let txn = db.begin().await?;
     let now = Utc::now();
     let row = model::Model {
@@ -160,12 +162,12 @@ pub async fn store(
     Ok(row)
 }
 
-/// Makes `id` the only active model of `engine`.
+/// Makes `id` the only active model of `engine`, and tells webhooks.
 pub async fn activate_in(
     txn: &impl ConnectionTrait,
     engine: &str,
     id: Uuid,
-) -> Result<(), sea_orm::DbErr> {
+) -> Result<(), ApiError> {
     model::Entity::update_many()
         .col_expr(model::Column::Active, Expr::value(false))
         .filter(model::Column::Engine.eq(engine))
@@ -178,7 +180,12 @@ pub async fn activate_in(
         .filter(model::Column::Id.eq(id))
         .exec(txn)
         .await?;
-    Ok(())
+    outbox::emit(
+        txn,
+        "model.activated",
+        &serde_json::json!({"model_id": id, "engine": engine}),
+    )
+    .await
 }
 
 async fn finish(db: &DatabaseConnection, job: &job::Model, outcome: Result<Uuid, String>) {

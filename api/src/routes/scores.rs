@@ -4,7 +4,10 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::Utc;
 use rapport_logistic::Value as Cell;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -12,6 +15,7 @@ use uuid::Uuid;
 
 use super::customers::find_live;
 use crate::auth::Caller;
+use crate::automations;
 use crate::entities::customer;
 use crate::error::ApiError;
 use crate::ml::data::{customer_events, feature_rows};
@@ -138,6 +142,29 @@ async fn score(
     Ok(out)
 }
 
+/// Runs the score automations (threshold crossings) on freshly computed
+/// scores, in one transaction that takes SQLite's write lock at once.
+async fn fire_automations(state: &AppState, scored: &[CustomerScores]) -> Result<(), ApiError> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    let txn = state.db.begin_with_options(options).await?;
+    for customer in scored {
+        for score in &customer.scores {
+            automations::on_score(
+                &txn,
+                customer.customer_id,
+                score.model_id,
+                score.probability,
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 /// A customer's scores from every active scoring model, with explanations.
 #[utoipa::path(tag = "predictions", params(("id" = Uuid, Path)),
     responses((status = 200, body = CustomerScores), (status = 404, body = crate::error::Problem),
@@ -157,7 +184,8 @@ async fn customer_scores(
     Ok(HttpResponse::Ok().json(one))
 }
 
-/// Scores of up to 1,000 customers at once.
+/// Scores of up to 1,000 customers at once; score automations whose
+/// threshold a customer's probability crosses upwards fire.
 #[utoipa::path(tag = "predictions", request_body = BatchRequest,
     responses((status = 200, body = BatchScores), (status = 422, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem, description = "no active scoring model (`no_active_model`)")))]
@@ -192,6 +220,7 @@ async fn batch(
     } else {
         score(&state, &customers).await?
     };
+    fire_automations(&state, &data).await?;
     Ok(HttpResponse::Ok().json(BatchScores { data, not_found }))
 }
 
