@@ -32,9 +32,6 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // Read pages through a shared memory map instead of a read() call each.
-            .pragma("mmap_size", "1073741824")
-            .pragma("cache_size", "-16384")
     });
     let db = Database::connect(options).await?;
     Ok(db)

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod engines;
 mod filters;
 pub mod health;
+pub mod interaction_rows;
 pub mod interactions;
 pub mod items;
 pub mod jobs;

@@ -16,7 +16,7 @@ use super::rows::{self, CUSTOMER_FIELDS, INTERACTION_FIELDS, ITEM_FIELDS};
 use super::{ImportKind, Plan, Report};
 use crate::entities::{customer, interaction, item};
 use crate::error::ApiError;
-use crate::routes::{customers, interactions, items};
+use crate::routes::{customers, interaction_rows, interactions, items};
 
 /// Rows per transaction.
 const BATCH: usize = 1_000;
@@ -232,7 +232,7 @@ async fn import_interactions(
         let mut chunk: Vec<(u64, interactions::InteractionInput)> = chunk.to_vec();
         loop {
             let inputs = chunk.iter().map(|(_, i)| i.clone()).collect();
-            match interactions::prepare(db, inputs).await {
+            match interaction_rows::prepare(db, inputs).await {
                 Ok(records) => {
                     prepared.extend(records);
                     break;
