@@ -224,6 +224,17 @@ pub(crate) fn full_record(input: CustomerInput) -> customer::ActiveModel {
     }
 }
 
+/// A record to insert: every column from validated input, a fresh UUIDv7,
+/// version 1 and both timestamps `now`.
+pub(crate) fn new_record(input: CustomerInput, now: DateTime<Utc>) -> customer::ActiveModel {
+    let mut record = full_record(input);
+    record.id = Set(Uuid::now_v7());
+    record.version = Set(1);
+    record.created_at = Set(now);
+    record.updated_at = Set(now);
+    record
+}
+
 /// The audited view of a row (the diff redacts its personal fields).
 pub fn audit_view(row: &customer::Model) -> Value {
     audit::snapshot(&CustomerOut::new(row.clone(), Grant::Full))
@@ -270,12 +281,7 @@ async fn insert(
         Begun::Replay(response) => return Ok(response),
         Begun::Fresh(creation) => creation,
     };
-    let now = Utc::now();
-    let mut record = full_record(input);
-    record.id = Set(Uuid::now_v7());
-    record.version = Set(1);
-    record.created_at = Set(now);
-    record.updated_at = Set(now);
+    let record = new_record(input, Utc::now());
     let row = customer::Entity::insert(record)
         .exec_with_returning(&creation.txn)
         .await?;

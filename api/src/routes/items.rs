@@ -158,6 +158,17 @@ pub(crate) fn full_record(input: ItemInput) -> item::ActiveModel {
     }
 }
 
+/// A record to insert: every column from validated input, a fresh UUIDv7,
+/// version 1 and both timestamps `now`.
+pub(crate) fn new_record(input: ItemInput, now: DateTime<Utc>) -> item::ActiveModel {
+    let mut record = full_record(input);
+    record.id = Set(Uuid::now_v7());
+    record.version = Set(1);
+    record.created_at = Set(now);
+    record.updated_at = Set(now);
+    record
+}
+
 async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<item::Model, ApiError> {
     item::Entity::find_by_id(id)
         .one(db)
@@ -181,12 +192,7 @@ async fn insert(
         Begun::Replay(response) => return Ok(response),
         Begun::Fresh(creation) => creation,
     };
-    let now = Utc::now();
-    let mut record = full_record(input);
-    record.id = Set(Uuid::now_v7());
-    record.version = Set(1);
-    record.created_at = Set(now);
-    record.updated_at = Set(now);
+    let record = new_record(input, Utc::now());
     let row = item::Entity::insert(record)
         .exec_with_returning(&creation.txn)
         .await?;

@@ -9,7 +9,7 @@ use chrono::Utc;
 use indicatif::ProgressBar;
 use rapport_core::table::{RowError, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
 use super::rows::{self, CUSTOMER_FIELDS, INTERACTION_FIELDS, ITEM_FIELDS};
@@ -99,14 +99,10 @@ async fn import_customers(
     let now = Utc::now();
     use customer::Column as C;
     for chunk in valid.chunks(BATCH) {
-        let records = chunk.iter().cloned().map(|input| {
-            let mut record = customers::full_record(input);
-            record.id = Set(Uuid::now_v7());
-            record.version = Set(1);
-            record.created_at = Set(now);
-            record.updated_at = Set(now);
-            record
-        });
+        let records = chunk
+            .iter()
+            .cloned()
+            .map(|input| customers::new_record(input, now));
         let upsert = OnConflict::column(C::ExternalId)
             .update_columns([
                 C::Name,
@@ -159,14 +155,10 @@ async fn import_items(
     let now = Utc::now();
     use item::Column as I;
     for chunk in valid.chunks(BATCH) {
-        let records = chunk.iter().cloned().map(|input| {
-            let mut record = items::full_record(input);
-            record.id = Set(Uuid::now_v7());
-            record.version = Set(1);
-            record.created_at = Set(now);
-            record.updated_at = Set(now);
-            record
-        });
+        let records = chunk
+            .iter()
+            .cloned()
+            .map(|input| items::new_record(input, now));
         let upsert = OnConflict::column(I::Sku)
             .update_columns([I::Name, I::Category, I::Tags, I::TagIndex, I::Description])
             .update_columns([I::Price, I::Attributes, I::Active, I::UpdatedAt])
