@@ -39,10 +39,9 @@ pub const DEFAULT_LABEL: &str = "churn=Yes";
 
 /// Service-level parameters of the scorer, read before the engine's own.
 pub fn scorer_service_params() -> Vec<ParamSpec> {
-    vec![ParamSpec::choice(
+    vec![ParamSpec::text(
         "label",
         DEFAULT_LABEL,
-        &[],
         "label rule: `attribute=positive` (e.g. churn=Yes) or `lifecycle_stage=churned`",
     )]
 }

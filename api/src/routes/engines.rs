@@ -42,8 +42,8 @@ impl From<ParamSpec> for ParamOut {
             ParamKind::Int => ("int", Vec::new()),
             ParamKind::Float => ("float", Vec::new()),
             ParamKind::Bool => ("bool", Vec::new()),
-            ParamKind::Choice(choices) if choices.is_empty() => ("text", Vec::new()),
             ParamKind::Choice(choices) => ("choice", choices),
+            ParamKind::Text => ("text", Vec::new()),
         };
         Self {
             name: spec.name,

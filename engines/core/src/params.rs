@@ -17,6 +17,8 @@ pub enum ParamKind {
     Bool,
     /// One of a fixed set of words.
     Choice(Vec<String>),
+    /// Free text, checked by whoever reads it.
+    Text,
 }
 
 /// Description of one parameter: name, type, default and allowed range.
@@ -60,6 +62,18 @@ impl ParamSpec {
             name: name.to_owned(),
             kind: ParamKind::Bool,
             default: default.to_string(),
+            min: None,
+            max: None,
+            doc: doc.to_owned(),
+        }
+    }
+
+    /// A free-text parameter.
+    pub fn text(name: &str, default: &str, doc: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind: ParamKind::Text,
+            default: default.to_owned(),
             min: None,
             max: None,
             doc: doc.to_owned(),
@@ -117,6 +131,7 @@ impl ParamSpec {
                 }
                 Value::Text(raw.to_owned())
             }
+            ParamKind::Text => Value::Text(raw.to_owned()),
         };
         let number = match value {
             Value::Int(i) => Some(i as f64),
@@ -263,6 +278,24 @@ impl ParamValues {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_params_take_any_value_and_default() {
+        let specs = [ParamSpec::text("label", "churn=Yes", "label rule")];
+        let given = Params::new()
+            .with("label", "stage=churned")
+            .resolve(&specs)
+            .unwrap();
+        assert_eq!(given.text("label").unwrap(), "stage=churned");
+        assert_eq!(
+            Params::new()
+                .resolve(&specs)
+                .unwrap()
+                .text("label")
+                .unwrap(),
+            "churn=Yes"
+        );
+    }
 
     fn specs() -> Vec<ParamSpec> {
         vec![
