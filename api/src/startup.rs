@@ -14,7 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{bootstrap, rate_limit::LoginLimits, tokens::TokenKeys};
+use crate::auth::{bootstrap, rate_limit::LoginLimits, tokens::TokenKeys, user_states::UserStates};
 use crate::config::{BackgroundSettings, Settings};
 use crate::error::{ApiError, FieldError};
 use crate::metrics::Metrics;
@@ -138,6 +138,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&secret, ttl)?,
+            user_states: UserStates::default(),
             refresh_ttl: i64::try_from(settings.refresh_token_ttl)?,
             login_limits: LoginLimits {
                 per_account: settings.login_max_failures,

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenKeys;
+use crate::auth::user_states::UserStates;
 use crate::metrics::Metrics;
 use crate::ml::serving::ModelCache;
 use crate::routes::interactions::InteractionWeights;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Access token keys.
     pub tokens: TokenKeys,
+    /// Recently read user rows, for authorising requests.
+    pub user_states: UserStates,
     /// Refresh token lifetime in seconds.
     pub refresh_ttl: i64,
     /// The failed sign-in rate limit.

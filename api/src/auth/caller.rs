@@ -3,11 +3,9 @@
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
-use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use super::api_keys;
-use crate::entities::user;
 use crate::error::ApiError;
 use crate::policy::Role;
 use crate::state::AppState;
@@ -77,14 +75,15 @@ async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     }
     let claims = state.tokens.verify(token)?;
     // The token alone is not enough: a deactivated user or a bumped token
-    // version revokes it at the next request.
-    let user = user::Entity::find_by_id(claims.sub)
-        .one(&state.db)
+    // version revokes it (see `UserStates` for when that takes effect).
+    let user = state
+        .user_states
+        .get(&state.db, claims.sub)
         .await?
         .filter(|u| u.active && u.token_version == claims.ver)
         .ok_or_else(|| ApiError::Unauthorized("the token has been revoked".to_owned()))?;
     Ok(Caller {
-        user_id: user.id,
+        user_id: claims.sub,
         role: parse_role(&user.role)?,
         department: user.department,
         api_key: false,

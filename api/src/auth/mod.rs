@@ -10,6 +10,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod refresh;
 pub mod tokens;
+pub mod user_states;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

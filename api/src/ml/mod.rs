@@ -2,9 +2,11 @@
 //! training and storing models, the job queue, and serving active models.
 //! The engines themselves live in `engines/` and know nothing of this.
 
+pub mod activity;
 pub mod catalogue;
 pub mod data;
 pub mod jobs;
+pub mod listing;
 pub mod serving;
 pub mod stored;
 pub mod train;

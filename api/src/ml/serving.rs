@@ -11,6 +11,8 @@ use rapport_logistic::LogisticModel;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
+use super::activity::CustomerActivity;
+use super::listing::ItemListing;
 use super::stored::StoredModel;
 use crate::entities::{model, model_blob};
 
@@ -40,10 +42,16 @@ pub struct ActiveModel {
     pub loaded: Loaded,
 }
 
-/// The active model of each engine.
+/// What this replica serves: the active model of each engine, the item
+/// listing that names the items of its lists, and the customer activity that
+/// tells which customers are gone and what they did since training.
 #[derive(Default)]
 pub struct ModelCache {
     active: RwLock<HashMap<String, Arc<ActiveModel>>>,
+    /// SKU, name and status of every item.
+    pub listing: ItemListing,
+    /// Deleted customers and the interactions recorded since the models' data was read.
+    pub activity: CustomerActivity,
 }
 
 fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::Error> {
@@ -111,8 +119,10 @@ impl ModelCache {
     }
 
     /// Loads models activated since the last refresh and drops deactivated
-    /// ones. Readers keep the `Arc` they hold, so no request sees a half swap.
+    /// ones, and brings the item listing and customer activity up to date. Readers keep the `Arc`
+    /// they hold, so no request sees a half swap.
     pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), anyhow::Error> {
+        self.listing.refresh(db).await?;
         let active: Vec<(Uuid, String)> = model::Entity::find()
             .select_only()
             .columns([model::Column::Id, model::Column::Engine])
@@ -136,6 +146,20 @@ impl ModelCache {
             tracing::info!(model_id = %id, engine = %engine, "serving model");
             fresh.push(Arc::new(loaded));
         }
+        // Recent activity must reach back to every model about to be served.
+        let kept: Vec<Arc<ActiveModel>> = active
+            .iter()
+            .filter_map(|(id, engine)| self.get(engine).filter(|m| m.id == *id))
+            .collect();
+        let floor = kept
+            .iter()
+            .chain(&fresh)
+            .filter_map(|m| match &m.loaded {
+                Loaded::Recommender(r) => Some(r.trained_on_data_until),
+                Loaded::Scorer { .. } => None,
+            })
+            .min();
+        self.activity.refresh(db, floor).await?;
         let mut map = self
             .active
             .write()
@@ -147,7 +171,8 @@ impl ModelCache {
         Ok(())
     }
 
-    /// Polls the database for activations made elsewhere.
+    /// Polls the database for activations, item and customer changes and
+    /// interactions recorded elsewhere.
     pub fn spawn_refresher(self: Arc<Self>, db: DatabaseConnection, every: Duration) {
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(every);

@@ -143,6 +143,8 @@ async fn apply(
     let event = Event::new(change.action(), "customer", Some(current.id)).with_changes(diff);
     audit::record(&txn, &Actor::from(caller), event).await?;
     txn.commit().await?;
+    let deleted = change != Change::Restore;
+    state.models.activity.note_customer(current.id, deleted);
     Ok(())
 }
 

@@ -274,13 +274,16 @@ async fn create(
         .await?;
     hooks::interactions_recorded(&creation.txn, std::slice::from_ref(&row)).await?;
     let location = format!("{BASE}/interactions/{}", row.id);
+    let recorded = [row.clone()];
     let out = InteractionOut::from(row);
     let diff = audit::diff(None, Some(&audit::snapshot(&out)), PII);
     let event = Event::new("interaction.create", "interaction", Some(out.id)).with_changes(diff);
     audit::record(&creation.txn, &Actor::from(&caller), event).await?;
-    creation
+    let response = creation
         .finish(StatusCode::CREATED, Some(location), &out)
-        .await
+        .await?;
+    state.models.activity.note_interactions(&recorded);
+    Ok(response)
 }
 
 /// Record up to 10,000 interactions in one transaction: all or nothing, with
@@ -334,7 +337,9 @@ async fn create_batch(
         created: ids.len(),
         ids,
     };
-    creation.finish(StatusCode::CREATED, None, &created).await
+    let response = creation.finish(StatusCode::CREATED, None, &created).await?;
+    state.models.activity.note_interactions(&recorded);
+    Ok(response)
 }
 
 /// List interactions, filtered and paginated (sort by occurred_at or created_at).

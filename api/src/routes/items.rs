@@ -231,6 +231,7 @@ async fn replace(
     let event = Event::new("item.update", "item", Some(current.id)).with_changes(diff);
     audit::record(&txn, &Actor::from(caller), event).await?;
     txn.commit().await?;
+    state.models.listing.note(&updated);
     Ok(ok_with_etag(updated))
 }
 
@@ -416,6 +417,7 @@ async fn remove(
     let event = Event::new("item.delete", "item", Some(*id)).with_changes(diff);
     audit::record(&txn, &Actor::from(&caller), event).await?;
     txn.commit().await?;
+    state.models.listing.forget(*id);
     Ok(HttpResponse::NoContent().finish())
 }
 

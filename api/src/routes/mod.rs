@@ -25,8 +25,13 @@ pub mod workflows;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-/// Mounts every resource under the API base path.
+/// Mounts every resource under the API base path. The router tries routes in
+/// this order, running a regular expression for each one with a path
+/// parameter, so the prediction routes, the hottest, come first (none of
+/// their paths can be taken for another route's).
 pub fn configure(cfg: &mut ServiceConfig) {
+    recommendations::configure(cfg);
+    scores::configure(cfg);
     auth::configure(cfg);
     users::configure(cfg);
     api_keys::configure(cfg);
@@ -38,8 +43,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     engines::configure(cfg);
     jobs::configure(cfg);
     models::configure(cfg);
-    recommendations::configure(cfg);
-    scores::configure(cfg);
     workflows::configure(cfg);
     workflow_instances::configure(cfg);
     workflow_actions::configure(cfg);

@@ -1,20 +1,21 @@
 //! `GET /customers/{id}/recommendations` and `GET /items/{id}/similar`,
 //! served from the active models, with reasons.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
 use rapport_core::Recommendation;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::customers::ensure_live;
 use crate::auth::Caller;
-use crate::entities::{interaction, item};
+use crate::entities::{customer, interaction, item};
 use crate::error::ApiError;
+use crate::ml::activity::Recent;
 use crate::ml::serving::{ActiveModel, Loaded, LoadedRecommender};
 use crate::ml::{EngineKind, engine_kind};
 use crate::policy::{self, Action};
@@ -101,105 +102,96 @@ fn recommender(model: &ActiveModel) -> Result<&LoadedRecommender, ApiError> {
     }
 }
 
-/// The few columns of an item a list shows.
-struct Listed {
-    id: Uuid,
-    sku: String,
-    name: String,
-    active: bool,
+/// Checks that `customer` is live (404 otherwise) and returns the items of
+/// their interactions recorded since `since` (all of them when `None`), in
+/// one query: the customer row left-joined to the log.
+async fn live_customer_items(
+    db: &DatabaseConnection,
+    customer_id: Uuid,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<Uuid>, ApiError> {
+    let mut on = Condition::all().add(
+        Expr::col((interaction::Entity, interaction::Column::CustomerId))
+            .equals((customer::Entity, customer::Column::Id)),
+    );
+    if let Some(since) = since {
+        on = on.add(Expr::col((interaction::Entity, interaction::Column::CreatedAt)).gte(since));
+    }
+    let mut select = customer::Entity::find_by_id(customer_id)
+        .select_only()
+        .column(customer::Column::Id)
+        .column(interaction::Column::ItemId)
+        .filter(customer::Column::DeletedAt.is_null());
+    QueryTrait::query(&mut select).left_join(interaction::Entity, on);
+    let rows: Vec<(Uuid, Option<Uuid>)> = select.into_tuple().all(db).await?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found("customer"));
+    }
+    Ok(rows.into_iter().filter_map(|(_, item)| item).collect())
 }
 
 /// Items `customer` interacted with, as indices of `model`: the training
-/// history from memory, plus what the log holds since the model's data was read.
+/// history plus what was recorded since the model's data was read. For a
+/// customer the model knows, both come from memory; otherwise (or when memory
+/// does not reach back far enough) the log is read. Answers 404 when the
+/// customer is not live, even when nothing is excluded.
 async fn seen_items(
     state: &AppState,
     model: &LoadedRecommender,
     customer: Uuid,
-    index: Option<u32>,
+    exclude_seen: bool,
 ) -> Result<Vec<u32>, ApiError> {
-    let mut query = interaction::Entity::find()
-        .select_only()
-        .column(interaction::Column::ItemId)
-        .distinct()
-        .filter(interaction::Column::CustomerId.eq(customer))
-        .filter(interaction::Column::ItemId.is_not_null());
-    let mut seen = match index.and_then(|i| model.history.get(i as usize)) {
-        Some(history) => {
-            query = query.filter(interaction::Column::CreatedAt.gte(model.trained_on_data_until));
-            history.clone()
-        }
-        None => Vec::new(),
+    let history = model
+        .customer_index
+        .get(&customer)
+        .and_then(|i| model.history.get(*i as usize));
+    let since = history.map(|_| model.trained_on_data_until);
+    let remembered = since.and_then(|since| state.models.activity.recent(&customer, since));
+    let recent = match remembered {
+        Some(Recent::Deleted) => return Err(ApiError::not_found("customer")),
+        Some(Recent::Items(items)) => items,
+        None => live_customer_items(&state.db, customer, since).await?,
     };
-    let recent: Vec<Option<Uuid>> = query.into_tuple().all(&state.db).await?;
+    if !exclude_seen {
+        return Ok(Vec::new());
+    }
+    let mut seen = history.cloned().unwrap_or_default();
     seen.extend(
         recent
-            .into_iter()
-            .flatten()
-            .filter_map(|id| model.item_index.get(&id).copied()),
+            .iter()
+            .filter_map(|id| model.item_index.get(id).copied()),
     );
     Ok(seen)
 }
 
-/// Turns engine output into API items: drops inactive items, names items and reasons.
-async fn present(
+/// Turns engine output into API items, named from the in-memory listing:
+/// drops inactive and deleted items, and entries with no evidence behind them.
+fn present(
     state: &AppState,
     model: &LoadedRecommender,
     list: Vec<Recommendation>,
     k: usize,
-) -> Result<Vec<RecommendedItem>, ApiError> {
-    let id_of = |index: u32| model.items.get(index as usize).copied();
-    let mut wanted: Vec<Uuid> = list.iter().filter_map(|r| id_of(r.item)).collect();
-    wanted.extend(
-        list.iter()
-            .flat_map(|r| r.reasons.iter())
-            .filter_map(|r| id_of(r.item)),
-    );
-    wanted.sort();
-    wanted.dedup();
-    let rows: HashMap<Uuid, Listed> = item::Entity::find()
-        .select_only()
-        .columns([
-            item::Column::Id,
-            item::Column::Sku,
-            item::Column::Name,
-            item::Column::Active,
-        ])
-        .filter(item::Column::Id.is_in(wanted))
-        .into_tuple::<(Uuid, String, String, bool)>()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|(id, sku, name, active)| {
-            (
-                id,
-                Listed {
-                    id,
-                    sku,
-                    name,
-                    active,
-                },
-            )
-        })
-        .collect();
-    let name_of = |index: u32| id_of(index).and_then(|id| rows.get(&id));
-    // Zero-score entries only fill a list; with no evidence behind them they are not served.
-    Ok(list
-        .into_iter()
+) -> Vec<RecommendedItem> {
+    let listed = |index: u32| {
+        let id = *model.items.get(index as usize)?;
+        Some((id, state.models.listing.get(&id)?))
+    };
+    list.into_iter()
         .filter(|rec| rec.score > 0.0)
         .filter_map(|rec| {
-            let row = name_of(rec.item).filter(|row| row.active)?;
+            let (item_id, item) = listed(rec.item).filter(|(_, item)| item.active)?;
             Some(RecommendedItem {
-                item_id: row.id,
-                sku: row.sku.clone(),
-                name: row.name.clone(),
+                item_id,
+                sku: item.sku.clone(),
+                name: item.name.clone(),
                 score: rec.score,
                 reasons: rec
                     .reasons
                     .iter()
                     .filter_map(|reason| {
-                        name_of(reason.item).map(|r| ReasonOut {
-                            item_id: r.id,
-                            name: r.name.clone(),
+                        listed(reason.item).map(|(item_id, item)| ReasonOut {
+                            item_id,
+                            name: item.name.clone(),
                             weight: reason.weight,
                         })
                     })
@@ -207,7 +199,7 @@ async fn present(
             })
         })
         .take(k)
-        .collect())
+        .collect()
 }
 
 fn engine_error(err: rapport_core::EngineError) -> ApiError {
@@ -232,7 +224,7 @@ async fn recommend(
         .clone()
         .unwrap_or_else(|| state.default_engine.clone());
     let chosen = active_recommender(&state, &engine)?;
-    let customer = ensure_live(&state.db, *id).await?;
+    let customer = *id;
     let known = recommender(&chosen)?.customer_index.get(&customer).copied();
     let (model, index, fallback) = match known {
         Some(index) => (chosen, index, None),
@@ -244,17 +236,13 @@ async fn recommend(
         ),
     };
     let loaded = recommender(&model)?;
-    let exclude = if query.exclude_seen.unwrap_or(true) {
-        let own_index = loaded.customer_index.get(&customer).copied();
-        seen_items(&state, loaded, customer, own_index).await?
-    } else {
-        Vec::new()
-    };
+    let exclude_seen = query.exclude_seen.unwrap_or(true);
+    let exclude = seen_items(&state, loaded, customer, exclude_seen).await?;
     let list = loaded
         .engine
         .recommend(&loaded.model, index, k + SPARE, &exclude)
         .map_err(engine_error)?;
-    let items = present(&state, loaded, list, k).await?;
+    let items = present(&state, loaded, list, k);
     Ok(HttpResponse::Ok().json(Recommendations {
         engine: model.engine.clone(),
         model_id: model.id,
@@ -298,7 +286,7 @@ async fn similar(
         .engine
         .similar_items(&loaded.model, index, k + SPARE)
         .map_err(engine_error)?;
-    let items = present(&state, loaded, list, k).await?;
+    let items = present(&state, loaded, list, k);
     Ok(HttpResponse::Ok().json(Recommendations {
         engine: model.engine.clone(),
         model_id: model.id,

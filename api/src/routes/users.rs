@@ -161,7 +161,8 @@ async fn get_one(
 
 /// Applies `patch` to user `id` with every account rule: unique e-mail,
 /// password policy, the last active admin kept, tokens revoked on
-/// deactivation or password change, the change audited.
+/// deactivation or password change, the change audited and in force from
+/// the next request.
 async fn apply(
     state: &AppState,
     caller: &Caller,
@@ -243,6 +244,7 @@ async fn apply(
     let event = Event::new(action, "user", Some(current.id)).with_changes(diff);
     audit::record(&txn, &Actor::from(caller), event).await?;
     txn.commit().await?;
+    state.user_states.forget(current.id);
     Ok(updated)
 }
 

@@ -80,15 +80,6 @@ impl Neighbours {
             similarities,
         }
     }
-
-    /// The similarity of `other` in `object`'s list, if kept.
-    pub fn similarity(&self, object: usize, other: u32) -> Option<f64> {
-        let (indices, sims) = self.of(object);
-        indices
-            .iter()
-            .position(|&j| j == other)
-            .and_then(|p| sims.get(p).copied())
-    }
 }
 
 /// For every outer lane `a` of `by_object` (the objects: columns of a CSC
@@ -212,6 +203,15 @@ fn neighbours_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The similarity of `other` in `object`'s list, if kept.
+    fn similarity(nb: &Neighbours, object: usize, other: u32) -> Option<f64> {
+        let (indices, sims) = nb.of(object);
+        indices
+            .iter()
+            .position(|&j| j == other)
+            .and_then(|p| sims.get(p).copied())
+    }
     use crate::matrix::{InteractionMatrix, MatrixOptions};
     use crate::testing::tiny_dataset;
 
@@ -236,14 +236,14 @@ mod tests {
         assert_eq!(nb.of(1).0, &[0, 2]);
         assert_eq!(nb.of(3).0, &[1]);
         assert!(nb.of(4).0.is_empty());
-        assert_eq!(nb.similarity(2, 0), Some(1.0 / 2f64.sqrt()));
-        assert_eq!(nb.similarity(2, 3), None);
+        assert_eq!(similarity(&nb, 2, 0), Some(1.0 / 2f64.sqrt()));
+        assert_eq!(similarity(&nb, 2, 3), None);
         // Lists: 0 [1, 2], 1 [0, 2], 2 [0, 1], 3 [1]. Reverse: item 0 is
         // kept by items 1 and 2, item 1 by 0, 2 and 3.
         let reverse = nb.transpose();
         assert_eq!(reverse.of(0).0, &[1, 2]);
         assert_eq!(reverse.of(1).0, &[0, 2, 3]);
-        assert_eq!(reverse.similarity(0, 2), nb.similarity(2, 0));
+        assert_eq!(similarity(&reverse, 0, 2), similarity(&nb, 2, 0));
         assert_eq!(reverse.transpose().of(1), nb.of(1));
         // Shrinkage lowers every similarity: 2 / (sqrt 6 + 1).
         let shrunk = cosine_neighbours(m.csc(), m.csr(), 2, 1.0);

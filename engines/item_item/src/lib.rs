@@ -47,32 +47,35 @@ impl ItemItemModel {
         scores
     }
 
-    /// What each history item adds to candidate `j`'s score (`held`: the
-    /// history as a dense weight per item).
+    /// What each history item adds to the score of each of `candidates`:
+    /// one pass over the same lists as [`Self::scores`], keeping the pairs
+    /// that land on a candidate. Costs one visit per history neighbour, not
+    /// one search per candidate and history item.
     fn contributions(
         &self,
-        j: u32,
+        candidates: &[u32],
         items: &[usize],
         weights: &[f64],
-        held: &[f64],
-    ) -> Vec<(u32, f64)> {
-        if self.reverse.is_some() {
-            let (similar, sims) = self.neighbours.of(j as usize);
-            similar
-                .iter()
-                .zip(sims)
-                .filter_map(|(&i, &s)| {
-                    let w = held.get(i as usize).copied().filter(|w| *w != 0.0)?;
-                    Some((i, w * s))
-                })
-                .collect()
-        } else {
-            items
-                .iter()
-                .zip(weights)
-                .filter_map(|(&i, &w)| self.neighbours.similarity(i, j).map(|s| (i as u32, w * s)))
-                .collect()
+    ) -> Vec<Vec<(u32, f64)>> {
+        let mut slot: Vec<Option<usize>> = vec![None; self.neighbours.len()];
+        for (position, &j) in candidates.iter().enumerate() {
+            if let Some(s) = slot.get_mut(j as usize) {
+                *s = Some(position);
+            }
         }
+        let mut out = vec![Vec::new(); candidates.len()];
+        let lists = self.reverse.as_ref().unwrap_or(&self.neighbours);
+        for (&i, &w) in items.iter().zip(weights) {
+            let (similar, sims) = lists.of(i);
+            for (&j, &s) in similar.iter().zip(sims) {
+                if let Some(Some(position)) = slot.get(j as usize)
+                    && let Some(pairs) = out.get_mut(*position)
+                {
+                    pairs.push((i as u32, w * s));
+                }
+            }
+        }
+        out
     }
 }
 
@@ -165,23 +168,17 @@ impl Recommender for ItemItem {
             return Ok(Vec::new());
         }
         let n_items = model.neighbours.len();
-        let mut held = vec![0.0; n_items];
-        for (&i, &w) in items.iter().zip(weights) {
-            if let Some(h) = held.get_mut(i) {
-                *h = w;
-            }
-        }
         let scores = model.scores(items, weights);
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
+        let candidates: Vec<u32> = top.iter().map(|(item, _)| *item).collect();
+        let contributions = model.contributions(&candidates, items, weights);
         Ok(top
             .into_iter()
-            .map(|(item, score)| Recommendation {
+            .zip(contributions)
+            .map(|((item, score), pairs)| Recommendation {
                 item,
                 score,
-                reasons: top_reasons(
-                    model.contributions(item, items, weights, &held),
-                    MAX_REASONS,
-                ),
+                reasons: top_reasons(pairs, MAX_REASONS),
             })
             .collect())
     }
@@ -242,6 +239,8 @@ mod tests {
         assert!((list[0].score - expected).abs() < 1e-12);
         assert_eq!(list[0].reasons[0].item, 0);
         assert_eq!(list[0].reasons[1].item, 1);
+        let explained: f64 = list[0].reasons.iter().map(|r| r.weight).sum();
+        assert!((explained - expected).abs() < 1e-12);
         assert!(list[2].reasons.is_empty());
     }
 
@@ -311,7 +310,9 @@ mod tests {
         assert_eq!((list[0].item, list[1].item), (2, 3));
         assert!((list[0].score - 1.0 / 2f64.sqrt()).abs() < 1e-12);
         assert!((list[1].score - 1.0 / 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(list[0].reasons.len(), 1);
         assert_eq!(list[0].reasons[0].item, 0);
+        assert!((list[0].reasons[0].weight - list[0].score).abs() < 1e-12);
         let push = ItemItem
             .fit(&tiny_dataset(), &params.clone().with("mode", "push"))
             .unwrap();

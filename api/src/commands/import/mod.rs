@@ -122,7 +122,7 @@ fn plans(args: &ImportArgs) -> Result<Vec<Plan>, anyhow::Error> {
 /// Runs the import and prints a report; fails in strict mode when a row is bad.
 pub async fn run(args: ImportArgs) -> Result<(), anyhow::Error> {
     let plans = plans(&args)?;
-    let db = db::connect(&args.database).await?;
+    let db = db::connect_for_bulk_load(&args.database).await?;
     db::migrate(&db).await?;
     for plan in plans {
         let started = std::time::Instant::now();

@@ -1,0 +1,330 @@
+//! What serving needs to know of customers beyond the active models: which
+//! ones are deleted, and which items they interacted with since the models'
+//! data was read. Kept in memory, so that a recommendation for a customer
+//! the model knows reads nothing from the database.
+//!
+//! Like the item listing, this follows the database: changes made through
+//! this replica are noted once committed, and every model poll reads the
+//! customers updated and the interactions recorded since the previous poll.
+//! A change made through another replica is served within one poll interval.
+//! The interactions kept are those recorded since the oldest data cut-off of
+//! the active recommenders; training a new model lets the older ones go.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use crate::entities::{customer, interaction};
+
+/// How far back each poll reads again: a change stamped before one poll can
+/// commit after it.
+const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// What memory says of one customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recent {
+    /// The customer is deleted.
+    Deleted,
+    /// The items of the customer's interactions recorded since the time asked.
+    Items(Vec<Uuid>),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Touch {
+    item: Uuid,
+    created_at: DateTime<Utc>,
+}
+
+/// The in-memory state; `None` watermarks mean "not loaded yet".
+#[derive(Default)]
+struct State {
+    deleted: HashSet<Uuid>,
+    customers_read_at: Option<DateTime<Utc>>,
+    /// Interactions recorded at or after `floor`, by customer.
+    touches: HashMap<Uuid, Vec<Touch>>,
+    /// Ids of the interactions in `touches`, so that a re-read adds nothing twice.
+    seen_ids: HashSet<Uuid>,
+    floor: Option<DateTime<Utc>>,
+    interactions_read_at: Option<DateTime<Utc>>,
+}
+
+impl State {
+    fn mark(&mut self, id: Uuid, deleted: bool) {
+        if deleted {
+            self.deleted.insert(id);
+        } else {
+            self.deleted.remove(&id);
+        }
+    }
+
+    fn touch(&mut self, id: Uuid, customer: Uuid, item: Uuid, created_at: DateTime<Utc>) {
+        if self.floor.is_some_and(|floor| created_at >= floor) && self.seen_ids.insert(id) {
+            self.touches
+                .entry(customer)
+                .or_default()
+                .push(Touch { item, created_at });
+        }
+    }
+
+    /// Starts over from `floor`, with nothing loaded.
+    fn reset(&mut self, floor: Option<DateTime<Utc>>) {
+        self.touches.clear();
+        self.seen_ids.clear();
+        self.floor = floor;
+        self.interactions_read_at = None;
+    }
+
+    /// Moves the floor up, letting interactions before it go.
+    fn raise_floor(&mut self, floor: DateTime<Utc>) {
+        self.floor = Some(floor);
+        for touches in self.touches.values_mut() {
+            touches.retain(|t| t.created_at >= floor);
+        }
+        self.touches.retain(|_, touches| !touches.is_empty());
+        // Ids of dropped interactions may stay in `seen_ids`: they are older
+        // than the floor, so a re-read would not add them anyway.
+    }
+
+    fn recent(&self, customer: &Uuid, since: DateTime<Utc>) -> Option<Recent> {
+        self.customers_read_at?;
+        self.interactions_read_at?;
+        if self.floor.is_none_or(|floor| since < floor) {
+            return None;
+        }
+        if self.deleted.contains(customer) {
+            return Some(Recent::Deleted);
+        }
+        let items = self
+            .touches
+            .get(customer)
+            .map(|touches| {
+                touches
+                    .iter()
+                    .filter(|t| t.created_at >= since)
+                    .map(|t| t.item)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Recent::Items(items))
+    }
+}
+
+/// Deleted customers and recent interactions, as serving sees them.
+#[derive(Default)]
+pub struct CustomerActivity {
+    state: RwLock<State>,
+}
+
+type CustomerRow = (Uuid, Option<DateTime<Utc>>);
+type InteractionRow = (Uuid, Uuid, Option<Uuid>, DateTime<Utc>);
+
+impl CustomerActivity {
+    /// What memory knows of `customer` (a customer that exists) since
+    /// `since`, or `None` when memory does not reach back that far and the
+    /// database must be asked.
+    pub fn recent(&self, customer: &Uuid, since: DateTime<Utc>) -> Option<Recent> {
+        self.state.read().ok()?.recent(customer, since)
+    }
+
+    /// Records interactions committed through this replica.
+    pub fn note_interactions(&self, rows: &[interaction::Model]) {
+        if let Ok(mut state) = self.state.write() {
+            for row in rows {
+                if let Some(item) = row.item_id {
+                    state.touch(row.id, row.customer_id, item, row.created_at);
+                }
+            }
+        }
+    }
+
+    /// Records a committed deletion (or restoration) of a customer.
+    pub fn note_customer(&self, id: Uuid, deleted: bool) {
+        if let Ok(mut state) = self.state.write() {
+            state.mark(id, deleted);
+        }
+    }
+
+    fn read_at(
+        &self,
+    ) -> Option<(
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    )> {
+        let state = self.state.read().ok()?;
+        Some((
+            state.customers_read_at,
+            state.floor,
+            state.interactions_read_at,
+        ))
+    }
+
+    /// Reads the customers updated and the interactions recorded since the
+    /// last refresh. `floor` is the oldest data cut-off of the active
+    /// recommenders (`None` when there is none): when it moves back, the
+    /// interactions are read again from there.
+    pub async fn refresh(
+        &self,
+        db: &DatabaseConnection,
+        floor: Option<DateTime<Utc>>,
+    ) -> Result<(), anyhow::Error> {
+        let (customers_read_at, loaded_floor, interactions_read_at) = self
+            .read_at()
+            .ok_or_else(|| anyhow::anyhow!("customer activity lock poisoned"))?;
+        let started = Utc::now();
+        let customers = read_customers(db, customers_read_at).await?;
+        let reload = match (floor, loaded_floor, interactions_read_at) {
+            (Some(floor), Some(loaded), Some(_)) if floor >= loaded => None,
+            (Some(floor), ..) => Some(floor),
+            (None, ..) => None,
+        };
+        let interactions = match (floor, reload) {
+            (None, _) => Vec::new(),
+            (Some(_), Some(from)) => read_interactions(db, from).await?,
+            (Some(floor), None) => {
+                let since = interactions_read_at.map_or(floor, |at| at - OVERLAP);
+                read_interactions(db, since).await?
+            }
+        };
+        let mut state = self
+            .state
+            .write()
+            .map_err(|_| anyhow::anyhow!("customer activity lock poisoned"))?;
+        for (id, deleted_at) in customers {
+            state.mark(id, deleted_at.is_some());
+        }
+        state.customers_read_at = Some(started);
+        match (floor, reload) {
+            (None, _) => state.reset(None),
+            (Some(from), Some(_)) => state.reset(Some(from)),
+            (Some(floor), None) => {
+                if state.floor.is_some_and(|loaded| floor > loaded) {
+                    state.raise_floor(floor);
+                }
+            }
+        }
+        if floor.is_some() {
+            for (id, customer, item, created_at) in interactions {
+                if let Some(item) = item {
+                    state.touch(id, customer, item, created_at);
+                }
+            }
+            state.interactions_read_at = Some(started);
+        }
+        Ok(())
+    }
+}
+
+/// Customers updated since `read_at` (less the overlap), or on the first
+/// read every deleted customer.
+async fn read_customers(
+    db: &DatabaseConnection,
+    read_at: Option<DateTime<Utc>>,
+) -> Result<Vec<CustomerRow>, anyhow::Error> {
+    use customer::Column as C;
+    let query = customer::Entity::find()
+        .select_only()
+        .columns([C::Id, C::DeletedAt]);
+    let query = match read_at {
+        Some(at) => query.filter(C::UpdatedAt.gte(at - OVERLAP)),
+        None => query.filter(C::DeletedAt.is_not_null()),
+    };
+    Ok(query.into_tuple().all(db).await?)
+}
+
+/// Interactions recorded at or after `since`.
+async fn read_interactions(
+    db: &DatabaseConnection,
+    since: DateTime<Utc>,
+) -> Result<Vec<InteractionRow>, anyhow::Error> {
+    use interaction::Column as I;
+    Ok(interaction::Entity::find()
+        .select_only()
+        .columns([I::Id, I::CustomerId, I::ItemId, I::CreatedAt])
+        .filter(I::CreatedAt.gte(since))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    fn loaded(floor: DateTime<Utc>) -> State {
+        State {
+            floor: Some(floor),
+            customers_read_at: Some(floor),
+            interactions_read_at: Some(floor),
+            ..State::default()
+        }
+    }
+
+    #[test]
+    fn nothing_is_known_before_the_first_read() {
+        let state = State::default();
+        assert_eq!(state.recent(&Uuid::now_v7(), Utc::now()), None);
+    }
+
+    #[test]
+    fn recent_items_are_those_since_the_time_asked() {
+        let floor = Utc::now();
+        let mut state = loaded(floor);
+        let (customer, early, late) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let later = floor + TimeDelta::seconds(10);
+        state.touch(Uuid::now_v7(), customer, early, floor);
+        let again = Uuid::now_v7();
+        state.touch(again, customer, late, later);
+        state.touch(again, customer, late, later);
+        // Before the interaction floor, memory cannot answer.
+        assert_eq!(state.recent(&customer, floor - TimeDelta::seconds(1)), None);
+        assert_eq!(
+            state.recent(&customer, floor),
+            Some(Recent::Items(vec![early, late]))
+        );
+        assert_eq!(
+            state.recent(&customer, later),
+            Some(Recent::Items(vec![late]))
+        );
+        assert_eq!(
+            state.recent(&Uuid::now_v7(), floor),
+            Some(Recent::Items(vec![]))
+        );
+        state.raise_floor(later);
+        assert_eq!(
+            state.recent(&customer, later),
+            Some(Recent::Items(vec![late]))
+        );
+        assert_eq!(state.recent(&customer, floor), None);
+    }
+
+    #[test]
+    fn interactions_before_the_floor_are_not_kept() {
+        let floor = Utc::now();
+        let mut state = loaded(floor);
+        let customer = Uuid::now_v7();
+        state.touch(
+            Uuid::now_v7(),
+            customer,
+            Uuid::now_v7(),
+            floor - TimeDelta::seconds(1),
+        );
+        assert!(state.touches.is_empty());
+    }
+
+    #[test]
+    fn deletions_and_restorations() {
+        let floor = Utc::now();
+        let mut state = loaded(floor);
+        let customer = Uuid::now_v7();
+        state.mark(customer, true);
+        assert_eq!(state.recent(&customer, floor), Some(Recent::Deleted));
+        state.mark(customer, false);
+        assert_eq!(state.recent(&customer, floor), Some(Recent::Items(vec![])));
+    }
+}
