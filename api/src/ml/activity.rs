@@ -112,6 +112,13 @@ impl State {
     }
 }
 
+/// How far the state has read.
+struct Watermarks {
+    customers_read_at: Option<DateTime<Utc>>,
+    floor: Option<DateTime<Utc>>,
+    interactions_read_at: Option<DateTime<Utc>>,
+}
+
 /// Deleted customers and recent interactions, as serving sees them.
 #[derive(Default)]
 pub struct CustomerActivity {
@@ -147,19 +154,13 @@ impl CustomerActivity {
         }
     }
 
-    fn read_at(
-        &self,
-    ) -> Option<(
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    )> {
+    fn watermarks(&self) -> Option<Watermarks> {
         let state = self.state.read().ok()?;
-        Some((
-            state.customers_read_at,
-            state.floor,
-            state.interactions_read_at,
-        ))
+        Some(Watermarks {
+            customers_read_at: state.customers_read_at,
+            floor: state.floor,
+            interactions_read_at: state.interactions_read_at,
+        })
     }
 
     /// Reads the customers updated and the interactions recorded since the
@@ -171,8 +172,12 @@ impl CustomerActivity {
         db: &DatabaseConnection,
         floor: Option<DateTime<Utc>>,
     ) -> Result<(), anyhow::Error> {
-        let (customers_read_at, loaded_floor, interactions_read_at) = self
-            .read_at()
+        let Watermarks {
+            customers_read_at,
+            floor: loaded_floor,
+            interactions_read_at,
+        } = self
+            .watermarks()
             .ok_or_else(|| anyhow::anyhow!("customer activity lock poisoned"))?;
         let started = Utc::now();
         let customers = read_customers(db, customers_read_at).await?;
