@@ -274,3 +274,20 @@ pub async fn expect_problem(response: Response, status: u16, code: &str) -> Valu
     assert_eq!(body["status"], status, "{body}");
     body
 }
+
+/// Asks `check` every 100 ms until it holds; fails naming `what` when it
+/// still does not after `within`.
+pub async fn eventually(
+    what: &str,
+    within: std::time::Duration,
+    mut check: impl AsyncFnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + within;
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -5,7 +5,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app, spawn_replica};
+use crate::helpers::{
+    Backend, TestApp, eventually, expect_problem, expect_status, spawn_app, spawn_replica,
+};
 
 /// A small catalogue with taste structure: customer `c` likes the items of
 /// group `c % 3`, and every third customer churned (fewer purchases, low ratings).
@@ -470,7 +472,104 @@ async fn activation_reaches_other_replicas(backend: Backend) {
     assert_eq!(a["job_id"], b["job_id"]);
 }
 
+/// Item ids of a recommendation list.
+fn listed(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["item_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Serving keeps items, customers, recent interactions and users in memory:
+/// a change made through one replica takes effect there at once, and on the
+/// other within a model poll (1 s in tests; a user within a second).
+async fn replicas_follow_changes_made_elsewhere(backend: Backend) {
+    const WITHIN: Duration = Duration::from_secs(10);
+    let first = spawn_app(backend).await;
+    let (customers, _) = seed(&first).await;
+    let job = train(&first, "popularity", json!({"activate": true})).await;
+    let second = spawn_replica(&first).await;
+    let customer = customers[5].clone();
+    let query = "k=12&engine=popularity";
+    let path = format!("/customers/{customer}/recommendations?{query}");
+    let before = recommend(&second, &customer, query).await;
+    assert_eq!(before["model_id"], job["model_id"]);
+    let before = listed(&before);
+    assert!(before.len() >= 2, "{before:?}");
+    let (bought, retired) = (before[0].clone(), before[1].clone());
+
+    // A purchase and a retired item, through the first replica.
+    first
+        .create(
+            "/interactions",
+            &json!({"customer_id": customer, "item_id": bought, "kind": "purchase"}),
+        )
+        .await;
+    expect_status(
+        first
+            .patch(&format!("/items/{retired}"), &json!({"active": false}))
+            .await,
+        200,
+    )
+    .await;
+    let here = listed(&recommend(&first, &customer, query).await);
+    assert!(
+        !here.contains(&bought) && !here.contains(&retired),
+        "{here:?}"
+    );
+    eventually("the other replica follows", WITHIN, async || {
+        let there = listed(&recommend(&second, &customer, query).await);
+        !there.contains(&bought) && !there.contains(&retired)
+    })
+    .await;
+
+    // A deleted customer is gone at once here, soon there; and comes back.
+    let response = first
+        .request(Method::DELETE, &format!("/customers/{customer}"))
+        .send()
+        .await
+        .unwrap();
+    expect_status(response, 204).await;
+    expect_problem(first.get(&path).await, 404, "not_found").await;
+    eventually(
+        "the deletion reaches the other replica",
+        WITHIN,
+        async || second.get(&path).await.status() == 404,
+    )
+    .await;
+    let restore = format!("/customers/{customer}/restore");
+    expect_status(first.post(&restore, &json!({})).await, 200).await;
+    recommend(&first, &customer, query).await;
+    eventually(
+        "the restoration reaches the other replica",
+        WITHIN,
+        async || second.get(&path).await.status() == 200,
+    )
+    .await;
+
+    // A deactivated user is refused at once here, soon there.
+    let (user, token) = first.user("analyst", None).await;
+    let as_user = |app: &TestApp| app.request_as(&token, Method::GET, &path).send();
+    expect_status(as_user(&second).await.unwrap(), 200).await;
+    let response = first
+        .request(Method::DELETE, &format!("/users/{user}"))
+        .send()
+        .await
+        .unwrap();
+    expect_status(response, 204).await;
+    expect_problem(as_user(&first).await.unwrap(), 401, "unauthorized").await;
+    eventually(
+        "the deactivation reaches the other replica",
+        WITHIN,
+        async || as_user(&second).await.unwrap().status() == 401,
+    )
+    .await;
+}
+
 crate::on_every_backend!(
     train_recommend_and_explain,
-    activation_reaches_other_replicas
+    activation_reaches_other_replicas,
+    replicas_follow_changes_made_elsewhere
 );
