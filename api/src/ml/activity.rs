@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -126,7 +127,7 @@ pub struct CustomerActivity {
 }
 
 type CustomerRow = (Uuid, Option<DateTime<Utc>>);
-type InteractionRow = (Uuid, Uuid, Option<Uuid>, DateTime<Utc>);
+type InteractionRow = (Uuid, Uuid, Uuid, DateTime<Utc>);
 
 impl CustomerActivity {
     /// What memory knows of `customer` (a customer that exists) since
@@ -190,7 +191,8 @@ impl CustomerActivity {
             (None, _) => Vec::new(),
             (Some(_), Some(from)) => read_interactions(db, from).await?,
             (Some(floor), None) => {
-                let since = interactions_read_at.map_or(floor, |at| at - OVERLAP);
+                // Nothing before the floor is kept, so nothing before it is read again.
+                let since = interactions_read_at.map_or(floor, |at| (at - OVERLAP).max(floor));
                 read_interactions(db, since).await?
             }
         };
@@ -213,9 +215,7 @@ impl CustomerActivity {
         }
         if floor.is_some() {
             for (id, customer, item, created_at) in interactions {
-                if let Some(item) = item {
-                    state.touch(id, customer, item, created_at);
-                }
+                state.touch(id, customer, item, created_at);
             }
             state.interactions_read_at = Some(started);
         }
@@ -240,19 +240,29 @@ async fn read_customers(
     Ok(query.into_tuple().all(db).await?)
 }
 
-/// Interactions recorded at or after `since`.
+/// Interactions with an item recorded at or after `since`, streamed into a
+/// compact list: after a bulk load, a poll reads many rows, and holding them
+/// all as driver rows at once would cost several times their size.
 async fn read_interactions(
     db: &DatabaseConnection,
     since: DateTime<Utc>,
 ) -> Result<Vec<InteractionRow>, anyhow::Error> {
     use interaction::Column as I;
-    Ok(interaction::Entity::find()
+    let mut rows = interaction::Entity::find()
         .select_only()
         .columns([I::Id, I::CustomerId, I::ItemId, I::CreatedAt])
         .filter(I::CreatedAt.gte(since))
-        .into_tuple()
-        .all(db)
-        .await?)
+        .filter(I::ItemId.is_not_null())
+        .into_tuple::<(Uuid, Uuid, Option<Uuid>, DateTime<Utc>)>()
+        .stream(db)
+        .await?;
+    let mut out = Vec::new();
+    while let Some((id, customer, item, created_at)) = rows.try_next().await? {
+        if let Some(item) = item {
+            out.push((id, customer, item, created_at));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
