@@ -53,23 +53,48 @@ impl ContentModel {
         scores
     }
 
-    /// Cosine of two items (rows are unit length).
-    fn cosine(&self, a: usize, b: usize) -> f64 {
-        let (ia, va) = lane(&self.vectors, a);
-        let (ib, vb) = lane(&self.vectors, b);
-        let (mut x, mut y, mut sum) = (0, 0, 0.0);
-        while x < ia.len() && y < ib.len() {
-            match ia[x].cmp(&ib[y]) {
-                std::cmp::Ordering::Less => x += 1,
-                std::cmp::Ordering::Greater => y += 1,
-                std::cmp::Ordering::Equal => {
-                    sum += va[x] * vb[y];
-                    x += 1;
-                    y += 1;
+    /// What each history item adds to each candidate's score: weight x
+    /// cosine (rows are unit length). Each candidate's vector is scattered
+    /// once into a dense row, so a history item costs one gather per term
+    /// instead of a merge of two sparse rows: 30 candidates by 100 history
+    /// items took most of a content request's time as merges.
+    fn contributions(
+        &self,
+        candidates: &[u32],
+        items: &[usize],
+        weights: &[f64],
+    ) -> Vec<Vec<(u32, f64)>> {
+        let mut dense = vec![0.0; self.vectors.cols()];
+        candidates
+            .iter()
+            .map(|&j| {
+                let (terms, values) = lane(&self.vectors, j as usize);
+                for (&f, &v) in terms.iter().zip(values) {
+                    if let Some(d) = dense.get_mut(f) {
+                        *d = v;
+                    }
                 }
-            }
-        }
-        sum
+                let pairs = items
+                    .iter()
+                    .zip(weights)
+                    .map(|(&i, &w)| {
+                        let (terms, values) = lane(&self.vectors, i);
+                        let cosine: f64 = terms
+                            .iter()
+                            .zip(values)
+                            .map(|(&f, &v)| v * dense.get(f).copied().unwrap_or(0.0))
+                            .sum();
+                        (i as u32, w * cosine)
+                    })
+                    .collect();
+                for &f in terms {
+                    if let Some(d) = dense.get_mut(f) {
+                        *d = 0.0;
+                    }
+                }
+                pairs
+            })
+            .collect()
     }
 }
 
@@ -159,19 +184,15 @@ impl Recommender for Content {
             scores.iter_mut().for_each(|s| *s /= norm);
         }
         let top = top_k_dense(&scores, k, &Exclusion::new(model.n_items(), exclude));
+        let candidates: Vec<u32> = top.iter().map(|(item, _)| *item).collect();
+        let contributions = model.contributions(&candidates, items, weights);
         Ok(top
             .into_iter()
-            .map(|(item, score)| {
-                let contributions = items
-                    .iter()
-                    .zip(weights)
-                    .map(|(&i, &w)| (i as u32, w * model.cosine(i, item as usize)))
-                    .collect();
-                Recommendation {
-                    item,
-                    score,
-                    reasons: top_reasons(contributions, MAX_REASONS),
-                }
+            .zip(contributions)
+            .map(|((item, score), pairs)| Recommendation {
+                item,
+                score,
+                reasons: top_reasons(pairs, MAX_REASONS),
             })
             .collect())
     }
@@ -233,6 +254,31 @@ mod tests {
         assert!(list[0].score > 0.0 && list[1].score == 0.0);
         assert!(list[1].reasons.is_empty());
         assert_eq!(list[0].reasons.len(), 2);
+    }
+
+    #[test]
+    fn contributions_are_weighted_cosines() {
+        let model = Content.fit(&tiny_dataset(), &Params::new()).unwrap();
+        let row = |i: usize| -> std::collections::HashMap<usize, f64> {
+            let (terms, values) = lane(&model.vectors, i);
+            terms.iter().copied().zip(values.iter().copied()).collect()
+        };
+        let (items, weights) = (vec![0, 1, 3], vec![1.0, 2.0, 0.5]);
+        let candidates = [2, 4, 0];
+        let got = model.contributions(&candidates, &items, &weights);
+        for (j, pairs) in candidates.iter().zip(&got) {
+            let cj = row(*j as usize);
+            for ((&i, &w), &(at, weight)) in items.iter().zip(&weights).zip(pairs) {
+                let cosine: f64 = row(i)
+                    .iter()
+                    .map(|(f, v)| v * cj.get(f).unwrap_or(&0.0))
+                    .sum();
+                assert_eq!(at, i as u32);
+                assert!((weight - w * cosine).abs() < 1e-12, "{j} {i}");
+            }
+        }
+        // An item is its own best match: unit rows have cosine 1 with themselves.
+        assert!((got[2][0].1 - 1.0).abs() < 1e-12);
     }
 
     #[test]
