@@ -28,37 +28,52 @@ pub struct UserUserModel {
 }
 
 impl UserUserModel {
-    /// Reasons for recommending `item` to `customer`, whose history is
-    /// `items`: the history items shared with the neighbours who touched
-    /// `item` (`shared[n]` holds positions in `items` for neighbour `n`),
-    /// weighted by those neighbours' contributions.
+    /// Reasons for recommending each of `candidates` to `customer`, whose
+    /// history is `items`: the history items shared with the neighbours who
+    /// touched the candidate (`shared[n]` holds positions in `items` for
+    /// neighbour `n`), weighted by those neighbours' contributions. One pass
+    /// over the neighbours' rows serves every candidate.
     fn reasons(
         &self,
         customer: u32,
         items: &[usize],
         shared: &[Vec<usize>],
-        item: u32,
-    ) -> Vec<Reason> {
-        let mut totals = vec![0.0; items.len()];
+        candidates: &[u32],
+    ) -> Vec<Vec<Reason>> {
+        let mut slot: Vec<Option<usize>> = vec![None; self.matrix.n_items()];
+        for (position, &j) in candidates.iter().enumerate() {
+            if let Some(s) = slot.get_mut(j as usize) {
+                *s = Some(position);
+            }
+        }
+        let mut totals = vec![vec![0.0; items.len()]; candidates.len()];
         let (neighbours, sims) = self.neighbours.of(customer as usize);
         for ((&v, &s), common) in neighbours.iter().zip(sims).zip(shared) {
             let (theirs, weights) = self.matrix.customer_row(v);
-            let Ok(at) = theirs.binary_search(&(item as usize)) else {
-                continue;
-            };
-            let contribution = s * weights.get(at).copied().unwrap_or(0.0);
-            for &p in common {
-                if let Some(t) = totals.get_mut(p) {
-                    *t += contribution;
+            for (&j, &w) in theirs.iter().zip(weights) {
+                let Some(row) = slot
+                    .get(j)
+                    .copied()
+                    .flatten()
+                    .and_then(|p| totals.get_mut(p))
+                else {
+                    continue;
+                };
+                let contribution = s * w;
+                for &p in common {
+                    if let Some(t) = row.get_mut(p) {
+                        *t += contribution;
+                    }
                 }
             }
         }
-        let pairs = items
-            .iter()
-            .zip(totals)
-            .map(|(&i, w)| (i as u32, w))
-            .collect();
-        top_reasons(pairs, MAX_REASONS)
+        totals
+            .into_iter()
+            .map(|row| {
+                let pairs = items.iter().zip(row).map(|(&i, w)| (i as u32, w)).collect();
+                top_reasons(pairs, MAX_REASONS)
+            })
+            .collect()
     }
 }
 
@@ -151,12 +166,15 @@ impl Recommender for UserUser {
                 theirs.iter().filter_map(|&i| in_history[i]).collect()
             })
             .collect();
+        let candidates: Vec<u32> = top.iter().map(|(item, _)| *item).collect();
+        let reasons = model.reasons(customer, items, &shared, &candidates);
         Ok(top
             .into_iter()
-            .map(|(item, score)| Recommendation {
+            .zip(reasons)
+            .map(|((item, score), reasons)| Recommendation {
                 item,
                 score,
-                reasons: model.reasons(customer, items, &shared, item),
+                reasons,
             })
             .collect())
     }
@@ -213,7 +231,10 @@ mod tests {
         // c0 shares items 0 and 1 with customer 1, c2 only item 1.
         let reasons: Vec<u32> = list[0].reasons.iter().map(|r| r.item).collect();
         assert_eq!(reasons, vec![0, 1]);
+        // Each shared item carries c0's whole contribution, 2/sqrt 6 x 1.
+        assert!((list[0].reasons[0].weight - 2.0 / 6f64.sqrt()).abs() < 1e-12);
         assert_eq!(list[1].reasons[0].item, 1);
+        assert!((list[1].reasons[0].weight - 0.5).abs() < 1e-12);
     }
 
     #[test]
