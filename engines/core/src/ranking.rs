@@ -1,6 +1,7 @@
 //! Top-k selection with the reference tie-breaking: score descending, then index ascending.
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 use crate::recommender::Reason;
 
@@ -11,33 +12,70 @@ pub fn rank_order(a: &(u32, f64), b: &(u32, f64)) -> Ordering {
         .then(a.0.cmp(&b.0))
 }
 
-/// The best `k` pairs in rank order.
-pub fn top_k_pairs(mut pairs: Vec<(u32, f64)>, k: usize) -> Vec<(u32, f64)> {
+/// A pair ordered by rank: "greater" ranks later, so a max-heap of them
+/// keeps the worst of the best on top.
+struct Ranked((u32, f64));
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        rank_order(&self.0, &other.0)
+    }
+}
+
+/// The best `k` of `pairs` in rank order. Holds at most `k` pairs at a time
+/// (a heap whose top is the worst kept), so a serving request ranking a
+/// whole catalogue neither collects nor partitions it.
+fn best_k(pairs: impl Iterator<Item = (u32, f64)>, k: usize) -> Vec<(u32, f64)> {
     if k == 0 {
         return Vec::new();
     }
-    if pairs.len() > k {
-        pairs.select_nth_unstable_by(k - 1, rank_order);
-        pairs.truncate(k);
+    let mut kept: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
+    for pair in pairs {
+        if kept.len() < k {
+            kept.push(Ranked(pair));
+        } else if let Some(mut worst) = kept.peek_mut()
+            && rank_order(&pair, &worst.0) == Ordering::Less
+        {
+            *worst = Ranked(pair);
+        }
     }
-    pairs.sort_unstable_by(rank_order);
-    pairs
+    let mut out: Vec<(u32, f64)> = kept.into_iter().map(|r| r.0).collect();
+    out.sort_unstable_by(rank_order);
+    out
+}
+
+/// The best `k` pairs in rank order.
+pub fn top_k_pairs(pairs: Vec<(u32, f64)>, k: usize) -> Vec<(u32, f64)> {
+    best_k(pairs.into_iter(), k)
 }
 
 /// The best `k` items of a dense score vector, skipping excluded ones.
 ///
 /// Candidates whose score is zero still fill the list (by index, after the
 /// positive scores and before the negative ones), so a list is shorter than
-/// `k` only when fewer candidates remain. Only non-zero scores are sorted, so
-/// large sparse score vectors stay cheap.
+/// `k` only when fewer candidates remain. Only non-zero scores are ranked,
+/// `k` at a time, so large score vectors stay cheap.
 pub fn top_k_dense(scores: &[f64], k: usize, excluded: &Exclusion) -> Vec<(u32, f64)> {
     let nonzero = scores
         .iter()
         .enumerate()
         .filter(|(i, s)| **s != 0.0 && !excluded.contains(*i as u32))
-        .map(|(i, s)| (i as u32, *s))
-        .collect();
-    let ranked = top_k_pairs(nonzero, k);
+        .map(|(i, s)| (i as u32, *s));
+    let ranked = best_k(nonzero, k);
     let positives = ranked.iter().take_while(|(_, s)| *s > 0.0).count();
     let mut out: Vec<(u32, f64)> = ranked[..positives].to_vec();
     let zeros = scores
@@ -57,11 +95,8 @@ pub const MAX_REASONS: usize = 3;
 
 /// The strongest positive contributions as reasons, largest first, ties by index.
 pub fn top_reasons(contributions: Vec<(u32, f64)>, n: usize) -> Vec<Reason> {
-    let positive = contributions
-        .into_iter()
-        .filter(|(_, w)| *w > 0.0)
-        .collect();
-    top_k_pairs(positive, n)
+    let positive = contributions.into_iter().filter(|(_, w)| *w > 0.0);
+    best_k(positive, n)
         .into_iter()
         .map(|(item, weight)| Reason { item, weight })
         .collect()
@@ -94,6 +129,20 @@ impl Exclusion {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn best_k_matches_a_full_sort() {
+        // Scores with many ties, in a scrambled order.
+        let pairs: Vec<(u32, f64)> = (0..500u32)
+            .map(|i| ((i * 7919) % 500, f64::from((i * 31) % 17) - 8.0))
+            .collect();
+        let mut sorted = pairs.clone();
+        sorted.sort_by(rank_order);
+        for k in [0, 1, 3, 10, 499, 500, 600] {
+            let expected: Vec<(u32, f64)> = sorted.iter().copied().take(k).collect();
+            assert_eq!(top_k_pairs(pairs.clone(), k), expected, "k = {k}");
+        }
+    }
 
     #[test]
     fn ties_break_by_index_and_zeros_fill() {
