@@ -93,6 +93,13 @@ fn start_background(
     Ok(())
 }
 
+/// How long an idle client connection is kept open: longer than the idle
+/// timeout of common load balancers (60 s), so that the server is not the
+/// side that closes a connection a client is about to reuse (the client sees
+/// a failed request). actix's default, 5 s, made a test's client hit that
+/// race after a slow batch.
+const KEEP_ALIVE: Duration = Duration::from_secs(75);
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -184,6 +191,7 @@ impl Application {
                 .wrap(from_fn(crate::telemetry::observe))
         })
         .listen(listener)?
+        .keep_alive(KEEP_ALIVE)
         .shutdown_timeout(settings.shutdown_timeout);
         if let Some(workers) = settings.workers {
             server = server.workers(workers);

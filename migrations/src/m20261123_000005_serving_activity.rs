@@ -1,6 +1,7 @@
 //! Serving keeps the interactions recorded since the active models' data was
 //! read in memory, and follows the log by its `created_at`: index that, and
-//! drop the per-customer covering index that serving used to read instead.
+//! drop the per-customer covering index that serving used to read instead
+//! (reads of one customer's interactions use `idx_interactions_customer_time`).
 
 use sea_orm_migration::prelude::*;
 

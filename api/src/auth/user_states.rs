@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -43,6 +44,9 @@ impl From<user::Model> for UserState {
 #[derive(Default)]
 pub struct UserStates {
     read: RwLock<HashMap<Uuid, (Instant, Option<UserState>)>>,
+    /// Bumped by every [`UserStates::forget`]: a read that started before a
+    /// change was committed must not be remembered after it.
+    forgotten: AtomicU64,
 }
 
 impl UserStates {
@@ -56,11 +60,14 @@ impl UserStates {
         if let Some(state) = self.fresh(id) {
             return Ok(state);
         }
+        let generation = self.forgotten.load(Ordering::SeqCst);
         let state = user::Entity::find_by_id(id)
             .one(db)
             .await?
             .map(UserState::from);
-        if let Ok(mut read) = self.read.write() {
+        if let Ok(mut read) = self.read.write()
+            && self.forgotten.load(Ordering::SeqCst) == generation
+        {
             read.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
             read.insert(id, (Instant::now(), state.clone()));
         }
@@ -76,6 +83,7 @@ impl UserStates {
     /// Drops what is known of user `id`, so that the next request reads it again.
     pub fn forget(&self, id: Uuid) {
         if let Ok(mut read) = self.read.write() {
+            self.forgotten.fetch_add(1, Ordering::SeqCst);
             read.remove(&id);
         }
     }

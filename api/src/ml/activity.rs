@@ -6,7 +6,9 @@
 //! Like the item listing, this follows the database: changes made through
 //! this replica are noted once committed, and every model poll reads the
 //! customers updated and the interactions recorded since the previous poll.
-//! A change made through another replica is served within one poll interval.
+//! A change made through another replica is served within one poll interval
+//! (replica clocks agreeing to within 30 s); when polls keep failing, memory
+//! stops answering and serving reads the database.
 //! The interactions kept are those recorded since the oldest data cut-off of
 //! the active recommenders; training a new model lets the older ones go.
 
@@ -33,10 +35,23 @@ pub enum Recent {
     Items(Vec<Uuid>),
 }
 
+/// Memory older than this does not answer: when polls keep failing, serving
+/// reads the database rather than trust what it last saw.
+const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
 #[derive(Debug, Clone, Copy)]
 struct Touch {
+    id: Uuid,
     item: Uuid,
     created_at: DateTime<Utc>,
+}
+
+/// A change committed through this replica, kept for [`OVERLAP`] so that a
+/// poll which read the database before the commit cannot undo it.
+#[derive(Debug, Clone, Copy)]
+enum Note {
+    Customer { id: Uuid, deleted: bool },
+    Interaction { customer: Uuid, touch: Touch },
 }
 
 /// The in-memory state; `None` watermarks mean "not loaded yet".
@@ -50,6 +65,7 @@ struct State {
     seen_ids: HashSet<Uuid>,
     floor: Option<DateTime<Utc>>,
     interactions_read_at: Option<DateTime<Utc>>,
+    notes: Vec<(DateTime<Utc>, Note)>,
 }
 
 impl State {
@@ -61,12 +77,40 @@ impl State {
         }
     }
 
-    fn touch(&mut self, id: Uuid, customer: Uuid, item: Uuid, created_at: DateTime<Utc>) {
-        if self.floor.is_some_and(|floor| created_at >= floor) && self.seen_ids.insert(id) {
-            self.touches
-                .entry(customer)
-                .or_default()
-                .push(Touch { item, created_at });
+    fn touch(&mut self, customer: Uuid, touch: Touch) {
+        if self.floor.is_some_and(|floor| touch.created_at >= floor)
+            && self.seen_ids.insert(touch.id)
+        {
+            self.touches.entry(customer).or_default().push(touch);
+        }
+    }
+
+    fn apply(&mut self, note: Note) {
+        match note {
+            Note::Customer { id, deleted } => self.mark(id, deleted),
+            Note::Interaction { customer, touch } => self.touch(customer, touch),
+        }
+    }
+
+    /// Applies a local change and keeps it for polls in flight.
+    fn note(&mut self, note: Note) {
+        let now = Utc::now();
+        self.apply(note);
+        self.notes.retain(|(at, _)| *at >= now - OVERLAP);
+        self.notes.push((now, note));
+    }
+
+    /// Applies again the local changes noted since a poll started, which
+    /// that poll may have read the database too early to see.
+    fn replay_notes_since(&mut self, started: DateTime<Utc>) {
+        let notes: Vec<Note> = self
+            .notes
+            .iter()
+            .filter(|(at, _)| *at >= started)
+            .map(|(_, note)| *note)
+            .collect();
+        for note in notes {
+            self.apply(note);
         }
     }
 
@@ -85,13 +129,14 @@ impl State {
             touches.retain(|t| t.created_at >= floor);
         }
         self.touches.retain(|_, touches| !touches.is_empty());
-        // Ids of dropped interactions may stay in `seen_ids`: they are older
-        // than the floor, so a re-read would not add them anyway.
+        self.seen_ids = self.touches.values().flatten().map(|t| t.id).collect();
     }
 
     fn recent(&self, customer: &Uuid, since: DateTime<Utc>) -> Option<Recent> {
-        self.customers_read_at?;
-        self.interactions_read_at?;
+        let fresh_from = Utc::now() - STALE_AFTER;
+        if self.customers_read_at? < fresh_from || self.interactions_read_at? < fresh_from {
+            return None;
+        }
         if self.floor.is_none_or(|floor| since < floor) {
             return None;
         }
@@ -142,7 +187,15 @@ impl CustomerActivity {
         if let Ok(mut state) = self.state.write() {
             for row in rows {
                 if let Some(item) = row.item_id {
-                    state.touch(row.id, row.customer_id, item, row.created_at);
+                    let touch = Touch {
+                        id: row.id,
+                        item,
+                        created_at: row.created_at,
+                    };
+                    state.note(Note::Interaction {
+                        customer: row.customer_id,
+                        touch,
+                    });
                 }
             }
         }
@@ -151,7 +204,7 @@ impl CustomerActivity {
     /// Records a committed deletion (or restoration) of a customer.
     pub fn note_customer(&self, id: Uuid, deleted: bool) {
         if let Ok(mut state) = self.state.write() {
-            state.mark(id, deleted);
+            state.note(Note::Customer { id, deleted });
         }
     }
 
@@ -215,10 +268,16 @@ impl CustomerActivity {
         }
         if floor.is_some() {
             for (id, customer, item, created_at) in interactions {
-                state.touch(id, customer, item, created_at);
+                let touch = Touch {
+                    id,
+                    item,
+                    created_at,
+                };
+                state.touch(customer, touch);
             }
             state.interactions_read_at = Some(started);
         }
+        state.replay_notes_since(started);
         Ok(())
     }
 }
@@ -274,9 +333,17 @@ mod tests {
     fn loaded(floor: DateTime<Utc>) -> State {
         State {
             floor: Some(floor),
-            customers_read_at: Some(floor),
-            interactions_read_at: Some(floor),
+            customers_read_at: Some(Utc::now()),
+            interactions_read_at: Some(Utc::now()),
             ..State::default()
+        }
+    }
+
+    fn touch(id: Uuid, item: Uuid, created_at: DateTime<Utc>) -> Touch {
+        Touch {
+            id,
+            item,
+            created_at,
         }
     }
 
@@ -292,10 +359,10 @@ mod tests {
         let mut state = loaded(floor);
         let (customer, early, late) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let later = floor + TimeDelta::seconds(10);
-        state.touch(Uuid::now_v7(), customer, early, floor);
+        state.touch(customer, touch(Uuid::now_v7(), early, floor));
         let again = Uuid::now_v7();
-        state.touch(again, customer, late, later);
-        state.touch(again, customer, late, later);
+        state.touch(customer, touch(again, late, later));
+        state.touch(customer, touch(again, late, later));
         // Before the interaction floor, memory cannot answer.
         assert_eq!(state.recent(&customer, floor - TimeDelta::seconds(1)), None);
         assert_eq!(
@@ -323,13 +390,46 @@ mod tests {
         let floor = Utc::now();
         let mut state = loaded(floor);
         let customer = Uuid::now_v7();
-        state.touch(
-            Uuid::now_v7(),
-            customer,
-            Uuid::now_v7(),
-            floor - TimeDelta::seconds(1),
-        );
+        let before = floor - TimeDelta::seconds(1);
+        state.touch(customer, touch(Uuid::now_v7(), Uuid::now_v7(), before));
         assert!(state.touches.is_empty());
+    }
+
+    #[test]
+    fn memory_does_not_answer_once_polls_stop() {
+        let floor = Utc::now() - TimeDelta::hours(1);
+        let mut state = loaded(floor);
+        state.interactions_read_at = Some(Utc::now() - STALE_AFTER - TimeDelta::seconds(1));
+        assert_eq!(state.recent(&Uuid::now_v7(), floor), None);
+    }
+
+    #[test]
+    fn a_poll_that_read_too_early_does_not_undo_a_local_change() {
+        let floor = Utc::now();
+        let mut state = loaded(floor);
+        let (customer, item) = (Uuid::now_v7(), Uuid::now_v7());
+        let started = Utc::now();
+        state.note(Note::Customer {
+            id: customer,
+            deleted: true,
+        });
+        let bought = touch(Uuid::now_v7(), item, Utc::now());
+        state.note(Note::Interaction {
+            customer,
+            touch: bought,
+        });
+        // The poll read the customer live and reloaded the interactions
+        // without the new one, before the commits.
+        state.mark(customer, false);
+        state.reset(Some(floor));
+        state.interactions_read_at = Some(started);
+        state.replay_notes_since(started);
+        assert_eq!(state.recent(&customer, floor), Some(Recent::Deleted));
+        state.mark(customer, false);
+        assert_eq!(
+            state.recent(&customer, floor),
+            Some(Recent::Items(vec![item]))
+        );
     }
 
     #[test]

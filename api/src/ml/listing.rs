@@ -3,9 +3,11 @@
 //!
 //! The listing follows the `items` table: an item changed through this
 //! replica is noted as soon as the change is committed, and every model poll
-//! reads the rows changed since the previous one (or all rows, when the count
-//! shows a deletion or an insertion it has not seen). A change made through
-//! another replica is therefore served within one poll interval.
+//! reads the rows changed since the previous one (30 s back, for changes
+//! stamped before a poll and committed after it), then all rows when the
+//! count shows a deletion or an insertion it has not seen. A change made
+//! through another replica is therefore served within one poll interval, as
+//! long as the replicas' clocks agree to within those 30 s.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -46,17 +48,43 @@ impl From<&item::Model> for ListedItem {
 #[derive(Default)]
 struct Entries {
     items: HashMap<Uuid, Arc<ListedItem>>,
+    /// Items deleted through this replica: a read that started before the
+    /// deletion must not bring them back (ids are never reused).
+    deleted: HashSet<Uuid>,
     /// The newest `updated_at` read so far.
     read_until: Option<DateTime<Utc>>,
 }
 
 impl Entries {
     fn put(&mut self, id: Uuid, listed: ListedItem) {
+        if self.deleted.contains(&id) {
+            return;
+        }
         match self.items.get(&id) {
             Some(known) if known.version > listed.version => {}
             _ => {
                 self.items.insert(id, Arc::new(listed));
             }
+        }
+    }
+
+    /// Applies rows read from the database; `complete` when they are every item.
+    fn apply(&mut self, rows: Vec<Row>, complete: bool) {
+        if complete {
+            let present: HashSet<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
+            self.items.retain(|id, _| present.contains(id));
+        }
+        for (id, sku, name, active, version, updated_at) in rows {
+            self.read_until = self.read_until.max(Some(updated_at));
+            self.put(
+                id,
+                ListedItem {
+                    sku,
+                    name,
+                    active,
+                    version,
+                },
+            );
         }
     }
 }
@@ -86,6 +114,7 @@ impl ItemListing {
     pub fn forget(&self, id: Uuid) {
         if let Ok(mut entries) = self.entries.write() {
             entries.items.remove(&id);
+            entries.deleted.insert(id);
         }
     }
 
@@ -97,48 +126,47 @@ impl ItemListing {
         self.entries.read().ok()?.read_until
     }
 
-    /// Reads the items changed since the last refresh; reads them all on the
-    /// first call, or when the number of items differs from the listing's.
+    /// Reads the items changed since the last refresh, then all of them on
+    /// the first call or when the number of items differs from the
+    /// listing's (an item was deleted, or created, elsewhere).
     pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), anyhow::Error> {
-        let total = item::Entity::find().count(db).await?;
-        let since = self
-            .read_until()
-            .filter(|_| total == self.len() as u64)
-            .map(|until| until - OVERLAP);
-        let mut query = item::Entity::find().select_only().columns([
-            Column::Id,
-            Column::Sku,
-            Column::Name,
-            Column::Active,
-            Column::Version,
-            Column::UpdatedAt,
-        ]);
+        let since = self.read_until().map(|until| until - OVERLAP);
         if let Some(since) = since {
-            query = query.filter(Column::UpdatedAt.gte(since));
+            let rows = read(db, Some(since)).await?;
+            self.write()?.apply(rows, false);
         }
-        let rows: Vec<Row> = query.into_tuple().all(db).await?;
-        let mut entries = self
-            .entries
-            .write()
-            .map_err(|_| anyhow::anyhow!("item listing lock poisoned"))?;
-        if since.is_none() {
-            let present: HashSet<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
-            entries.items.retain(|id, _| present.contains(id));
-        }
-        for (id, sku, name, active, version, updated_at) in rows {
-            entries.read_until = entries.read_until.max(Some(updated_at));
-            entries.put(
-                id,
-                ListedItem {
-                    sku,
-                    name,
-                    active,
-                    version,
-                },
-            );
+        let total = item::Entity::find().count(db).await?;
+        if since.is_none() || total != self.len() as u64 {
+            let rows = read(db, None).await?;
+            self.write()?.apply(rows, true);
         }
         Ok(())
     }
+
+    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Entries>, anyhow::Error> {
+        self.entries
+            .write()
+            .map_err(|_| anyhow::anyhow!("item listing lock poisoned"))
+    }
+}
+
+/// Items updated at or after `since`, or every item.
+async fn read(
+    db: &DatabaseConnection,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<Row>, anyhow::Error> {
+    let mut query = item::Entity::find().select_only().columns([
+        Column::Id,
+        Column::Sku,
+        Column::Name,
+        Column::Active,
+        Column::Version,
+        Column::UpdatedAt,
+    ]);
+    if let Some(since) = since {
+        query = query.filter(Column::UpdatedAt.gte(since));
+    }
+    Ok(query.into_tuple().all(db).await?)
 }
 
 #[cfg(test)]
@@ -152,6 +180,15 @@ mod tests {
             active: true,
             version,
         }
+    }
+
+    #[test]
+    fn a_deleted_item_does_not_come_back() {
+        let mut entries = Entries::default();
+        let id = Uuid::now_v7();
+        entries.deleted.insert(id);
+        entries.put(id, listed("late read", 1));
+        assert!(entries.items.is_empty());
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub struct ModelCache {
     pub listing: ItemListing,
     /// Deleted customers and the interactions recorded since the models' data was read.
     pub activity: CustomerActivity,
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::Error> {
@@ -118,11 +119,21 @@ impl ModelCache {
         scorers
     }
 
-    /// Loads models activated since the last refresh and drops deactivated
-    /// ones, and brings the item listing and customer activity up to date. Readers keep the `Arc`
-    /// they hold, so no request sees a half swap.
+    /// Brings everything this replica serves up to date: the item listing,
+    /// the active models (loading those activated since the last refresh,
+    /// dropping deactivated ones) and the customer activity. Each part is
+    /// refreshed even when another fails; the first error is returned.
+    /// Readers keep the `Arc` they hold, so no request sees a half swap.
     pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), anyhow::Error> {
-        self.listing.refresh(db).await?;
+        // The poller, activations and the job worker all refresh: one at a time.
+        let _turn = self.refreshing.lock().await;
+        let listing = self.listing.refresh(db).await;
+        let models = self.refresh_models(db).await;
+        let activity = self.activity.refresh(db, self.data_floor()).await;
+        listing.and(models).and(activity)
+    }
+
+    async fn refresh_models(&self, db: &DatabaseConnection) -> Result<(), anyhow::Error> {
         let active: Vec<(Uuid, String)> = model::Entity::find()
             .select_only()
             .columns([model::Column::Id, model::Column::Engine])
@@ -146,20 +157,6 @@ impl ModelCache {
             tracing::info!(model_id = %id, engine = %engine, "serving model");
             fresh.push(Arc::new(loaded));
         }
-        // Recent activity must reach back to every model about to be served.
-        let kept: Vec<Arc<ActiveModel>> = active
-            .iter()
-            .filter_map(|(id, engine)| self.get(engine).filter(|m| m.id == *id))
-            .collect();
-        let floor = kept
-            .iter()
-            .chain(&fresh)
-            .filter_map(|m| match &m.loaded {
-                Loaded::Recommender(r) => Some(r.trained_on_data_until),
-                Loaded::Scorer { .. } => None,
-            })
-            .min();
-        self.activity.refresh(db, floor).await?;
         let mut map = self
             .active
             .write()
@@ -169,6 +166,21 @@ impl ModelCache {
             map.insert(model.engine.clone(), model);
         }
         Ok(())
+    }
+
+    /// The oldest data cut-off of the active recommenders: the customer
+    /// activity keeps the interactions recorded since. Until it has read
+    /// back that far, serving reads the log for older models.
+    fn data_floor(&self) -> Option<DateTime<Utc>> {
+        self.active
+            .read()
+            .ok()?
+            .values()
+            .filter_map(|m| match &m.loaded {
+                Loaded::Recommender(r) => Some(r.trained_on_data_until),
+                Loaded::Scorer { .. } => None,
+            })
+            .min()
     }
 
     /// Polls the database for activations, item and customer changes and

@@ -127,7 +127,10 @@ async fn activate(
         .with_changes(serde_json::json!({"engine": row.engine}));
     audit::record(&txn, &Actor::from(&caller), event).await?;
     txn.commit().await?;
-    state.models.refresh(&state.db).await?;
+    // The activation is committed; the poll retries what this refresh misses.
+    if let Err(err) = state.models.refresh(&state.db).await {
+        tracing::warn!(error = %err, "refreshing active models after an activation failed");
+    }
     Ok(HttpResponse::Ok().json(ModelOut::from(find(&state, row.id).await?)))
 }
 

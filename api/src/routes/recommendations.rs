@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::customers::ensure_live;
 use crate::auth::Caller;
 use crate::entities::{customer, interaction, item};
 use crate::error::ApiError;
@@ -229,11 +230,14 @@ async fn recommend(
     let (model, index, fallback) = match known {
         Some(index) => (chosen, index, None),
         None if engine == FALLBACK_ENGINE => (chosen, 0, None),
-        None => (
-            active_recommender(&state, FALLBACK_ENGINE)?,
-            0,
-            Some(FALLBACK_ENGINE.to_owned()),
-        ),
+        None => match active_recommender(&state, FALLBACK_ENGINE) {
+            Ok(fallback) => (fallback, 0, Some(FALLBACK_ENGINE.to_owned())),
+            Err(no_fallback) => {
+                // An unknown customer is a 404 before a missing model is a 409.
+                ensure_live(&state.db, customer).await?;
+                return Err(no_fallback);
+            }
+        },
     };
     let loaded = recommender(&model)?;
     let exclude_seen = query.exclude_seen.unwrap_or(true);

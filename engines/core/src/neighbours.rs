@@ -203,6 +203,8 @@ fn neighbours_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::{InteractionMatrix, MatrixOptions};
+    use crate::testing::tiny_dataset;
 
     /// The similarity of `other` in `object`'s list, if kept.
     fn similarity(nb: &Neighbours, object: usize, other: u32) -> Option<f64> {
@@ -212,8 +214,6 @@ mod tests {
             .position(|&j| j == other)
             .and_then(|p| sims.get(p).copied())
     }
-    use crate::matrix::{InteractionMatrix, MatrixOptions};
-    use crate::testing::tiny_dataset;
 
     #[test]
     fn item_neighbours_on_the_tiny_data() {

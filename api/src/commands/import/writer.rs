@@ -101,9 +101,11 @@ async fn import_customers(
     refuse_if_strict(strict, &skipped)?;
     let valid = last_per_key(valid);
     let bar = ProgressBar::new(valid.len() as u64);
-    let now = Utc::now();
     use customer::Column as C;
     for chunk in valid.chunks(BATCH) {
+        // Stamped per transaction: replicas follow changes by this time, so
+        // it must be close to the commit.
+        let now = Utc::now();
         let records = chunk
             .iter()
             .cloned()
@@ -157,9 +159,11 @@ async fn import_items(
     refuse_if_strict(strict, &skipped)?;
     let valid = last_per_key(valid);
     let bar = ProgressBar::new(valid.len() as u64);
-    let now = Utc::now();
     use item::Column as I;
     for chunk in valid.chunks(BATCH) {
+        // Stamped per transaction: replicas follow changes by this time, so
+        // it must be close to the commit.
+        let now = Utc::now();
         let records = chunk
             .iter()
             .cloned()
@@ -258,10 +262,14 @@ async fn import_interactions(
     let bar = ProgressBar::new(prepared.len() as u64);
     let mut written = 0;
     for chunk in prepared.chunks(INTERACTIONS_PER_TRANSACTION) {
+        // Stamped per transaction, not when validated: replicas follow the
+        // log by `created_at`, so it must be close to the commit.
+        let created_at = Utc::now();
         let txn = db.begin().await?;
         for part in chunk.chunks(BATCH) {
             let records = part.iter().cloned().map(|mut row| {
                 row.id = content_id(&row);
+                row.created_at = created_at;
                 interaction::ActiveModel::from(row)
             });
             written += interaction::Entity::insert_many(records)
