@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use rapport_core::{DynRecommender, FittedModel};
 use rapport_logistic::LogisticModel;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
@@ -41,6 +41,11 @@ pub struct ActiveModel {
     pub engine: String,
     pub loaded: Loaded,
 }
+
+/// How far back the customer activity keeps interactions in memory, at most:
+/// models are retrained far more often than this, and a model that is not
+/// must not make every replica hold the log since its training.
+const ACTIVITY_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
 /// What this replica serves: the active model of each engine, the item
 /// listing that names the items of its lists, and the customer activity that
@@ -168,11 +173,13 @@ impl ModelCache {
         Ok(())
     }
 
-    /// The oldest data cut-off of the active recommenders: the customer
-    /// activity keeps the interactions recorded since. Until it has read
-    /// back that far, serving reads the log for older models.
+    /// The oldest data cut-off of the active recommenders, but no more than
+    /// [`ACTIVITY_KEPT`] ago: the customer activity keeps the interactions
+    /// recorded since. For a model whose data is older than that (or before
+    /// the activity has read back that far), serving reads the log.
     fn data_floor(&self) -> Option<DateTime<Utc>> {
-        self.active
+        let oldest = self
+            .active
             .read()
             .ok()?
             .values()
@@ -180,7 +187,14 @@ impl ModelCache {
                 Loaded::Recommender(r) => Some(r.trained_on_data_until),
                 Loaded::Scorer { .. } => None,
             })
-            .min()
+            .min()?;
+        // On the hour, so that the floor (and the pruning it brings) moves
+        // once an hour rather than at every poll.
+        let kept_from = Utc::now() - ACTIVITY_KEPT;
+        let kept_from = kept_from
+            .duration_trunc(chrono::TimeDelta::hours(1))
+            .unwrap_or(kept_from);
+        Some(oldest.max(kept_from))
     }
 
     /// Polls the database for activations, item and customer changes and
