@@ -92,12 +92,14 @@ impl State {
         }
     }
 
-    /// Applies a local change and keeps it for polls in flight.
-    fn note(&mut self, note: Note) {
-        let now = Utc::now();
-        self.apply(note);
+    /// Applies local changes made at `now` and keeps them for polls in
+    /// flight, letting go of those older than [`OVERLAP`].
+    fn note(&mut self, now: DateTime<Utc>, notes: impl IntoIterator<Item = Note>) {
         self.notes.retain(|(at, _)| *at >= now - OVERLAP);
-        self.notes.push((now, note));
+        for note in notes {
+            self.apply(note);
+            self.notes.push((now, note));
+        }
     }
 
     /// Applies again the local changes noted since a poll started, which
@@ -184,27 +186,26 @@ impl CustomerActivity {
 
     /// Records interactions committed through this replica.
     pub fn note_interactions(&self, rows: &[interaction::Model]) {
+        let notes = rows.iter().filter_map(|row| {
+            let touch = Touch {
+                id: row.id,
+                item: row.item_id?,
+                created_at: row.created_at,
+            };
+            Some(Note::Interaction {
+                customer: row.customer_id,
+                touch,
+            })
+        });
         if let Ok(mut state) = self.state.write() {
-            for row in rows {
-                if let Some(item) = row.item_id {
-                    let touch = Touch {
-                        id: row.id,
-                        item,
-                        created_at: row.created_at,
-                    };
-                    state.note(Note::Interaction {
-                        customer: row.customer_id,
-                        touch,
-                    });
-                }
-            }
+            state.note(Utc::now(), notes);
         }
     }
 
     /// Records a committed deletion (or restoration) of a customer.
     pub fn note_customer(&self, id: Uuid, deleted: bool) {
         if let Ok(mut state) = self.state.write() {
-            state.note(Note::Customer { id, deleted });
+            state.note(Utc::now(), [Note::Customer { id, deleted }]);
         }
     }
 
@@ -409,15 +410,16 @@ mod tests {
         let mut state = loaded(floor);
         let (customer, item) = (Uuid::now_v7(), Uuid::now_v7());
         let started = Utc::now();
-        state.note(Note::Customer {
+        let bought = touch(Uuid::now_v7(), item, Utc::now());
+        let deleted = Note::Customer {
             id: customer,
             deleted: true,
-        });
-        let bought = touch(Uuid::now_v7(), item, Utc::now());
-        state.note(Note::Interaction {
+        };
+        let recorded = Note::Interaction {
             customer,
             touch: bought,
-        });
+        };
+        state.note(Utc::now(), [deleted, recorded]);
         // The poll read the customer live and reloaded the interactions
         // without the new one, before the commits.
         state.mark(customer, false);
