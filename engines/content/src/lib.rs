@@ -10,7 +10,7 @@ mod features;
 use rapport_core::matrix::{
     CustomerRows, InteractionMatrix, MatrixOptions, SparseAccumulator, lane,
 };
-use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_k_pairs, top_reasons};
+use rapport_core::ranking::{Exclusion, explained, top_k_dense, top_k_pairs};
 use rapport_core::recommender::{DataNeed, Reason};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
@@ -184,17 +184,9 @@ impl Recommender for Content {
             scores.iter_mut().for_each(|s| *s /= norm);
         }
         let top = top_k_dense(&scores, k, &Exclusion::new(model.n_items(), exclude));
-        let candidates: Vec<u32> = top.iter().map(|(item, _)| *item).collect();
-        let contributions = model.contributions(&candidates, items, weights);
-        Ok(top
-            .into_iter()
-            .zip(contributions)
-            .map(|((item, score), pairs)| Recommendation {
-                item,
-                score,
-                reasons: top_reasons(pairs, MAX_REASONS),
-            })
-            .collect())
+        Ok(explained(top, |candidates| {
+            model.contributions(candidates, items, weights)
+        }))
     }
 
     /// Items by cosine of their content vectors (positive similarities only).

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::recommender::Reason;
+use crate::recommender::{Reason, Recommendation};
 
 /// Orders `(index, score)` pairs best first: higher score, then lower index.
 pub fn rank_order(a: &(u32, f64), b: &(u32, f64)) -> Ordering {
@@ -102,6 +102,42 @@ pub fn top_reasons(contributions: Vec<(u32, f64)>, n: usize) -> Vec<Reason> {
         .collect()
 }
 
+/// The ranked `top` as recommendations with reasons. `explain` gets the
+/// candidates in rank order and returns, for each, what the history items
+/// added to its score (`(history item, weight)`); the strongest become its
+/// reasons. Engines explain every candidate in one pass this way.
+pub fn explained(
+    top: Vec<(u32, f64)>,
+    explain: impl FnOnce(&[u32]) -> Vec<Vec<(u32, f64)>>,
+) -> Vec<Recommendation> {
+    let candidates: Vec<u32> = top.iter().map(|(item, _)| *item).collect();
+    let contributions = explain(&candidates);
+    top.into_iter()
+        .zip(
+            contributions
+                .into_iter()
+                .chain(std::iter::repeat_with(Vec::new)),
+        )
+        .map(|((item, score), pairs)| Recommendation {
+            item,
+            score,
+            reasons: top_reasons(pairs, MAX_REASONS),
+        })
+        .collect()
+}
+
+/// Each item's position among `candidates`, over a catalogue of `n_items`:
+/// one lookup tells whether an item is a candidate, and which.
+pub fn positions(candidates: &[u32], n_items: usize) -> Vec<Option<usize>> {
+    let mut slot = vec![None; n_items];
+    for (position, &item) in candidates.iter().enumerate() {
+        if let Some(s) = slot.get_mut(item as usize) {
+            *s = Some(position);
+        }
+    }
+    slot
+}
+
 /// A set of item indices left out of a list, as a bitmap over the catalogue.
 #[derive(Debug, Clone)]
 pub struct Exclusion {
@@ -129,6 +165,23 @@ impl Exclusion {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn explained_lists_keep_rank_order_and_the_strongest_reasons() {
+        let top = vec![(7, 3.0), (2, 1.5)];
+        let list = explained(top, |candidates| {
+            assert_eq!(candidates, &[7, 2]);
+            vec![vec![(0, 1.0), (1, 2.0), (3, -1.0)], vec![(4, 1.5)]]
+        });
+        assert_eq!((list[0].item, list[0].score), (7, 3.0));
+        let reasons: Vec<u32> = list[0].reasons.iter().map(|r| r.item).collect();
+        assert_eq!(reasons, vec![1, 0]);
+        assert_eq!(list[1].reasons[0].item, 4);
+        assert_eq!(
+            positions(&[5, 1], 6),
+            vec![None, Some(1), None, None, None, Some(0)]
+        );
+    }
 
     #[test]
     fn best_k_matches_a_full_sort() {

@@ -9,7 +9,7 @@ mod inverse;
 
 use nalgebra::DMatrix;
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
-use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_k_pairs, top_reasons};
+use rapport_core::ranking::{Exclusion, explained, top_k_dense, top_k_pairs};
 use rapport_core::recommender::{DataNeed, Reason};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
@@ -183,21 +183,18 @@ impl Recommender for Ease {
             }
         }
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
-        Ok(top
-            .into_iter()
-            .map(|(item, score)| {
-                let contributions = items
-                    .iter()
-                    .zip(weights)
-                    .map(|(&i, &w)| (i as u32, w * model.weight(i, item as usize)))
-                    .collect();
-                Recommendation {
-                    item,
-                    score,
-                    reasons: top_reasons(contributions, MAX_REASONS),
-                }
-            })
-            .collect())
+        Ok(explained(top, |candidates| {
+            candidates
+                .iter()
+                .map(|&j| {
+                    items
+                        .iter()
+                        .zip(weights)
+                        .map(|(&i, &w)| (i as u32, w * model.weight(i, j as usize)))
+                        .collect()
+                })
+                .collect()
+        }))
     }
 
     /// The items to which `item` gives the largest positive weight.

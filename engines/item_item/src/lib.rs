@@ -9,7 +9,7 @@
 
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours};
-use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_reasons};
+use rapport_core::ranking::{Exclusion, explained, positions, top_k_dense};
 use rapport_core::recommender::{DataNeed, Reason};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
@@ -57,12 +57,7 @@ impl ItemItemModel {
         items: &[usize],
         weights: &[f64],
     ) -> Vec<Vec<(u32, f64)>> {
-        let mut slot: Vec<Option<usize>> = vec![None; self.neighbours.len()];
-        for (position, &j) in candidates.iter().enumerate() {
-            if let Some(s) = slot.get_mut(j as usize) {
-                *s = Some(position);
-            }
-        }
+        let slot = positions(candidates, self.neighbours.len());
         let mut out = vec![Vec::new(); candidates.len()];
         let lists = self.reverse.as_ref().unwrap_or(&self.neighbours);
         for (&i, &w) in items.iter().zip(weights) {
@@ -170,17 +165,9 @@ impl Recommender for ItemItem {
         let n_items = model.neighbours.len();
         let scores = model.scores(items, weights);
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
-        let candidates: Vec<u32> = top.iter().map(|(item, _)| *item).collect();
-        let contributions = model.contributions(&candidates, items, weights);
-        Ok(top
-            .into_iter()
-            .zip(contributions)
-            .map(|((item, score), pairs)| Recommendation {
-                item,
-                score,
-                reasons: top_reasons(pairs, MAX_REASONS),
-            })
-            .collect())
+        Ok(explained(top, |candidates| {
+            model.contributions(candidates, items, weights)
+        }))
     }
 
     fn similar_items(

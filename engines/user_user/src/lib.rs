@@ -7,7 +7,7 @@
 
 use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours, cosine_neighbours_of};
-use rapport_core::ranking::{Exclusion, MAX_REASONS, top_k_dense, top_reasons};
+use rapport_core::ranking::{Exclusion, explained, positions, top_k_dense};
 use rapport_core::recommender::{DataNeed, Reason};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
@@ -28,24 +28,19 @@ pub struct UserUserModel {
 }
 
 impl UserUserModel {
-    /// Reasons for recommending each of `candidates` to `customer`, whose
-    /// history is `items`: the history items shared with the neighbours who
-    /// touched the candidate (`shared[n]` holds positions in `items` for
-    /// neighbour `n`), weighted by those neighbours' contributions. One pass
-    /// over the neighbours' rows serves every candidate.
-    fn reasons(
+    /// What the history items of `customer` (`items`) add to each of
+    /// `candidates`: each neighbour who touched a candidate credits the
+    /// history items it shares with the customer (`shared[n]` holds positions
+    /// in `items` for neighbour `n`) with its contribution. One pass over the
+    /// neighbours' rows serves every candidate.
+    fn contributions(
         &self,
         customer: u32,
         items: &[usize],
         shared: &[Vec<usize>],
         candidates: &[u32],
-    ) -> Vec<Vec<Reason>> {
-        let mut slot: Vec<Option<usize>> = vec![None; self.matrix.n_items()];
-        for (position, &j) in candidates.iter().enumerate() {
-            if let Some(s) = slot.get_mut(j as usize) {
-                *s = Some(position);
-            }
-        }
+    ) -> Vec<Vec<(u32, f64)>> {
+        let slot = positions(candidates, self.matrix.n_items());
         let mut totals = vec![vec![0.0; items.len()]; candidates.len()];
         let (neighbours, sims) = self.neighbours.of(customer as usize);
         for ((&v, &s), common) in neighbours.iter().zip(sims).zip(shared) {
@@ -69,10 +64,7 @@ impl UserUserModel {
         }
         totals
             .into_iter()
-            .map(|row| {
-                let pairs = items.iter().zip(row).map(|(&i, w)| (i as u32, w)).collect();
-                top_reasons(pairs, MAX_REASONS)
-            })
+            .map(|row| items.iter().zip(row).map(|(&i, w)| (i as u32, w)).collect())
             .collect()
     }
 }
@@ -166,17 +158,9 @@ impl Recommender for UserUser {
                 theirs.iter().filter_map(|&i| in_history[i]).collect()
             })
             .collect();
-        let candidates: Vec<u32> = top.iter().map(|(item, _)| *item).collect();
-        let reasons = model.reasons(customer, items, &shared, &candidates);
-        Ok(top
-            .into_iter()
-            .zip(reasons)
-            .map(|((item, score), reasons)| Recommendation {
-                item,
-                score,
-                reasons,
-            })
-            .collect())
+        Ok(explained(top, |candidates| {
+            model.contributions(customer, items, &shared, candidates)
+        }))
     }
 
     /// Items by cosine over the customers who touched them, computed on demand.
