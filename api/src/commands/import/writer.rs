@@ -5,18 +5,21 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
-use rapport_core::table::{RowError, Table};
+use rapport_core::table::{Row, RowError, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
+use super::mapping::Resolved;
 use super::rows::{self, CUSTOMER_FIELDS, INTERACTION_FIELDS, ITEM_FIELDS};
 use super::{ImportKind, Plan, Report};
 use crate::entities::{customer, interaction, item};
 use crate::error::ApiError;
-use crate::routes::{customers, interaction_rows, interactions, items};
+use crate::routes::customers::{self, CustomerInput};
+use crate::routes::items::{self, ItemInput};
+use crate::routes::{interaction_rows, interactions};
 
 /// Rows per statement, and per transaction for customers and items.
 const BATCH: usize = 1_000;
@@ -73,26 +76,42 @@ pub async fn import(
     strict: bool,
 ) -> Result<Report, anyhow::Error> {
     match plan.kind {
-        ImportKind::Customers => import_customers(db, plan, table, strict).await,
-        ImportKind::Items => import_items(db, plan, table, strict).await,
+        ImportKind::Customers => import_upserts(db, plan, table, strict, CUSTOMERS).await,
+        ImportKind::Items => import_upserts(db, plan, table, strict, ITEMS).await,
         ImportKind::Interactions => import_interactions(db, plan, table, strict).await,
         ImportKind::All => anyhow::bail!("a plan names one kind"),
     }
 }
 
-async fn import_customers(
+/// How the rows of one upserted kind (customers, items) are read, checked,
+/// keyed, stamped and written.
+struct UpsertKind<I, A> {
+    fields: &'static [&'static str],
+    read: fn(&Row, &Resolved) -> Result<I, RowError>,
+    check: fn(&I) -> Result<(), ApiError>,
+    /// The natural key the upsert matches on (external id, SKU).
+    key: fn(&I) -> String,
+    record: fn(I, DateTime<Utc>) -> A,
+    on_conflict: fn() -> OnConflict,
+}
+
+/// Imports rows that upsert by a natural key: every row is checked with the
+/// API's own rules first, the last row of each key wins, and the rest are
+/// written in transactions of [`BATCH`] rows.
+async fn import_upserts<I: Clone, A: ActiveModelTrait + Send>(
     db: &DatabaseConnection,
     plan: &Plan,
     table: &Table,
     strict: bool,
+    kind: UpsertKind<I, A>,
 ) -> Result<Report, anyhow::Error> {
-    let map = plan.mapping.resolve(table, CUSTOMER_FIELDS)?;
+    let map = plan.mapping.resolve(table, kind.fields)?;
     let mut valid = Vec::new();
     let mut skipped = Vec::new();
     for row in &table.rows {
-        match rows::customer(row, &map) {
-            Ok(input) => match customers::check_input(&input) {
-                Ok(()) => valid.push((input.external_id.clone().unwrap_or_default(), input)),
+        match (kind.read)(row, &map) {
+            Ok(input) => match (kind.check)(&input) {
+                Ok(()) => valid.push(((kind.key)(&input), input)),
                 Err(err) => skipped.push(row_error(row.line, err)?),
             },
             Err(err) => skipped.push(err),
@@ -101,16 +120,36 @@ async fn import_customers(
     refuse_if_strict(strict, &skipped)?;
     let valid = last_per_key(valid);
     let bar = ProgressBar::new(valid.len() as u64);
-    use customer::Column as C;
     for chunk in valid.chunks(BATCH) {
         // Stamped per transaction: replicas follow changes by this time, so
         // it must be close to the commit.
         let now = Utc::now();
-        let records = chunk
-            .iter()
-            .cloned()
-            .map(|input| customers::new_record(input, now));
-        let upsert = OnConflict::column(C::ExternalId)
+        let records = chunk.iter().cloned().map(|input| (kind.record)(input, now));
+        let txn = db.begin().await?;
+        A::Entity::insert_many(records)
+            .on_conflict((kind.on_conflict)())
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(Report {
+        rows: table.rows.len(),
+        written: valid.len(),
+        skipped,
+    })
+}
+
+const CUSTOMERS: UpsertKind<CustomerInput, customer::ActiveModel> = UpsertKind {
+    fields: CUSTOMER_FIELDS,
+    read: rows::customer,
+    check: customers::check_input,
+    key: |input| input.external_id.clone().unwrap_or_default(),
+    record: customers::new_record,
+    on_conflict: || {
+        use customer::Column as C;
+        OnConflict::column(C::ExternalId)
             .update_columns([
                 C::Name,
                 C::Email,
@@ -121,73 +160,25 @@ async fn import_customers(
             ])
             .update_columns([C::Tags, C::TagIndex, C::Attributes, C::UpdatedAt])
             .value(C::Version, Expr::col((customer::Entity, C::Version)).add(1))
-            .to_owned();
-        let txn = db.begin().await?;
-        customer::Entity::insert_many(records)
-            .on_conflict(upsert)
-            .exec_without_returning(&txn)
-            .await?;
-        txn.commit().await?;
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
-    Ok(Report {
-        rows: table.rows.len(),
-        written: valid.len(),
-        skipped,
-    })
-}
+            .to_owned()
+    },
+};
 
-async fn import_items(
-    db: &DatabaseConnection,
-    plan: &Plan,
-    table: &Table,
-    strict: bool,
-) -> Result<Report, anyhow::Error> {
-    let map = plan.mapping.resolve(table, ITEM_FIELDS)?;
-    let mut valid = Vec::new();
-    let mut skipped = Vec::new();
-    for row in &table.rows {
-        match rows::item(row, &map) {
-            Ok(input) => match items::check_input(&input) {
-                Ok(()) => valid.push((input.sku.clone(), input)),
-                Err(err) => skipped.push(row_error(row.line, err)?),
-            },
-            Err(err) => skipped.push(err),
-        }
-    }
-    refuse_if_strict(strict, &skipped)?;
-    let valid = last_per_key(valid);
-    let bar = ProgressBar::new(valid.len() as u64);
-    use item::Column as I;
-    for chunk in valid.chunks(BATCH) {
-        // Stamped per transaction: replicas follow changes by this time, so
-        // it must be close to the commit.
-        let now = Utc::now();
-        let records = chunk
-            .iter()
-            .cloned()
-            .map(|input| items::new_record(input, now));
-        let upsert = OnConflict::column(I::Sku)
+const ITEMS: UpsertKind<ItemInput, item::ActiveModel> = UpsertKind {
+    fields: ITEM_FIELDS,
+    read: rows::item,
+    check: items::check_input,
+    key: |input| input.sku.clone(),
+    record: items::new_record,
+    on_conflict: || {
+        use item::Column as I;
+        OnConflict::column(I::Sku)
             .update_columns([I::Name, I::Category, I::Tags, I::TagIndex, I::Description])
             .update_columns([I::Price, I::Attributes, I::Active, I::UpdatedAt])
             .value(I::Version, Expr::col((item::Entity, I::Version)).add(1))
-            .to_owned();
-        let txn = db.begin().await?;
-        item::Entity::insert_many(records)
-            .on_conflict(upsert)
-            .exec_without_returning(&txn)
-            .await?;
-        txn.commit().await?;
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
-    Ok(Report {
-        rows: table.rows.len(),
-        written: valid.len(),
-        skipped,
-    })
-}
+            .to_owned()
+    },
+};
 
 /// An id derived from the interaction's content, time-ordered like UUIDv7:
 /// importing the same row twice yields the same id.
