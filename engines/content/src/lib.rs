@@ -10,8 +10,8 @@ mod features;
 use rapport_core::matrix::{
     CustomerRows, InteractionMatrix, MatrixOptions, SparseAccumulator, lane,
 };
-use rapport_core::ranking::{Exclusion, explained, top_k_dense, top_k_pairs};
-use rapport_core::recommender::{DataNeed, Reason};
+use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
+use rapport_core::recommender::DataNeed;
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
 };
@@ -207,14 +207,7 @@ impl Recommender for Content {
             .filter(|&(j, s)| j != item as usize && s > 0.0)
             .map(|(j, s)| (j as u32, s))
             .collect();
-        Ok(top_k_pairs(pairs, k)
-            .into_iter()
-            .map(|(j, s)| Recommendation {
-                item: j,
-                score: s,
-                reasons: vec![Reason { item, weight: s }],
-            })
-            .collect())
+        Ok(similar_to(item, top_k_pairs(pairs, k)))
     }
 }
 

@@ -126,6 +126,22 @@ pub fn explained(
         .collect()
 }
 
+/// Items ranked by similarity to `item` as recommendations, each explained
+/// by `item` itself with the similarity as weight.
+pub fn similar_to(item: u32, ranked: impl IntoIterator<Item = (u32, f64)>) -> Vec<Recommendation> {
+    ranked
+        .into_iter()
+        .map(|(j, similarity)| Recommendation {
+            item: j,
+            score: similarity,
+            reasons: vec![Reason {
+                item,
+                weight: similarity,
+            }],
+        })
+        .collect()
+}
+
 /// Each item's position among `candidates`, over a catalogue of `n_items`:
 /// one lookup tells whether an item is a candidate, and which.
 pub fn positions(candidates: &[u32], n_items: usize) -> Vec<Option<usize>> {

@@ -9,8 +9,8 @@ mod inverse;
 
 use nalgebra::DMatrix;
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
-use rapport_core::ranking::{Exclusion, explained, top_k_dense, top_k_pairs};
-use rapport_core::recommender::{DataNeed, Reason};
+use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
+use rapport_core::recommender::DataNeed;
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
 };
@@ -218,14 +218,7 @@ impl Recommender for Ease {
             .filter(|(b, _)| **b > 0.0)
             .map(|(&b, &j)| (j, f64::from(b)))
             .collect();
-        Ok(top_k_pairs(pairs, k)
-            .into_iter()
-            .map(|(j, weight)| Recommendation {
-                item: j,
-                score: weight,
-                reasons: vec![Reason { item, weight }],
-            })
-            .collect())
+        Ok(similar_to(item, top_k_pairs(pairs, k)))
     }
 }
 

@@ -9,8 +9,8 @@
 
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours};
-use rapport_core::ranking::{Exclusion, explained, positions, top_k_dense};
-use rapport_core::recommender::{DataNeed, Reason};
+use rapport_core::ranking::{Exclusion, explained, positions, similar_to, top_k_dense};
+use rapport_core::recommender::DataNeed;
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
 };
@@ -180,16 +180,8 @@ impl Recommender for ItemItem {
             return Err(EngineError::UnknownItem(item));
         }
         let (similar, sims) = model.neighbours.of(item as usize);
-        Ok(similar
-            .iter()
-            .zip(sims)
-            .take(k)
-            .map(|(&j, &s)| Recommendation {
-                item: j,
-                score: s,
-                reasons: vec![Reason { item, weight: s }],
-            })
-            .collect())
+        let ranked = similar.iter().copied().zip(sims.iter().copied()).take(k);
+        Ok(similar_to(item, ranked))
     }
 }
 

@@ -7,8 +7,8 @@
 
 use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours, cosine_neighbours_of};
-use rapport_core::ranking::{Exclusion, explained, positions, top_k_dense};
-use rapport_core::recommender::{DataNeed, Reason};
+use rapport_core::ranking::{Exclusion, explained, positions, similar_to, top_k_dense};
+use rapport_core::recommender::DataNeed;
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
 };
@@ -174,16 +174,8 @@ impl Recommender for UserUser {
             return Err(EngineError::UnknownItem(item));
         }
         let m = &model.matrix;
-        Ok(
-            cosine_neighbours_of(item as usize, m.csc(), m.csr(), k, model.shrinkage)
-                .into_iter()
-                .map(|(j, s)| Recommendation {
-                    item: j,
-                    score: s,
-                    reasons: vec![Reason { item, weight: s }],
-                })
-                .collect(),
-        )
+        let ranked = cosine_neighbours_of(item as usize, m.csc(), m.csr(), k, model.shrinkage);
+        Ok(similar_to(item, ranked))
     }
 }
 
