@@ -203,6 +203,23 @@ fn present(
         .collect()
 }
 
+/// What a prediction request asks for, once the caller may read
+/// predictions: the list length, the engine's name and its active model.
+fn requested(
+    state: &AppState,
+    caller: &Caller,
+    query: &RecommendQuery,
+) -> Result<(usize, String, Arc<ActiveModel>), ApiError> {
+    policy::require(caller, Action::ReadPredictions)?;
+    let k = k_of(query)?;
+    let engine = query
+        .engine
+        .clone()
+        .unwrap_or_else(|| state.default_engine.clone());
+    let model = active_recommender(state, &engine)?;
+    Ok((k, engine, model))
+}
+
 fn engine_error(err: rapport_core::EngineError) -> ApiError {
     ApiError::Internal(anyhow::Error::new(err).context("serving a recommendation"))
 }
@@ -218,13 +235,7 @@ async fn recommend(
     id: web::Path<Uuid>,
     query: web::Query<RecommendQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ReadPredictions)?;
-    let k = k_of(&query)?;
-    let engine = query
-        .engine
-        .clone()
-        .unwrap_or_else(|| state.default_engine.clone());
-    let chosen = active_recommender(&state, &engine)?;
+    let (k, engine, chosen) = requested(&state, &caller, &query)?;
     let customer = *id;
     let known = recommender(&chosen)?.customer_index.get(&customer).copied();
     let (model, index, fallback) = match known {
@@ -266,13 +277,7 @@ async fn similar(
     id: web::Path<Uuid>,
     query: web::Query<RecommendQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ReadPredictions)?;
-    let k = k_of(&query)?;
-    let engine = query
-        .engine
-        .clone()
-        .unwrap_or_else(|| state.default_engine.clone());
-    let model = active_recommender(&state, &engine)?;
+    let (k, _, model) = requested(&state, &caller, &query)?;
     let row = item::Entity::find_by_id(*id)
         .one(&state.db)
         .await?
