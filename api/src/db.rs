@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use rapport_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+use crate::domain::{DomainError, ErrorCode};
 
 use crate::config::DatabaseSettings;
 
@@ -90,5 +92,67 @@ mod tests {
             "sqlite://a.db?mode=ro"
         );
         assert_eq!(normalise_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}
+
+/// Seconds a client is told to wait when the pool is exhausted.
+const POOL_RETRY_AFTER: u64 = 1;
+
+/// What a database error means to a use case: a unique or foreign key
+/// violation is a conflict, an exhausted pool or a lost connection is a
+/// retryable unavailability, anything else an internal error with context.
+pub fn classify(err: DbErr) -> DomainError {
+    use sea_orm::SqlErr;
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            return DomainError::conflict(
+                ErrorCode::Conflict,
+                "a record with the same unique value already exists",
+            );
+        }
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+            return DomainError::conflict(
+                ErrorCode::Conflict,
+                "the record refers to, or is referred to by, another record",
+            );
+        }
+        _ => {}
+    }
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => DomainError::Unavailable {
+            detail: "the database is busy or unreachable; retry shortly".to_owned(),
+            retry_after: POOL_RETRY_AFTER,
+        },
+        DbErr::Exec(_)
+        | DbErr::Query(_)
+        | DbErr::TryIntoErr { .. }
+        | DbErr::ConvertFromU64(_)
+        | DbErr::UnpackInsertId
+        | DbErr::UpdateGetPrimaryKey
+        | DbErr::RecordNotFound(_)
+        | DbErr::AttrNotSet(_)
+        | DbErr::Custom(_)
+        | DbErr::Type(_)
+        | DbErr::Json(_)
+        | DbErr::Migration(_)
+        | DbErr::RecordNotInserted
+        | DbErr::RecordNotUpdated
+        | DbErr::BackendNotSupported { .. }
+        | DbErr::KeyArityMismatch { .. }
+        | DbErr::PrimaryKeyNotSet { .. }
+        | DbErr::RbacError(_)
+        | DbErr::AccessDenied { .. }
+        | DbErr::MutexPoisonError => {
+            DomainError::Internal(anyhow::Error::new(err).context("database error"))
+        }
+        // `DbErr` is `#[non_exhaustive]`: variants added by a later sea-orm
+        // are internal until they are named above.
+        other => DomainError::Internal(anyhow::Error::new(other).context("database error")),
+    }
+}
+
+impl From<DbErr> for DomainError {
+    fn from(err: DbErr) -> Self {
+        classify(err)
     }
 }

@@ -1,35 +1,35 @@
-//! The Rapport service: REST API, command line and background work.
+//! The Rapport service: REST API, command line and background work, in
+//! layers whose dependencies point one way:
 //!
-//! `startup` builds the HTTP server, `routes` holds one module per resource,
-//! and the shared conventions (errors, pagination, concurrency control,
-//! idempotency, the role policy) live in their own modules so that every
-//! handler uses the same implementation.
+//! - [`domain`]: plain types and rules (enums, validated inputs, errors);
+//! - [`services`]: one function per use case, owning its transaction and
+//!   everything a write implies (audit, outbox, automations, serving cache);
+//! - [`http`]: handlers that extract, call a service and shape the response,
+//!   their DTOs, the OpenAPI document and the one `ApiError`;
+//! - [`workers`] and [`cli`]: background loops and the `rapport` commands,
+//!   which call the same services.
+//!
+//! Storage ([`entities`], [`db`]), identity ([`auth`], [`policy`]), models
+//! ([`ml`]), workflows and webhooks sit beside the services and are used by
+//! them; no module outside [`http`] imports from it (see `layers`).
 
-pub mod audit;
 pub mod auth;
-pub mod automations;
-pub mod background;
 pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod domain;
 pub mod entities;
-pub mod error;
-pub mod etag;
-pub mod hooks;
-pub mod idempotency;
+pub mod http;
+#[cfg(test)]
+mod layers;
 pub mod metrics;
 pub mod ml;
-pub mod openapi;
-pub mod outbox;
-pub mod pagination;
 pub mod policy;
 pub mod privacy;
-pub mod routes;
-pub mod startup;
+pub mod services;
 pub mod state;
 pub mod telemetry;
-pub mod validation;
 pub mod webhooks;
+pub mod workers;
 pub mod workflows;

@@ -1,71 +1,12 @@
 //! The one role policy: which role may do what. Handlers ask [`require`];
 //! none compares roles by hand.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::domain::DomainError;
 
-/// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Manager,
-    Sales,
-    Marketing,
-    Support,
-    Analyst,
-    Integration,
-}
-
-impl Role {
-    /// Every role, in the order of the design's table.
-    pub const ALL: [Role; 7] = [
-        Role::Admin,
-        Role::Manager,
-        Role::Sales,
-        Role::Marketing,
-        Role::Support,
-        Role::Analyst,
-        Role::Integration,
-    ];
-
-    /// The role's name as stored and sent.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Sales => "sales",
-            Role::Marketing => "marketing",
-            Role::Support => "support",
-            Role::Analyst => "analyst",
-            Role::Integration => "integration",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role `{s}`"))
-    }
-}
+pub use crate::domain::Role;
 
 /// Something a caller may want to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,9 +82,9 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
 }
 
 /// Fails with 403 unless the caller's role may do `action`.
-pub fn require(caller: &Caller, action: Action) -> Result<Grant, ApiError> {
+pub fn require(caller: &Caller, action: Action) -> Result<Grant, DomainError> {
     rule(caller.role, action).ok_or_else(|| {
-        ApiError::Forbidden(format!(
+        DomainError::Forbidden(format!(
             "the {} role may not {}",
             caller.role,
             describe(action)
@@ -153,10 +94,10 @@ pub fn require(caller: &Caller, action: Action) -> Result<Grant, ApiError> {
 
 impl Grant {
     /// Checks the ownership condition of a grant against a customer's owner.
-    pub fn check_owner(self, caller: &Caller, owner: Option<Uuid>) -> Result<(), ApiError> {
+    pub fn check_owner(self, caller: &Caller, owner: Option<Uuid>) -> Result<(), DomainError> {
         match (self, owner) {
             (Grant::OwnOrUnowned, Some(owner)) if owner != caller.user_id => {
-                Err(ApiError::Forbidden(
+                Err(DomainError::Forbidden(
                     "you may only change customers you own or that have no owner".to_owned(),
                 ))
             }
@@ -185,11 +126,11 @@ impl Grant {
         self,
         caller: &Caller,
         step_department: Option<&str>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), DomainError> {
         if may_act_on_step(caller.role, caller.department.as_deref(), step_department) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
+            Err(DomainError::Forbidden(format!(
                 "only members of the {} department (or an admin or manager) may act on this step",
                 step_department.unwrap_or("step's")
             )))
@@ -221,7 +162,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip_through_strings() {
-        for role in Role::ALL {
+        for &role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
         }
         assert!("root".parse::<Role>().is_err());
@@ -279,7 +220,7 @@ mod tests {
             rule(Role::Integration, Action::WriteInteractions),
             Some(Grant::Full)
         );
-        for role in Role::ALL {
+        for &role in Role::ALL {
             let admin = role == Role::Admin;
             assert_eq!(rule(role, Action::ManageAccess).is_some(), admin);
             assert_eq!(rule(role, Action::RestoreCustomers).is_some(), admin);

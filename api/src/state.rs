@@ -9,7 +9,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::auth::user_states::UserStates;
 use crate::metrics::Metrics;
 use crate::ml::serving::ModelCache;
-use crate::routes::interactions::InteractionWeights;
+use crate::ml::weights::InteractionWeights;
 
 /// What handlers reach through `web::Data<AppState>`.
 pub struct AppState {

@@ -32,7 +32,7 @@ async fn outcomes(app: &TestApp, automation: &Value) -> Vec<String> {
 
 async fn score(db: &DatabaseConnection, customer: &str, model: Uuid, probability: f64) {
     let txn = db.begin().await.unwrap();
-    rapport_api::automations::on_score(&txn, customer.parse().unwrap(), model, probability)
+    rapport_api::services::automations::on_score(&txn, customer.parse().unwrap(), model, probability)
         .await
         .unwrap();
     txn.commit().await.unwrap();

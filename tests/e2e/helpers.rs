@@ -5,7 +5,7 @@ use std::sync::Once;
 
 use clap::Parser;
 use rapport_api::config::Settings;
-use rapport_api::startup::Application;
+use rapport_api::http::startup::Application;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use clap::Parser;
-use rapport_api::commands::import::{ImportArgs, run};
+use rapport_api::cli::import::{ImportArgs, run};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 

@@ -87,7 +87,7 @@ async fn docs_and_openapi_are_served(backend: Backend) {
 fn checked_in_openapi_matches_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
     let committed = std::fs::read_to_string(path).expect("openapi/openapi.json exists");
-    let generated = rapport_api::openapi::to_json().unwrap();
+    let generated = rapport_api::http::openapi::to_json().unwrap();
     assert!(
         committed == generated,
         "openapi/openapi.json is stale: run `cargo run -p rapport-api -- openapi --output openapi/openapi.json`"

@@ -351,7 +351,7 @@ async fn no_event_for_a_rolled_back_transaction(backend: Backend) {
     let hook = subscribe(&app, &inbox.url, json!(["customer.created"])).await;
     let db = people::db(&app).await;
     let txn = db.begin().await.unwrap();
-    rapport_api::outbox::emit(&txn, "customer.created", &json!({"name": "Ghost"}))
+    rapport_api::services::outbox::emit(&txn, rapport_api::domain::EventType::CustomerCreated, &json!({"name": "Ghost"}))
         .await
         .unwrap();
     txn.rollback().await.unwrap();

@@ -11,11 +11,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::password;
-use crate::audit::{self, Actor, Event};
+use crate::domain::DomainError;
+use crate::domain::ErrorCode;
+use crate::domain::validation::{Checks, SHORT_TEXT};
 use crate::entities::user::{self, Column};
-use crate::error::ApiError;
 use crate::policy::Role;
-use crate::validation::{Checks, SHORT_TEXT};
+use crate::services::audit::{self, Actor, Event};
 
 /// Fields of a user that the audit log redacts.
 pub const PII: &[&str] = &["email", "name"];
@@ -41,7 +42,7 @@ pub fn check_fields(
     name: &str,
     department: Option<&str>,
     password: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     let mut checks = Checks::default();
     checks.text("email", email, SHORT_TEXT);
     checks.email("email", Some(email));
@@ -54,7 +55,7 @@ pub fn check_fields(
 }
 
 /// Hashes off the async executor (argon2 takes tens of milliseconds).
-pub async fn hash_password(plain: String) -> Result<String, ApiError> {
+pub async fn hash_password(plain: String) -> Result<String, DomainError> {
     actix_web::web::block(move || password::hash(&plain))
         .await
         .map_err(|e| anyhow::anyhow!("password hashing: {e}"))?
@@ -76,15 +77,15 @@ pub async fn ensure_email_free(
     db: &impl ConnectionTrait,
     email: &str,
     except: Option<Uuid>,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     let mut query = user::Entity::find()
         .filter(Expr::expr(Func::lower(Expr::col(Column::Email))).eq(email.to_owned()));
     if let Some(id) = except {
         query = query.filter(Column::Id.ne(id));
     }
     if query.one(db).await?.is_some() {
-        return Err(ApiError::Conflict {
-            code: "email_taken",
+        return Err(DomainError::Conflict {
+            code: ErrorCode::EmailTaken,
             detail: "another user has this e-mail address".to_owned(),
         });
     }
@@ -96,7 +97,7 @@ pub async fn create(
     db: &impl ConnectionTrait,
     actor: &Actor,
     new: NewUser,
-) -> Result<user::Model, ApiError> {
+) -> Result<user::Model, DomainError> {
     let email = normalise_email(&new.email);
     check_fields(
         &email,
@@ -139,7 +140,7 @@ pub async fn ensure_admin_remains(
     current: &user::Model,
     role: Role,
     active: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     let was_admin = current.active && current.role == Role::Admin.as_str();
     if !was_admin || (role == Role::Admin && active) {
         return Ok(());
@@ -151,8 +152,8 @@ pub async fn ensure_admin_remains(
         .count(db)
         .await?;
     if others == 0 {
-        return Err(ApiError::Conflict {
-            code: "last_admin",
+        return Err(DomainError::Conflict {
+            code: ErrorCode::LastAdmin,
             detail: "this is the last active admin; promote another user first".to_owned(),
         });
     }

@@ -6,8 +6,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{digest, random_secret};
+use crate::domain::DomainError;
 use crate::entities::api_key::{self, Column};
-use crate::error::ApiError;
 
 /// What every key starts with; tells keys from JWTs.
 pub const PREFIX: &str = "rpk_";
@@ -28,13 +28,13 @@ pub fn generate() -> (String, String, String) {
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     presented: &str,
-) -> Result<api_key::Model, ApiError> {
+) -> Result<api_key::Model, DomainError> {
     let key = api_key::Entity::find()
         .filter(Column::KeyHash.eq(digest(presented)))
         .filter(Column::RevokedAt.is_null())
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("unknown or revoked API key".to_owned()))?;
+        .ok_or_else(|| DomainError::Unauthorized("unknown or revoked API key".to_owned()))?;
     let now = Utc::now();
     let stale = now - Duration::seconds(TOUCH_EVERY_SECONDS);
     if key.last_used_at.is_none_or(|t| t < stale) {

@@ -9,10 +9,10 @@ use uuid::Uuid;
 
 use super::password;
 use super::tokens::MIN_SECRET_BYTES;
-use crate::audit::{self, Actor, Event};
 use crate::config::Settings;
 use crate::entities::{app_setting, user};
 use crate::policy::Role;
+use crate::services::audit::{self, Actor, Event};
 
 const JWT_SECRET_KEY: &str = "jwt_secret";
 

@@ -1,15 +1,12 @@
-//! The authenticated caller, extracted once per request from the bearer
-//! token: an access JWT, or an API key (`rpk_...`).
+//! The authenticated caller: who a bearer token (an access JWT, or an API
+//! key `rpk_...`) stands for. The HTTP layer extracts it once per request.
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
-use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use super::api_keys;
-use crate::error::ApiError;
+use crate::domain::DomainError;
 use crate::policy::Role;
 use crate::state::AppState;
-use crate::telemetry::RequestId;
 
 /// Who is making the request. Taking a `Caller` argument makes a handler
 /// require authentication; what the caller may do is asked of [`crate::policy`].
@@ -37,32 +34,12 @@ impl Caller {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".to_owned()))?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".to_owned()))?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim().to_owned())
-        }
-        _ => Err(ApiError::Unauthorized(
-            "the Authorization header must be `Bearer <token>`".to_owned(),
-        )),
-    }
+fn parse_role(raw: &str) -> Result<Role, DomainError> {
+    raw.parse().map_err(|e| DomainError::corrupt("role", e))
 }
 
-fn parse_role(raw: &str) -> Result<Role, ApiError> {
-    raw.parse()
-        .map_err(|e: String| ApiError::Internal(anyhow::anyhow!("stored role: {e}")))
-}
-
-async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+/// The caller a bearer token (an access JWT or an API key) stands for.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, DomainError> {
     if token.starts_with(api_keys::PREFIX) {
         let key = api_keys::authenticate(&state.db, token).await?;
         return Ok(Caller {
@@ -81,7 +58,7 @@ async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
         .get(&state.db, claims.sub)
         .await?
         .filter(|u| u.active && u.token_version == claims.ver)
-        .ok_or_else(|| ApiError::Unauthorized("the token has been revoked".to_owned()))?;
+        .ok_or_else(|| DomainError::Unauthorized("the token has been revoked".to_owned()))?;
     Ok(Caller {
         user_id: claims.sub,
         role: parse_role(&user.role)?,
@@ -89,21 +66,4 @@ async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
         api_key: false,
         request_id: None,
     })
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-        Box::pin(async move {
-            let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-            let mut caller = from_token(&state, &token?).await?;
-            caller.request_id = request_id;
-            Ok(caller)
-        })
-    }
 }

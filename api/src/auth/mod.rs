@@ -5,7 +5,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod bootstrap;
-mod caller;
+pub mod caller;
 pub mod password;
 pub mod rate_limit;
 pub mod refresh;

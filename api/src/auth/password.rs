@@ -2,7 +2,7 @@
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 
-use crate::error::{ApiError, FieldError};
+use crate::domain::{DomainError, FieldError};
 
 /// Shortest accepted password.
 pub const MIN_LENGTH: usize = 12;
@@ -34,7 +34,7 @@ pub fn check_policy(field: &str, password: &str) -> Result<(), FieldError> {
 }
 
 /// Hashes a password into a PHC string with a fresh random salt.
-pub fn hash(password: &str) -> Result<String, ApiError> {
+pub fn hash(password: &str) -> Result<String, DomainError> {
     let hash = hasher()?
         .hash_password(password.as_bytes())
         .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?;
@@ -42,7 +42,7 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
 }
 
 /// Verifies a password against a stored PHC string (constant time in argon2).
-pub fn verify(password: &str, stored: &str) -> Result<bool, ApiError> {
+pub fn verify(password: &str, stored: &str) -> Result<bool, DomainError> {
     Ok(hasher()?
         .verify_password(password.as_bytes(), stored)
         .is_ok())

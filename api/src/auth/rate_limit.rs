@@ -8,8 +8,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::DomainError;
 use crate::entities::login_attempt::{self, Column};
-use crate::error::ApiError;
 
 /// How many failures are allowed in which window.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +29,7 @@ async fn blocked_for(
     filter: Condition,
     limit: u64,
     window: Duration,
-) -> Result<Option<u64>, ApiError> {
+) -> Result<Option<u64>, DomainError> {
     let now = Utc::now();
     let recent: Vec<chrono::DateTime<Utc>> = login_attempt::Entity::find()
         .select_only()
@@ -55,7 +55,7 @@ pub async fn check(
     limits: LoginLimits,
     email: &str,
     address: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     let window = Duration::seconds(limits.window_seconds);
     let by_account = Condition::all().add(Column::Email.eq(email));
     let by_address = Condition::all().add(Column::ClientAddr.eq(address));
@@ -64,7 +64,7 @@ pub async fn check(
         blocked_for(db, by_address, limits.per_address, window).await?,
     ];
     match waits.into_iter().flatten().max() {
-        Some(retry_after) => Err(ApiError::RateLimited { retry_after }),
+        Some(retry_after) => Err(DomainError::RateLimited { retry_after }),
         None => Ok(()),
     }
 }
@@ -75,7 +75,7 @@ pub async fn record_failure(
     limits: LoginLimits,
     email: &str,
     address: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     let now = Utc::now();
     login_attempt::Model {
         id: Uuid::now_v7(),
@@ -99,7 +99,7 @@ pub async fn record_failure(
 }
 
 /// A successful sign-in clears the account's failures.
-pub async fn clear(db: &impl ConnectionTrait, email: &str) -> Result<(), ApiError> {
+pub async fn clear(db: &impl ConnectionTrait, email: &str) -> Result<(), DomainError> {
     login_attempt::Entity::delete_many()
         .filter(Column::Email.eq(email))
         .exec(db)

@@ -12,13 +12,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{digest, random_secret};
-use crate::audit::{self, Actor, Event};
+use crate::domain::DomainError;
 use crate::entities::refresh_token::{self, Column};
 use crate::entities::user;
-use crate::error::ApiError;
+use crate::services::audit::{self, Actor, Event};
 
-fn refused(detail: &str) -> ApiError {
-    ApiError::Unauthorized(detail.to_owned())
+fn refused(detail: &str) -> DomainError {
+    DomainError::Unauthorized(detail.to_owned())
 }
 
 /// Stores a new token for `user_id` in `family_id` and returns it (shown once).
@@ -27,7 +27,7 @@ pub async fn issue(
     user_id: Uuid,
     family_id: Uuid,
     ttl_seconds: i64,
-) -> Result<String, ApiError> {
+) -> Result<String, DomainError> {
     let token = random_secret();
     let now = Utc::now();
     refresh_token::Model {
@@ -47,7 +47,7 @@ pub async fn issue(
 }
 
 /// Revokes every live token of a family.
-pub async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> Result<(), ApiError> {
+pub async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> Result<(), DomainError> {
     refresh_token::Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
         .filter(Column::FamilyId.eq(family_id))
@@ -58,7 +58,7 @@ pub async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> Result
 }
 
 /// Revokes every live token of a user (deactivation, password change).
-pub async fn revoke_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
+pub async fn revoke_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DomainError> {
     refresh_token::Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
         .filter(Column::UserId.eq(user_id))
@@ -72,7 +72,7 @@ pub async fn revoke_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(),
 pub async fn find(
     db: &impl ConnectionTrait,
     presented: &str,
-) -> Result<refresh_token::Model, ApiError> {
+) -> Result<refresh_token::Model, DomainError> {
     refresh_token::Entity::find()
         .filter(Column::TokenHash.eq(digest(presented)))
         .one(db)
@@ -84,7 +84,7 @@ async fn reused(
     db: &DatabaseConnection,
     row: &refresh_token::Model,
     actor: &Actor,
-) -> Result<ApiError, ApiError> {
+) -> Result<DomainError, DomainError> {
     revoke_family(db, row.family_id).await?;
     let event = Event::new("auth.refresh_reused", "user", Some(row.user_id))
         .with_changes(serde_json::json!({"family_id": row.family_id}));
@@ -100,7 +100,7 @@ pub async fn rotate(
     presented: &str,
     ttl_seconds: i64,
     request_id: Option<String>,
-) -> Result<(user::Model, String), ApiError> {
+) -> Result<(user::Model, String), DomainError> {
     let row = find(db, presented).await?;
     let actor = Actor::user(row.user_id, request_id);
     if row.revoked_at.is_some() && row.used_at.is_none() {

@@ -4,7 +4,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::domain::DomainError;
 
 /// Issuer claim of every token.
 pub const ISSUER: &str = "rapport";
@@ -69,7 +69,7 @@ impl TokenKeys {
         role: &str,
         department: Option<&str>,
         token_version: i32,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, DomainError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
@@ -83,14 +83,14 @@ impl TokenKeys {
             ver: token_version,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("signing a token")))
+            .map_err(|e| DomainError::Internal(anyhow::Error::new(e).context("signing a token")))
     }
 
     /// Verifies signature, algorithm, issuer, audience and expiry.
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<Claims, DomainError> {
         decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid access token: {e}")))
+            .map_err(|e| DomainError::Unauthorized(format!("invalid access token: {e}")))
     }
 }
 

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
+use crate::domain::DomainError;
 use crate::entities::user;
-use crate::error::ApiError;
 
 /// How long a user row read from the database is trusted.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
@@ -56,7 +56,7 @@ impl UserStates {
         &self,
         db: &DatabaseConnection,
         id: Uuid,
-    ) -> Result<Option<UserState>, ApiError> {
+    ) -> Result<Option<UserState>, DomainError> {
         if let Some(state) = self.fresh(id) {
             return Ok(state);
         }

@@ -17,9 +17,9 @@ use uuid::Uuid;
 
 use super::serving::ModelCache;
 use super::train::{self, RawParams, TrainError, Trained};
+use crate::domain::{DomainError, EventType};
 use crate::entities::{job, model, model_blob};
-use crate::error::ApiError;
-use crate::outbox;
+use crate::services::outbox;
 
 /// How long a claim holds a job without renewal.
 pub const LEASE: Duration = Duration::from_secs(60);
@@ -130,7 +130,7 @@ pub async fn store(
     trained: Trained,
     job_id: Option<Uuid>,
     activate: bool,
-) -> Result<model::Model, ApiError> {
+) -> Result<model::Model, DomainError> {
     let txn = db.begin().await?;
     let now = Utc::now();
     let row = model::Model {
@@ -167,7 +167,7 @@ pub async fn activate_in(
     txn: &impl ConnectionTrait,
     engine: &str,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     model::Entity::update_many()
         .col_expr(model::Column::Active, Expr::value(false))
         .filter(model::Column::Engine.eq(engine))
@@ -182,7 +182,7 @@ pub async fn activate_in(
         .await?;
     outbox::emit(
         txn,
-        "model.activated",
+        EventType::ModelActivated,
         &serde_json::json!({"model_id": id, "engine": engine}),
     )
     .await

@@ -10,5 +10,6 @@ pub mod listing;
 pub mod serving;
 pub mod stored;
 pub mod train;
+pub mod weights;
 
 pub use catalogue::{EngineKind, engine_kind};

@@ -14,10 +14,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{guard, signature};
-use crate::background;
 use crate::config::BackgroundSettings;
+use crate::domain::DomainError;
 use crate::entities::{webhook, webhook_attempt, webhook_delivery};
-use crate::error::ApiError;
+use crate::workers;
 
 use webhook_delivery::Column;
 
@@ -67,7 +67,7 @@ impl Dispatcher {
     /// Starts the delivery loop.
     pub fn spawn(self, db: DatabaseConnection, poll: Duration) {
         let this = Arc::new(self);
-        background::every("webhook-dispatcher", poll, move || {
+        workers::every("webhook-dispatcher", poll, move || {
             let this = this.clone();
             let db = db.clone();
             async move { this.round(&db).await }
@@ -75,14 +75,14 @@ impl Dispatcher {
     }
 
     /// Sends every due delivery, a batch at a time.
-    pub async fn round(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
+    pub async fn round(&self, db: &DatabaseConnection) -> Result<(), DomainError> {
         while self.batch(db).await? == BATCH as usize {}
         Ok(())
     }
 
     /// Claims up to [`BATCH`] due deliveries and sends them concurrently;
     /// returns how many were due.
-    async fn batch(&self, db: &DatabaseConnection) -> Result<usize, ApiError> {
+    async fn batch(&self, db: &DatabaseConnection) -> Result<usize, DomainError> {
         let now = Utc::now();
         let unlocked = Condition::any()
             .add(Column::LockedUntil.is_null())
@@ -96,7 +96,7 @@ impl Dispatcher {
             .all(db)
             .await?;
         let lease = chrono::Duration::from_std(self.timeout + Duration::from_secs(30))
-            .map_err(|e| ApiError::Internal(e.into()))?;
+            .map_err(|e| DomainError::Internal(e.into()))?;
         let found = due.len();
         let mut claimed = Vec::new();
         for delivery in due {
@@ -171,7 +171,7 @@ impl Dispatcher {
         &self,
         db: &DatabaseConnection,
         delivery: webhook_delivery::Model,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), DomainError> {
         let hook = webhook::Entity::find_by_id(delivery.webhook_id)
             .one(db)
             .await?;
@@ -199,7 +199,7 @@ impl Dispatcher {
         .exec_without_returning(db)
         .await?;
         let retry = chrono::Duration::from_std(backoff(self.retry_base, number as u32))
-            .map_err(|e| ApiError::Internal(e.into()))?;
+            .map_err(|e| DomainError::Internal(e.into()))?;
         let status = match &error {
             None => "succeeded",
             Some(_) if number as u32 >= self.max_attempts || hook.is_none() => "failed",

@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::DomainError;
+use crate::domain::validation::{Checks, LONG_TEXT, SHORT_TEXT};
 use crate::entities::workflow_definition;
-use crate::error::ApiError;
-use crate::validation::{Checks, LONG_TEXT, SHORT_TEXT};
 
 /// Most steps in one definition.
 pub const MAX_STEPS: usize = 50;
@@ -216,9 +216,9 @@ fn check_graph(checks: &mut Checks, input: &WorkflowInput) {
 }
 
 impl TryFrom<WorkflowInput> for Definition {
-    type Error = ApiError;
+    type Error = DomainError;
 
-    fn try_from(input: WorkflowInput) -> Result<Self, ApiError> {
+    fn try_from(input: WorkflowInput) -> Result<Self, DomainError> {
         let mut checks = Checks::default();
         if let Some(key) = &input.key
             && !valid_key(key)
@@ -244,9 +244,9 @@ impl TryFrom<WorkflowInput> for Definition {
 
 impl Definition {
     /// The stored definition of a row.
-    pub fn from_row(row: &workflow_definition::Model) -> Result<Self, ApiError> {
+    pub fn from_row(row: &workflow_definition::Model) -> Result<Self, DomainError> {
         let parse = |what: &str, e: serde_json::Error| {
-            ApiError::Internal(anyhow::anyhow!("workflow {} {what}: {e}", row.id))
+            DomainError::Internal(anyhow::anyhow!("workflow {} {what}: {e}", row.id))
         };
         Ok(Self {
             name: row.name.clone(),
@@ -293,7 +293,7 @@ mod tests {
 
     fn fields(input: WorkflowInput) -> Vec<String> {
         match Definition::try_from(input) {
-            Err(ApiError::Validation(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            Err(DomainError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::definition::{Definition, StepSpec, TransitionSpec, WorkflowInput};
 use super::engine::{self, Change, NewEvent, Pinned, Started};
-use crate::error::ApiError;
+use crate::domain::DomainError;
 
 fn step(key: &str, name: &str, department: Option<&str>, sla_hours: Option<f64>) -> StepSpec {
     StepSpec {
@@ -108,7 +108,7 @@ pub fn definitions() -> Vec<WorkflowInput> {
 }
 
 /// Stores the demo definitions whose keys do not exist yet.
-pub async fn seed(db: &DatabaseConnection) -> Result<(), ApiError> {
+pub async fn seed(db: &DatabaseConnection) -> Result<(), DomainError> {
     for input in definitions() {
         let key = input.key.clone().unwrap_or_default();
         let definition = Definition::try_from(input)?;
@@ -128,7 +128,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<(), ApiError> {
 pub async fn seed_instances(
     db: &DatabaseConnection,
     customers: &[Uuid],
-) -> Result<usize, ApiError> {
+) -> Result<usize, DomainError> {
     let mut started = 0;
     for (i, customer) in customers.iter().enumerate() {
         let (key, next) = match i % 3 {

@@ -14,10 +14,11 @@ use uuid::Uuid;
 
 use super::definition::Definition;
 pub use super::views::{EventOut, InstanceOut};
+use crate::domain::DomainError;
+use crate::domain::{ErrorCode, EventType};
 use crate::entities::{user, workflow_definition, workflow_event, workflow_instance};
-use crate::error::ApiError;
-use crate::outbox;
 use crate::policy::{self, Role};
+use crate::services::outbox;
 
 /// Status of a running instance.
 pub const OPEN: &str = "open";
@@ -30,7 +31,7 @@ pub const CANCELLED: &str = "cancelled";
 pub async fn latest_definition(
     db: &impl ConnectionTrait,
     key: &str,
-) -> Result<Option<workflow_definition::Model>, ApiError> {
+) -> Result<Option<workflow_definition::Model>, DomainError> {
     Ok(workflow_definition::Entity::find()
         .filter(workflow_definition::Column::Key.eq(key))
         .order_by_desc(workflow_definition::Column::Version)
@@ -45,10 +46,10 @@ pub async fn store_version(
     definition: &Definition,
     version: i32,
     created_by: Option<Uuid>,
-) -> Result<workflow_definition::Model, ApiError> {
+) -> Result<workflow_definition::Model, DomainError> {
     use workflow_definition::Column;
     let json =
-        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| ApiError::Internal(e.into()));
+        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| DomainError::Internal(e.into()));
     workflow_definition::Entity::update_many()
         .col_expr(Column::Latest, Expr::value(false))
         .filter(Column::Key.eq(key))
@@ -86,13 +87,13 @@ pub struct Pinned {
 
 impl Pinned {
     /// Parses a stored row.
-    pub fn new(row: workflow_definition::Model) -> Result<Self, ApiError> {
+    pub fn new(row: workflow_definition::Model) -> Result<Self, DomainError> {
         let definition = Definition::from_row(&row)?;
         Ok(Self { row, definition })
     }
 
     /// The version an instance runs on.
-    pub async fn of(db: &impl ConnectionTrait, definition_id: Uuid) -> Result<Self, ApiError> {
+    pub async fn of(db: &impl ConnectionTrait, definition_id: Uuid) -> Result<Self, DomainError> {
         let row = workflow_definition::Entity::find_by_id(definition_id)
             .one(db)
             .await?
@@ -130,7 +131,7 @@ pub async fn record(
     instance: &workflow_instance::Model,
     pinned: &Pinned,
     event: NewEvent,
-) -> Result<EventOut, ApiError> {
+) -> Result<EventOut, DomainError> {
     let row = workflow_event::Model {
         id: Uuid::now_v7(),
         instance_id: instance.id,
@@ -147,7 +148,10 @@ pub async fn record(
         .await?;
     let out = EventOut::from(row);
     let payload = json!({"instance": InstanceOut::new(instance.clone(), pinned), "event": &out});
-    outbox::emit(txn, &format!("workflow.{}", event.kind), &payload).await?;
+    let event_type = format!("workflow.{}", event.kind)
+        .parse::<EventType>()
+        .map_err(|e| DomainError::Internal(e.into()))?;
+    outbox::emit(txn, event_type, &payload).await?;
     Ok(out)
 }
 
@@ -158,20 +162,20 @@ pub async fn check_assignee(
     field: &str,
     assignee: Uuid,
     department: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     let user = user::Entity::find_by_id(assignee)
         .one(db)
         .await?
         .filter(|u| u.active)
-        .ok_or_else(|| ApiError::invalid(field, "no such active user"))?;
+        .ok_or_else(|| DomainError::invalid(field, "no such active user"))?;
     let role: Role = user
         .role
         .parse()
-        .map_err(|e: String| ApiError::Internal(anyhow::anyhow!(e)))?;
+        .map_err(|e| DomainError::corrupt("user role", e))?;
     if policy::may_act_on_step(role, user.department.as_deref(), department) {
         Ok(())
     } else {
-        Err(ApiError::invalid(
+        Err(DomainError::invalid(
             field,
             format!(
                 "this user may not act on steps of the {} department",
@@ -198,7 +202,7 @@ pub async fn start(
     assignee_id: Option<Uuid>,
     note: Option<String>,
     actor_id: Option<Uuid>,
-) -> Result<Started, ApiError> {
+) -> Result<Started, DomainError> {
     use workflow_instance::Column;
     let open = |db| {
         workflow_instance::Entity::find()
@@ -266,9 +270,9 @@ pub struct Change {
     pub status: Option<&'static str>,
 }
 
-fn version_conflict(expected_version: i32) -> ApiError {
-    ApiError::Conflict {
-        code: "version_conflict",
+fn version_conflict(expected_version: i32) -> DomainError {
+    DomainError::Conflict {
+        code: ErrorCode::VersionConflict,
         detail: format!(
             "the instance is no longer at version {expected_version}; fetch it and try again"
         ),
@@ -279,7 +283,7 @@ fn version_conflict(expected_version: i32) -> ApiError {
 pub fn check_version(
     current: &workflow_instance::Model,
     expected_version: i32,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     if current.version == expected_version {
         Ok(())
     } else {
@@ -296,7 +300,7 @@ pub async fn apply(
     expected_version: i32,
     change: Change,
     event: NewEvent,
-) -> Result<workflow_instance::Model, ApiError> {
+) -> Result<workflow_instance::Model, DomainError> {
     use workflow_instance::Column;
     check_version(current, expected_version)?;
     let now = Utc::now();
@@ -338,7 +342,7 @@ pub async fn apply(
     let row = workflow_instance::Entity::find_by_id(current.id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("workflow instance"))?;
+        .ok_or_else(|| DomainError::not_found("workflow instance"))?;
     record(&txn, &row, pinned, event).await?;
     txn.commit().await?;
     Ok(row)
@@ -350,7 +354,7 @@ pub async fn comment(
     instance: &workflow_instance::Model,
     pinned: &Pinned,
     event: NewEvent,
-) -> Result<EventOut, ApiError> {
+) -> Result<EventOut, DomainError> {
     let txn = db.begin().await?;
     let out = record(&txn, instance, pinned, event).await?;
     txn.commit().await?;

@@ -12,23 +12,23 @@ use sea_orm::{
 };
 
 use super::engine::{NewEvent, OPEN, Pinned, record};
-use crate::background;
+use crate::domain::DomainError;
 use crate::entities::workflow_instance::{self, Column};
-use crate::error::ApiError;
+use crate::workers;
 
 /// Instances handled per round.
 const BATCH: u64 = 100;
 
 /// Starts the periodic check.
 pub fn spawn(db: DatabaseConnection, interval: Duration) {
-    background::every("sla-checker", interval, move || {
+    workers::every("sla-checker", interval, move || {
         let db = db.clone();
         async move { check(&db).await.map(|_| ()) }
     });
 }
 
 /// One round; returns how many breaches were recorded.
-pub async fn check(db: &DatabaseConnection) -> Result<usize, ApiError> {
+pub async fn check(db: &DatabaseConnection) -> Result<usize, DomainError> {
     let now = Utc::now();
     let overdue = workflow_instance::Entity::find()
         .filter(Column::Status.eq(OPEN))

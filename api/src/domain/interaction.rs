@@ -1,0 +1,202 @@
+//! Interactions: the fields a writer gives, the rules of one row, and the
+//! record as services pass it on.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::enums::InteractionKind;
+use super::error::FieldError;
+use super::validation::{Checks, LONG_TEXT};
+
+/// Most rows in one batch.
+pub const MAX_BATCH: usize = 10_000;
+/// Personal fields of an interaction, redacted in the audit log.
+pub const PII: &[&str] = &["note"];
+
+/// Who an interaction is about: a customer by id or by external id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CustomerRef {
+    /// By id.
+    Id(Uuid),
+    /// By external id.
+    External(String),
+}
+
+/// What an interaction is on: an item by id or by SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ItemRef {
+    /// By id.
+    Id(Uuid),
+    /// By SKU.
+    Sku(String),
+}
+
+/// One interaction as given (not yet validated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InteractionFields {
+    /// Id of the customer.
+    pub customer_id: Option<Uuid>,
+    /// External id of the customer.
+    pub customer_external_id: Option<String>,
+    /// Id of the item.
+    pub item_id: Option<Uuid>,
+    /// SKU of the item.
+    pub item_sku: Option<String>,
+    /// What happened.
+    pub kind: InteractionKind,
+    /// Amount (e.g. purchase value).
+    pub value: Option<f64>,
+    /// 1 to 5.
+    pub rating: Option<i16>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Free note.
+    pub note: Option<String>,
+    /// When; now when absent.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// An interaction that meets every rule of a row; its references are
+/// resolved against the database by the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInteraction {
+    /// The customer.
+    pub customer: CustomerRef,
+    /// The item, if any.
+    pub item: Option<ItemRef>,
+    /// What happened.
+    pub kind: InteractionKind,
+    /// Amount.
+    pub value: Option<f64>,
+    /// 1 to 5.
+    pub rating: Option<i16>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Free note.
+    pub note: Option<String>,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl NewInteraction {
+    /// Validates one row against the rules, with `now` as the default time
+    /// and the bound on future times; errors name their fields.
+    pub fn parse(fields: InteractionFields, now: DateTime<Utc>) -> Result<Self, Vec<FieldError>> {
+        let mut checks = Checks::default();
+        let customer = match (fields.customer_id, fields.customer_external_id) {
+            (Some(id), None) => Some(CustomerRef::Id(id)),
+            (None, Some(external)) => Some(CustomerRef::External(external)),
+            _ => {
+                checks.fail(
+                    "customer_id",
+                    "give exactly one of customer_id and customer_external_id",
+                );
+                None
+            }
+        };
+        let item = match (fields.item_id, fields.item_sku) {
+            (Some(_), Some(_)) => {
+                checks.fail("item_id", "give at most one of item_id and item_sku");
+                None
+            }
+            (Some(id), None) => Some(ItemRef::Id(id)),
+            (None, Some(sku)) => Some(ItemRef::Sku(sku)),
+            (None, None) => None,
+        };
+        if fields.value.is_some_and(|v| !v.is_finite()) {
+            checks.fail("value", "must be a finite number");
+        }
+        if fields.rating.is_some_and(|r| !(1..=5).contains(&r)) {
+            checks.fail("rating", "must be between 1 and 5");
+        }
+        if fields.kind == InteractionKind::Rating && fields.rating.is_none() {
+            checks.fail("rating", "is required for kind `rating`");
+        }
+        checks.opt_text("channel", fields.channel.as_deref(), 50);
+        checks.opt_text("note", fields.note.as_deref(), LONG_TEXT);
+        if fields
+            .occurred_at
+            .is_some_and(|t| t > now + Duration::days(1))
+        {
+            checks.fail("occurred_at", "must not be more than a day in the future");
+        }
+        let errors = checks.into_row_errors(0);
+        match customer {
+            Some(customer) if errors.is_empty() => Ok(Self {
+                customer,
+                item,
+                kind: fields.kind,
+                value: fields.value,
+                rating: fields.rating,
+                channel: fields.channel,
+                note: fields.note,
+                occurred_at: fields.occurred_at.unwrap_or(now),
+            }),
+            _ => Err(errors
+                .into_iter()
+                .map(|e| FieldError { index: None, ..e })
+                .collect()),
+        }
+    }
+}
+
+/// A stored interaction.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InteractionRecord {
+    /// Id.
+    pub id: Uuid,
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The item, if any.
+    pub item_id: Option<Uuid>,
+    /// What happened.
+    pub kind: InteractionKind,
+    /// Amount.
+    pub value: Option<f64>,
+    /// 1 to 5.
+    pub rating: Option<i16>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Free note.
+    pub note: Option<String>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> InteractionFields {
+        InteractionFields {
+            customer_id: None,
+            customer_external_id: Some("C-1".into()),
+            item_id: None,
+            item_sku: Some("SKU".into()),
+            kind: InteractionKind::Rating,
+            value: None,
+            rating: None,
+            channel: None,
+            note: None,
+            occurred_at: None,
+        }
+    }
+
+    #[test]
+    fn a_rating_needs_its_rating_and_one_customer() {
+        let now = Utc::now();
+        let mut bad = fields();
+        bad.customer_id = Some(Uuid::nil());
+        let errors = NewInteraction::parse(bad, now).unwrap_err();
+        let names: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(names, ["customer_id", "rating"]);
+        let mut good = fields();
+        good.rating = Some(4);
+        let parsed = NewInteraction::parse(good, now).unwrap();
+        assert_eq!(parsed.customer, CustomerRef::External("C-1".into()));
+        assert_eq!(parsed.occurred_at, now);
+    }
+}

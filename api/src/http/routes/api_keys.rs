@@ -1,0 +1,195 @@
+//! `/api-keys` (admin): keys for integrations, shown once, stored hashed.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::BASE;
+use crate::auth::{Caller, api_keys};
+use crate::domain::validation::{Checks, SHORT_TEXT};
+use crate::entities::api_key::{self, Column};
+use crate::http::error::ApiError;
+use crate::http::idempotency::{self, Begun, IdempotencyKey};
+use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
+use crate::policy::{self, Action, Role};
+use crate::services::audit::{self, Actor, Event};
+use crate::state::AppState;
+
+/// A key to create.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyInput {
+    /// What the key is for (1-255 characters).
+    pub name: String,
+    /// The role the key acts with; defaults to `integration`; never `admin`.
+    pub role: Option<Role>,
+}
+
+/// A key as listed (never the key itself).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKeyOut {
+    pub id: Uuid,
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    pub role: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_key::Model> for ApiKeyOut {
+    fn from(row: api_key::Model) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            prefix: row.prefix,
+            role: row.role,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
+/// A new key: the only response that carries `key`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyCreated {
+    /// Send as `Authorization: Bearer <key>`; shown once, store it now.
+    pub key: String,
+    #[serde(flatten)]
+    pub api_key: ApiKeyOut,
+}
+
+/// Filters of `GET /api-keys`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApiKeyFilters {
+    /// Include revoked keys (default false).
+    pub include_revoked: Option<bool>,
+}
+
+/// Create a key (admin); the response is the only time the key is shown.
+/// Honours `Idempotency-Key`: a replay returns the key's details without the key.
+#[utoipa::path(tag = "api-keys", request_body = ApiKeyInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
+    responses((status = 201, body = ApiKeyCreated, headers(("Location" = String))),
+        (status = 422, body = crate::http::error::Problem)))]
+#[post("/api-keys")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<ApiKeyInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ManageAccess)?;
+    let input = body.into_inner();
+    let role = input.role.unwrap_or(Role::Integration);
+    let mut checks = Checks::default();
+    checks.text("name", &input.name, SHORT_TEXT);
+    if role == Role::Admin {
+        checks.fail("role", "API keys may not have the admin role");
+    }
+    checks.finish()?;
+    let creation =
+        match idempotency::begin(&state.db, &key, &caller, "POST /api-keys", &input).await? {
+            Begun::Replay(response) => return Ok(response),
+            Begun::Fresh(creation) => creation,
+        };
+    let (secret, hash, prefix) = api_keys::generate();
+    let row = api_key::Model {
+        id: Uuid::now_v7(),
+        name: input.name.trim().to_owned(),
+        prefix,
+        key_hash: hash,
+        role: role.as_str().to_owned(),
+        created_by: (!caller.api_key).then_some(caller.user_id),
+        created_at: Utc::now(),
+        last_used_at: None,
+        revoked_at: None,
+    }
+    .into_active_model()
+    .insert(&creation.txn)
+    .await?;
+    let details = json!({"name": row.name, "role": row.role, "prefix": row.prefix});
+    let event = Event::new("api_key.create", "api_key", Some(row.id)).with_changes(details);
+    audit::record(&creation.txn, &Actor::from(&caller), event).await?;
+    let location = format!("{BASE}/api-keys/{}", row.id);
+    let listed = ApiKeyOut::from(row);
+    let stored = listed.clone();
+    let body = ApiKeyCreated {
+        key: secret,
+        api_key: listed,
+    };
+    // The key is never stored in clear, not even for an idempotent replay.
+    creation
+        .finish_storing(StatusCode::CREATED, Some(location), &body, &stored)
+        .await
+}
+
+/// List keys (admin), newest first by default.
+#[utoipa::path(tag = "api-keys", params(ApiKeyFilters, PageParams),
+    responses((status = 200, body = Page<ApiKeyOut>)))]
+#[get("/api-keys")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filters: web::Query<ApiKeyFilters>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ManageAccess)?;
+    let sort = Sort::parse(
+        page.sort.as_deref(),
+        &[("created_at", Column::CreatedAt)],
+        "-created_at",
+    )?;
+    let mut select = api_key::Entity::find();
+    if !filters.include_revoked.unwrap_or(false) {
+        select = select.filter(Column::RevokedAt.is_null());
+    }
+    let rows = fetch_page(&state.db, select, sort, Column::Id, &page).await?;
+    Ok(HttpResponse::Ok().json(rows.map(ApiKeyOut::from)))
+}
+
+/// Revoke a key (admin): it stops working at once. Revoking twice is harmless.
+#[utoipa::path(tag = "api-keys", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = crate::http::error::Problem)))]
+#[delete("/api-keys/{id}")]
+async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ManageAccess)?;
+    let txn = state.db.begin().await?;
+    let row = api_key::Entity::find_by_id(*id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key"))?;
+    if row.revoked_at.is_none() {
+        api_key::Entity::update_many()
+            .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
+            .filter(Column::Id.eq(row.id))
+            .exec(&txn)
+            .await?;
+        let event = Event::new("api_key.revoke", "api_key", Some(row.id));
+        audit::record(&txn, &Actor::from(&caller), event).await?;
+    }
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mounts the API key routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create).service(list).service(revoke);
+}

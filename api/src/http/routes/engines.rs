@@ -1,0 +1,201 @@
+//! `/engines`: what can be trained, and `POST /engines/{name}/train`.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use rapport_core::{DataNeed, ParamKind, ParamSpec};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::BASE;
+use crate::auth::Caller;
+use crate::domain::{DomainError, ErrorCode};
+use crate::http::error::ApiError;
+use crate::http::idempotency::{self, Begun, IdempotencyKey};
+use crate::ml::catalogue::{self, EngineKind};
+use crate::ml::jobs;
+use crate::ml::train::{self, RawParams, TrainError};
+use crate::policy::{self, Action};
+use crate::state::AppState;
+
+/// One parameter an engine accepts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParamOut {
+    pub name: String,
+    /// `int`, `float`, `bool`, `choice` or `text`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Allowed values of a `choice`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    pub default: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub description: String,
+}
+
+impl From<ParamSpec> for ParamOut {
+    fn from(spec: ParamSpec) -> Self {
+        let (kind, choices) = match spec.kind {
+            ParamKind::Int => ("int", Vec::new()),
+            ParamKind::Float => ("float", Vec::new()),
+            ParamKind::Bool => ("bool", Vec::new()),
+            ParamKind::Choice(choices) => ("choice", choices),
+            ParamKind::Text => ("text", Vec::new()),
+        };
+        Self {
+            name: spec.name,
+            kind,
+            choices,
+            default: spec.default,
+            min: spec.min,
+            max: spec.max,
+            description: spec.doc,
+        }
+    }
+}
+
+/// A registered engine.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EngineOut {
+    pub name: String,
+    pub kind: EngineKind,
+    pub summary: String,
+    pub params: Vec<ParamOut>,
+    /// Data it learns from.
+    pub needs: Vec<&'static str>,
+}
+
+/// A training request.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainRequest {
+    /// Parameter overrides, e.g. `{"neighbours": 100}`; see `GET /engines`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, Value>,
+    /// Activate the model when training succeeds.
+    #[serde(default)]
+    pub activate: bool,
+}
+
+/// The queued job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrainAccepted {
+    pub job_id: Uuid,
+}
+
+fn raw_params(params: &BTreeMap<String, Value>) -> Result<RawParams, ApiError> {
+    params
+        .iter()
+        .map(|(name, value)| match value {
+            Value::String(s) => Ok((name.clone(), s.clone())),
+            Value::Number(n) => Ok((name.clone(), n.to_string())),
+            Value::Bool(b) => Ok((name.clone(), b.to_string())),
+            _ => Err(ApiError::invalid(
+                format!("params.{name}"),
+                "must be a string, a number or a boolean",
+            )),
+        })
+        .collect()
+}
+
+/// Every engine, with its parameters (defaults and ranges).
+#[utoipa::path(tag = "models", responses((status = 200, body = Vec<EngineOut>)))]
+#[get("/engines")]
+async fn list(caller: Caller) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadPredictions)?;
+    let engines: Vec<EngineOut> = catalogue::descriptions()
+        .into_iter()
+        .map(|(kind, d)| {
+            let mut needs: Vec<&'static str> = d
+                .needs
+                .iter()
+                .map(|n| match n {
+                    DataNeed::Interactions => "interactions",
+                    DataNeed::ItemMetadata => "item_metadata",
+                })
+                .collect();
+            if kind == EngineKind::Scorer {
+                needs = vec!["customer_attributes", "interactions"];
+            }
+            EngineOut {
+                name: d.name,
+                kind,
+                summary: d.summary,
+                params: d.params.into_iter().map(ParamOut::from).collect(),
+                needs,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(engines))
+}
+
+/// Queue a training job (202 with the job's `Location`). Honours `Idempotency-Key`.
+#[utoipa::path(tag = "models", request_body = TrainRequest,
+    params(("name" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 202, body = TrainAccepted, headers(("Location" = String))),
+        (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[post("/engines/{name}/train")]
+async fn train_engine(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    name: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::TrainModels)?;
+    // The body is optional: no body means default parameters.
+    let request: TrainRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        TrainRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::Domain(DomainError::Invalid(vec![
+                    crate::http::error::FieldError::new("body", e.to_string()),
+                ]))
+            } else {
+                ApiError::BadRequest {
+                    code: ErrorCode::MalformedJson,
+                    detail: format!("the body is not valid JSON: {e}"),
+                }
+            }
+        })?
+    };
+    if catalogue::engine_kind(&name).is_none() {
+        return Err(ApiError::not_found("engine"));
+    }
+    let params = raw_params(&request.params)?;
+    train::validate(&name, &params).map_err(|e| match e {
+        TrainError::Refused(message) => ApiError::invalid("params", message),
+        TrainError::Internal(err) => ApiError::Domain(DomainError::Internal(err)),
+    })?;
+    let scope = format!("POST /engines/{name}/train");
+    let creation = match idempotency::begin(&state.db, &key, &caller, &scope, &request).await? {
+        Begun::Replay(response) => return Ok(response),
+        Begun::Fresh(creation) => creation,
+    };
+    let job = jobs::enqueue(
+        &creation.txn,
+        &name,
+        &params,
+        request.activate,
+        (!caller.api_key).then_some(caller.user_id),
+    )
+    .await?;
+    creation
+        .finish(
+            StatusCode::ACCEPTED,
+            Some(format!("{BASE}/jobs/{}", job.id)),
+            &TrainAccepted { job_id: job.id },
+        )
+        .await
+}
+
+/// Mounts the engine routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list).service(train_engine);
+}

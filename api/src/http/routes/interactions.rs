@@ -1,0 +1,313 @@
+//! `/interactions`: what customers did, one by one or in batches of up to 10,000.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::BASE;
+use crate::auth::Caller;
+use crate::domain::interaction::{InteractionFields, MAX_BATCH, NewInteraction};
+use crate::domain::{DomainError, FieldError, InteractionKind};
+use crate::entities::interaction;
+use crate::http::error::ApiError;
+use crate::http::idempotency::{self, Begun, IdempotencyKey};
+use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
+use crate::policy::{self, Action, Grant};
+use crate::services::Context;
+use crate::services::interactions::{self, Recording};
+use crate::state::AppState;
+
+/// One interaction to record. The customer is given by `customer_id` or
+/// `customer_external_id`, the item (optional) by `item_id` or `item_sku`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InteractionInput {
+    pub customer_id: Option<Uuid>,
+    pub customer_external_id: Option<String>,
+    pub item_id: Option<Uuid>,
+    pub item_sku: Option<String>,
+    pub kind: InteractionKind,
+    /// Amount (e.g. purchase value); finite.
+    pub value: Option<f64>,
+    /// 1 to 5.
+    pub rating: Option<i16>,
+    pub channel: Option<String>,
+    pub note: Option<String>,
+    /// Defaults to now; at most one day in the future.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// A batch of interactions, written all or nothing.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InteractionBatch {
+    /// 1 to 10,000 rows; each is validated on its own so errors name their index.
+    #[schema(value_type = Vec<InteractionInput>)]
+    pub interactions: Vec<Value>,
+}
+
+/// Result of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchCreated {
+    pub created: usize,
+    /// Ids of the new interactions, in input order.
+    pub ids: Vec<Uuid>,
+}
+
+/// An interaction as returned by the API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InteractionOut {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub item_id: Option<Uuid>,
+    pub kind: InteractionKind,
+    pub value: Option<f64>,
+    pub rating: Option<i16>,
+    pub channel: Option<String>,
+    pub note: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<InteractionInput> for InteractionFields {
+    fn from(input: InteractionInput) -> Self {
+        Self {
+            customer_id: input.customer_id,
+            customer_external_id: input.customer_external_id,
+            item_id: input.item_id,
+            item_sku: input.item_sku,
+            kind: input.kind,
+            value: input.value,
+            rating: input.rating,
+            channel: input.channel,
+            note: input.note,
+            occurred_at: input.occurred_at,
+        }
+    }
+}
+
+impl InteractionOut {
+    /// The API view of a row (its kind read with a checked conversion).
+    pub fn new(row: interaction::Model) -> Result<Self, DomainError> {
+        let record = crate::services::records::interaction(&row)?;
+        Ok(Self {
+            id: record.id,
+            customer_id: record.customer_id,
+            item_id: record.item_id,
+            kind: record.kind,
+            value: record.value,
+            rating: record.rating,
+            channel: record.channel,
+            note: record.note,
+            occurred_at: record.occurred_at,
+            created_at: record.created_at,
+        })
+    }
+}
+
+/// Filters of interaction lists.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InteractionFilters {
+    pub customer_id: Option<Uuid>,
+    pub item_id: Option<Uuid>,
+    pub kind: Option<InteractionKind>,
+    /// At or after this instant.
+    pub occurred_after: Option<DateTime<Utc>>,
+    /// Strictly before this instant.
+    pub occurred_before: Option<DateTime<Utc>>,
+}
+
+const SORTABLE: &[(&str, interaction::Column)] = &[
+    ("occurred_at", interaction::Column::OccurredAt),
+    ("created_at", interaction::Column::CreatedAt),
+];
+
+/// One page of interactions matching `filters` (newest first by default).
+pub async fn list_rows(
+    db: &impl ConnectionTrait,
+    filters: &InteractionFilters,
+    page: &PageParams,
+) -> Result<Page<InteractionOut>, ApiError> {
+    use interaction::Column;
+    let sort = Sort::parse(page.sort.as_deref(), SORTABLE, "-occurred_at")?;
+    let mut select = interaction::Entity::find();
+    if let Some(id) = filters.customer_id {
+        select = select.filter(Column::CustomerId.eq(id));
+    }
+    if let Some(id) = filters.item_id {
+        select = select.filter(Column::ItemId.eq(id));
+    }
+    if let Some(kind) = filters.kind {
+        select = select.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(after) = filters.occurred_after {
+        select = select.filter(Column::OccurredAt.gte(after));
+    }
+    if let Some(before) = filters.occurred_before {
+        select = select.filter(Column::OccurredAt.lt(before));
+    }
+    Ok(fetch_page(db, select, sort, Column::Id, page)
+        .await?
+        .try_map(InteractionOut::new)?)
+}
+
+/// Record one interaction. Honours `Idempotency-Key`.
+#[utoipa::path(tag = "interactions", request_body = InteractionInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
+    responses((status = 201, body = InteractionOut, headers(("Location" = String))),
+        (status = 422, body = crate::http::error::Problem)))]
+#[post("/interactions")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<InteractionInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::WriteInteractions)?;
+    let input = body.into_inner();
+    let now = Utc::now();
+    let new = NewInteraction::parse(input.clone().into(), now).map_err(DomainError::Invalid)?;
+    let rows = interactions::prepare(&state.db, vec![new], now)
+        .await
+        .map_err(|err| match err {
+            // A single interaction has no row index to report.
+            DomainError::Invalid(errors) => DomainError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError { index: None, ..e })
+                    .collect(),
+            ),
+            other => other,
+        })?;
+    let ctx = Context::for_caller(&state.db, &caller, Grant::Full, &state.models);
+    let creation =
+        match idempotency::begin(&state.db, &key, &caller, "POST /interactions", &input).await? {
+            Begun::Replay(response) => return Ok(response),
+            Begun::Fresh(creation) => creation,
+        };
+    let mut recorded = interactions::record(&ctx, &creation.txn, rows, Recording::SINGLE).await?;
+    let row = recorded
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("recorded no interaction"))?;
+    let location = format!("{BASE}/interactions/{}", row.id);
+    let response = creation
+        .finish(
+            StatusCode::CREATED,
+            Some(location),
+            &InteractionOut::new(row)?,
+        )
+        .await?;
+    ctx.committed();
+    Ok(response)
+}
+
+/// Record up to 10,000 interactions in one transaction: all or nothing, with
+/// every bad row reported as `errors[{index, field, message}]`.
+#[utoipa::path(tag = "interactions", request_body = InteractionBatch,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
+    responses((status = 201, body = BatchCreated), (status = 422, body = crate::http::error::Problem)))]
+#[post("/interactions/batch")]
+async fn create_batch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<InteractionBatch>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::WriteInteractions)?;
+    let batch = body.into_inner();
+    if batch.interactions.is_empty() || batch.interactions.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "interactions",
+            format!("must hold 1 to {MAX_BATCH} rows"),
+        ));
+    }
+    let now = Utc::now();
+    let mut rows = Vec::with_capacity(batch.interactions.len());
+    let mut errors = Vec::new();
+    for (index, value) in batch.interactions.iter().enumerate() {
+        match InteractionInput::deserialize(value) {
+            Ok(row) => match NewInteraction::parse(row.into(), now) {
+                Ok(row) => rows.push(row),
+                Err(row_errors) => errors.extend(row_errors.into_iter().map(|e| e.at(index))),
+            },
+            Err(err) => errors.push(FieldError::new("", err.to_string()).at(index)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Invalid(errors).into());
+    }
+    let rows = interactions::prepare(&state.db, rows, now).await?;
+    let ctx = Context::for_caller(&state.db, &caller, Grant::Full, &state.models);
+    let creation =
+        match idempotency::begin(&state.db, &key, &caller, "POST /interactions/batch", &batch)
+            .await?
+        {
+            Begun::Replay(response) => return Ok(response),
+            Begun::Fresh(creation) => creation,
+        };
+    let recorded = interactions::record(&ctx, &creation.txn, rows, Recording::BATCH).await?;
+    let created = BatchCreated {
+        created: recorded.len(),
+        ids: recorded.iter().map(|r| r.id).collect(),
+    };
+    let response = creation.finish(StatusCode::CREATED, None, &created).await?;
+    ctx.committed();
+    Ok(response)
+}
+
+/// List interactions, filtered and paginated (sort by occurred_at or created_at).
+#[utoipa::path(tag = "interactions", params(InteractionFilters, PageParams),
+    responses((status = 200, body = Page<InteractionOut>)))]
+#[get("/interactions")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filters: web::Query<InteractionFilters>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadCatalog)?;
+    Ok(HttpResponse::Ok().json(list_rows(&state.db, &filters, &page).await?))
+}
+
+/// Get one interaction.
+#[utoipa::path(tag = "interactions", params(("id" = Uuid, Path)),
+    responses((status = 200, body = InteractionOut), (status = 404, body = crate::http::error::Problem)))]
+#[get("/interactions/{id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadCatalog)?;
+    let row = interaction::Entity::find_by_id(*id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("interaction"))?;
+    Ok(HttpResponse::Ok().json(InteractionOut::new(row)?))
+}
+
+/// The implicit-feedback weight of each interaction kind, as configured.
+#[utoipa::path(tag = "interactions", responses((status = 200, body = crate::ml::weights::InteractionWeights)))]
+#[get("/interaction-weights")]
+async fn interaction_weights(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadCatalog)?;
+    Ok(HttpResponse::Ok().json(&state.weights))
+}
+
+/// Mounts the interaction routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create)
+        .service(create_batch)
+        .service(list)
+        .service(get_one)
+        .service(interaction_weights);
+}

@@ -1,0 +1,313 @@
+//! `GET /customers/{id}/recommendations` and `GET /items/{id}/similar`,
+//! served from the active models, with reasons.
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use rapport_core::Recommendation;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::domain::{DomainError, ErrorCode};
+use crate::entities::{customer, interaction, item};
+use crate::http::error::ApiError;
+use crate::ml::activity::Recent;
+use crate::ml::serving::{ActiveModel, Loaded, LoadedRecommender};
+use crate::ml::{EngineKind, engine_kind};
+use crate::policy::{self, Action};
+use crate::services::customers::ensure_live;
+use crate::state::AppState;
+
+/// Engine answering for customers the chosen model does not know.
+const FALLBACK_ENGINE: &str = "popularity";
+/// Most items in one list.
+const MAX_K: usize = 100;
+/// Extra candidates asked of the engine, to make up for inactive items.
+const SPARE: usize = 20;
+
+/// `?k=&engine=&exclude_seen=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecommendQuery {
+    /// List length, 1 to 100 (default 10).
+    pub k: Option<usize>,
+    /// Engine to use (default: the configured default engine).
+    pub engine: Option<String>,
+    /// Leave out items the customer already interacted with (default true).
+    pub exclude_seen: Option<bool>,
+}
+
+/// An item that contributed to a recommendation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonOut {
+    pub item_id: Uuid,
+    pub name: String,
+    pub weight: f64,
+}
+
+/// One recommended item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecommendedItem {
+    pub item_id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub score: f64,
+    /// The strongest contributions, largest first.
+    pub reasons: Vec<ReasonOut>,
+}
+
+/// A list of items from one model.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recommendations {
+    pub engine: String,
+    pub model_id: Uuid,
+    pub items: Vec<RecommendedItem>,
+    /// `popularity` when the customer was unknown to the chosen model.
+    pub fallback: Option<String>,
+}
+
+fn k_of(query: &RecommendQuery) -> Result<usize, ApiError> {
+    match query.k {
+        None => Ok(10),
+        Some(k) if (1..=MAX_K).contains(&k) => Ok(k),
+        Some(_) => Err(ApiError::invalid(
+            "k",
+            format!("must be between 1 and {MAX_K}"),
+        )),
+    }
+}
+
+fn active_recommender(state: &AppState, engine: &str) -> Result<Arc<ActiveModel>, ApiError> {
+    if engine_kind(engine) != Some(EngineKind::Recommender) {
+        return Err(ApiError::invalid(
+            "engine",
+            format!("no recommendation engine named `{engine}`"),
+        ));
+    }
+    state.models.get(engine).ok_or_else(|| {
+        ApiError::Domain(DomainError::Conflict {
+            code: ErrorCode::NoActiveModel,
+            detail: format!("engine `{engine}` has no active model; train and activate one"),
+        })
+    })
+}
+
+fn recommender(model: &ActiveModel) -> Result<&LoadedRecommender, ApiError> {
+    match &model.loaded {
+        Loaded::Recommender(r) => Ok(r),
+        Loaded::Scorer { .. } => {
+            Err(anyhow::anyhow!("model {} is not a recommender", model.id).into())
+        }
+    }
+}
+
+/// Checks that `customer` is live (404 otherwise) and returns the items of
+/// their interactions recorded since `since` (all of them when `None`), in
+/// one query: the customer row left-joined to the log.
+async fn live_customer_items(
+    db: &DatabaseConnection,
+    customer_id: Uuid,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<Uuid>, ApiError> {
+    let mut on = Condition::all().add(
+        Expr::col((interaction::Entity, interaction::Column::CustomerId))
+            .equals((customer::Entity, customer::Column::Id)),
+    );
+    if let Some(since) = since {
+        on = on.add(Expr::col((interaction::Entity, interaction::Column::CreatedAt)).gte(since));
+    }
+    let mut select = customer::Entity::find_by_id(customer_id)
+        .select_only()
+        .column(customer::Column::Id)
+        .column(interaction::Column::ItemId)
+        .filter(customer::Column::DeletedAt.is_null());
+    QueryTrait::query(&mut select).left_join(interaction::Entity, on);
+    let rows: Vec<(Uuid, Option<Uuid>)> = select.into_tuple().all(db).await?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found("customer"));
+    }
+    Ok(rows.into_iter().filter_map(|(_, item)| item).collect())
+}
+
+/// Items `customer` interacted with, as indices of `model`: the training
+/// history plus what was recorded since the model's data was read. For a
+/// customer the model knows, both come from memory; otherwise (or when memory
+/// does not reach back far enough) the log is read. Answers 404 when the
+/// customer is not live, even when nothing is excluded.
+async fn seen_items(
+    state: &AppState,
+    model: &LoadedRecommender,
+    customer: Uuid,
+    exclude_seen: bool,
+) -> Result<Vec<u32>, ApiError> {
+    let history = model
+        .customer_index
+        .get(&customer)
+        .and_then(|i| model.history.get(*i as usize));
+    let since = history.map(|_| model.trained_on_data_until);
+    let remembered = since.and_then(|since| state.models.activity.recent(&customer, since));
+    let recent = match remembered {
+        Some(Recent::Deleted) => return Err(ApiError::not_found("customer")),
+        Some(Recent::Items(items)) => items,
+        None => live_customer_items(&state.db, customer, since).await?,
+    };
+    if !exclude_seen {
+        return Ok(Vec::new());
+    }
+    let mut seen = history.cloned().unwrap_or_default();
+    seen.extend(
+        recent
+            .iter()
+            .filter_map(|id| model.item_index.get(id).copied()),
+    );
+    Ok(seen)
+}
+
+/// Turns engine output into API items, named from the in-memory listing:
+/// drops inactive and deleted items, and entries with no evidence behind them.
+fn present(
+    state: &AppState,
+    model: &LoadedRecommender,
+    list: Vec<Recommendation>,
+    k: usize,
+) -> Vec<RecommendedItem> {
+    let listed = |index: u32| {
+        let id = *model.items.get(index as usize)?;
+        Some((id, state.models.listing.get(&id)?))
+    };
+    list.into_iter()
+        .filter(|rec| rec.score > 0.0)
+        .filter_map(|rec| {
+            let (item_id, item) = listed(rec.item).filter(|(_, item)| item.active)?;
+            Some(RecommendedItem {
+                item_id,
+                sku: item.sku.clone(),
+                name: item.name.clone(),
+                score: rec.score,
+                reasons: rec
+                    .reasons
+                    .iter()
+                    .filter_map(|reason| {
+                        listed(reason.item).map(|(item_id, item)| ReasonOut {
+                            item_id,
+                            name: item.name.clone(),
+                            weight: reason.weight,
+                        })
+                    })
+                    .collect(),
+            })
+        })
+        .take(k)
+        .collect()
+}
+
+/// What a prediction request asks for, once the caller may read
+/// predictions: the list length, the engine's name and its active model.
+fn requested(
+    state: &AppState,
+    caller: &Caller,
+    query: &RecommendQuery,
+) -> Result<(usize, String, Arc<ActiveModel>), ApiError> {
+    policy::require(caller, Action::ReadPredictions)?;
+    let k = k_of(query)?;
+    let engine = query
+        .engine
+        .clone()
+        .unwrap_or_else(|| state.default_engine.clone());
+    let model = active_recommender(state, &engine)?;
+    Ok((k, engine, model))
+}
+
+fn engine_error(err: rapport_core::EngineError) -> ApiError {
+    ApiError::Domain(DomainError::Internal(
+        anyhow::Error::new(err).context("serving a recommendation"),
+    ))
+}
+
+/// Items to recommend to a customer, with the history items behind each.
+#[utoipa::path(tag = "predictions", params(("id" = Uuid, Path), RecommendQuery),
+    responses((status = 200, body = Recommendations), (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem, description = "no active model (`no_active_model`)")))]
+#[get("/customers/{id}/recommendations")]
+async fn recommend(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<RecommendQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (k, engine, chosen) = requested(&state, &caller, &query)?;
+    let customer = *id;
+    let known = recommender(&chosen)?.customer_index.get(&customer).copied();
+    let (model, index, fallback) = match known {
+        Some(index) => (chosen, index, None),
+        None if engine == FALLBACK_ENGINE => (chosen, 0, None),
+        None => match active_recommender(&state, FALLBACK_ENGINE) {
+            Ok(fallback) => (fallback, 0, Some(FALLBACK_ENGINE.to_owned())),
+            Err(no_fallback) => {
+                // An unknown customer is a 404 before a missing model is a 409.
+                ensure_live(&state.db, customer).await?;
+                return Err(no_fallback);
+            }
+        },
+    };
+    let loaded = recommender(&model)?;
+    let exclude_seen = query.exclude_seen.unwrap_or(true);
+    let exclude = seen_items(&state, loaded, customer, exclude_seen).await?;
+    let list = loaded
+        .engine
+        .recommend(&loaded.model, index, k + SPARE, &exclude)
+        .map_err(engine_error)?;
+    let items = present(&state, loaded, list, k);
+    Ok(HttpResponse::Ok().json(Recommendations {
+        engine: model.engine.clone(),
+        model_id: model.id,
+        items,
+        fallback,
+    }))
+}
+
+/// Items most similar to an item.
+#[utoipa::path(tag = "predictions", params(("id" = Uuid, Path), RecommendQuery),
+    responses((status = 200, body = Recommendations), (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem, description = "no active model (`no_active_model`)")))]
+#[get("/items/{id}/similar")]
+async fn similar(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<RecommendQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (k, _, model) = requested(&state, &caller, &query)?;
+    let row = item::Entity::find_by_id(*id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("item"))?;
+    let loaded = recommender(&model)?;
+    let index = loaded.item_index.get(&row.id).copied().ok_or_else(|| {
+        ApiError::Domain(DomainError::Conflict {
+            code: ErrorCode::ItemUnknownToModel,
+            detail: "the item was added after the model was trained; train again".to_owned(),
+        })
+    })?;
+    let list = loaded
+        .engine
+        .similar_items(&loaded.model, index, k + SPARE)
+        .map_err(engine_error)?;
+    let items = present(&state, loaded, list, k);
+    Ok(HttpResponse::Ok().json(Recommendations {
+        engine: model.engine.clone(),
+        model_id: model.id,
+        items,
+        fallback: None,
+    }))
+}
+
+/// Mounts the recommendation routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(recommend).service(similar);
+}

@@ -1,0 +1,299 @@
+//! `/users` (admin): accounts, their roles, departments and activity.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::BASE;
+use super::auth::UserOut;
+use crate::auth::accounts::{self, NewUser};
+use crate::auth::{Caller, refresh};
+use crate::domain::DomainError;
+use crate::domain::validation::nullable;
+use crate::entities::user::{self, Column};
+use crate::http::error::ApiError;
+use crate::http::etag::{IfMatch, with_etag};
+use crate::http::idempotency::{self, Begun, IdempotencyKey};
+use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
+use crate::policy::{self, Action, Role};
+use crate::services::audit::{self, Actor, Event};
+use crate::services::records::update_if_version;
+use crate::state::AppState;
+
+/// A user to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    /// Unique, case-insensitive; stored lower-case.
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub department: Option<String>,
+    /// 12 to 128 characters.
+    pub password: String,
+}
+
+/// Fields to change; absent fields are left alone.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub department: Option<Option<String>>,
+    /// Deactivating revokes every token of the user at once.
+    pub active: Option<bool>,
+    /// A new password (12 to 128 characters); revokes the user's tokens.
+    pub password: Option<String>,
+}
+
+/// Filters of `GET /users`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilters {
+    pub role: Option<Role>,
+    pub department: Option<String>,
+    pub active: Option<bool>,
+}
+
+const SORTABLE: &[(&str, Column)] = &[("created_at", Column::CreatedAt), ("email", Column::Email)];
+
+async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model, ApiError> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+fn ok_with_etag(row: user::Model) -> HttpResponse {
+    let version = row.version;
+    with_etag(HttpResponse::Ok(), version).json(UserOut::from(row))
+}
+
+/// List users (admin).
+#[utoipa::path(tag = "users", params(UserFilters, PageParams),
+    responses((status = 200, body = Page<UserOut>, description = "One page; sort by created_at or email")))]
+#[get("/users")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filters: web::Query<UserFilters>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ManageAccess)?;
+    let sort = Sort::parse(page.sort.as_deref(), SORTABLE, "created_at")?;
+    let mut select = user::Entity::find();
+    if let Some(role) = filters.role {
+        select = select.filter(Column::Role.eq(role.as_str()));
+    }
+    if let Some(department) = &filters.department {
+        select = select.filter(Column::Department.eq(department.as_str()));
+    }
+    if let Some(active) = filters.active {
+        select = select.filter(Column::Active.eq(active));
+    }
+    let rows = fetch_page(&state.db, select, sort, Column::Id, &page).await?;
+    Ok(HttpResponse::Ok().json(rows.map(UserOut::from)))
+}
+
+/// Create a user (admin). Honours `Idempotency-Key`.
+#[utoipa::path(tag = "users", request_body = UserInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
+    responses((status = 201, body = UserOut, headers(("Location" = String))),
+        (status = 409, body = crate::http::error::Problem, description = "e-mail already used"),
+        (status = 422, body = crate::http::error::Problem)))]
+#[post("/users")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<UserInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ManageAccess)?;
+    let input = body.into_inner();
+    let email = accounts::normalise_email(&input.email);
+    accounts::check_fields(
+        &email,
+        &input.name,
+        input.department.as_deref(),
+        Some(&input.password),
+    )?;
+    // The password is left out of the idempotency fingerprint on purpose.
+    let fingerprint = json!({"email": email, "name": input.name, "role": input.role,
+        "department": input.department});
+    let creation =
+        match idempotency::begin(&state.db, &key, &caller, "POST /users", &fingerprint).await? {
+            Begun::Replay(response) => return Ok(response),
+            Begun::Fresh(creation) => creation,
+        };
+    let new = NewUser {
+        email,
+        name: input.name,
+        role: input.role,
+        department: input.department,
+        password: input.password,
+    };
+    let row = accounts::create(&creation.txn, &Actor::from(&caller), new).await?;
+    let location = format!("{BASE}/users/{}", row.id);
+    creation
+        .finish(StatusCode::CREATED, Some(location), &UserOut::from(row))
+        .await
+}
+
+/// Get one user (admin); the `ETag` is its version.
+#[utoipa::path(tag = "users", params(("id" = Uuid, Path)),
+    responses((status = 200, body = UserOut, headers(("ETag" = String))), (status = 404, body = crate::http::error::Problem)))]
+#[get("/users/{id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ManageAccess)?;
+    Ok(ok_with_etag(find(&state.db, *id).await?))
+}
+
+/// Applies `patch` to user `id` with every account rule: unique e-mail,
+/// password policy, the last active admin kept, tokens revoked on
+/// deactivation or password change, the change audited and in force from
+/// the next request.
+async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    if_match: &IfMatch,
+    patch: UserPatch,
+) -> Result<user::Model, ApiError> {
+    let current = find(&state.db, id).await?;
+    if_match.check(current.version)?;
+    let email = patch
+        .email
+        .as_deref()
+        .map(accounts::normalise_email)
+        .unwrap_or_else(|| current.email.clone());
+    let name = patch.name.unwrap_or_else(|| current.name.clone());
+    let department = patch
+        .department
+        .unwrap_or_else(|| current.department.clone());
+    accounts::check_fields(
+        &email,
+        &name,
+        department.as_deref(),
+        patch.password.as_deref(),
+    )?;
+    let current_role: Role = current
+        .role
+        .parse()
+        .map_err(|e| DomainError::corrupt("user role", e))?;
+    let role = patch.role.unwrap_or(current_role);
+    let active = patch.active.unwrap_or(current.active);
+    let new_hash = match patch.password {
+        Some(password) => Some(accounts::hash_password(password).await?),
+        None => None,
+    };
+    let txn = state.db.begin().await?;
+    accounts::ensure_email_free(&txn, &email, Some(current.id)).await?;
+    accounts::ensure_admin_remains(&txn, &current, role, active).await?;
+    let revoke = new_hash.is_some() || (current.active && !active);
+    let mut changes = user::ActiveModel {
+        email: Set(email),
+        name: Set(name),
+        role: Set(role.as_str().to_owned()),
+        department: Set(department),
+        active: Set(active),
+        version: Set(current.version + 1),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    if let Some(hash) = new_hash {
+        changes.password_hash = Set(hash);
+    }
+    if revoke {
+        changes.token_version = Set(current.token_version + 1);
+        refresh::revoke_user(&txn, current.id).await?;
+    }
+    update_if_version::<user::Entity, _>(
+        &txn,
+        changes,
+        (Column::Id, current.id),
+        (Column::Version, current.version),
+    )
+    .await?;
+    let updated = find(&txn, current.id).await?;
+    let mut diff = audit::diff(
+        Some(&accounts::audit_view(&current)),
+        Some(&accounts::audit_view(&updated)),
+        accounts::PII,
+    );
+    if revoke && let Some(map) = diff.as_object_mut() {
+        map.insert("tokens_revoked".to_owned(), json!(true));
+    }
+    let action = if role != current_role {
+        "user.role_change"
+    } else if current.active && !active {
+        "user.deactivate"
+    } else {
+        "user.update"
+    };
+    let event = Event::new(action, "user", Some(current.id)).with_changes(diff);
+    audit::record(&txn, &Actor::from(caller), event).await?;
+    txn.commit().await?;
+    state.user_states.forget(current.id);
+    Ok(updated)
+}
+
+/// Change a user (admin): e-mail, name, role, department, active, password.
+/// The last active admin cannot be demoted or deactivated (409).
+#[utoipa::path(tag = "users", request_body = UserPatch,
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = UserOut), (status = 409, body = crate::http::error::Problem),
+        (status = 412, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[patch("/users/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<UserPatch>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ManageAccess)?;
+    let updated = apply(&state, &caller, *id, &if_match, body.into_inner()).await?;
+    Ok(ok_with_etag(updated))
+}
+
+/// Deactivate a user (admin): the account is kept for history, its tokens stop
+/// working at once. The last active admin cannot be deactivated (409).
+#[utoipa::path(tag = "users", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
+#[delete("/users/{id}")]
+async fn deactivate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ManageAccess)?;
+    let patch = UserPatch {
+        active: Some(false),
+        ..Default::default()
+    };
+    apply(&state, &caller, *id, &if_match, patch).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mounts the user routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get_one)
+        .service(update)
+        .service(deactivate);
+}

@@ -1,0 +1,262 @@
+//! `/workflows`: versioned workflow definitions. Editing a definition stores
+//! a new version; running instances keep the version they started with.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, put, web};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::BASE;
+use crate::auth::Caller;
+use crate::domain::{DomainError, ErrorCode};
+use crate::entities::workflow_definition::{self, Column};
+use crate::http::error::ApiError;
+use crate::http::etag::{IfMatch, with_etag};
+use crate::http::idempotency::{self, Begun, IdempotencyKey};
+use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
+use crate::policy::{self, Action};
+use crate::services::events;
+use crate::state::AppState;
+use crate::workflows::engine::{self, Pinned};
+use crate::workflows::{Definition, StepSpec, TransitionSpec, WorkflowInput};
+
+/// One version of a workflow definition.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowOut {
+    pub id: Uuid,
+    pub key: String,
+    /// 1 for the first definition, incremented by every edit; sent as the `ETag`.
+    pub version: i32,
+    /// Whether this is the newest version.
+    pub latest: bool,
+    pub name: String,
+    pub description: Option<String>,
+    pub steps: Vec<StepSpec>,
+    pub transitions: Vec<TransitionSpec>,
+    pub initial_step: String,
+    pub terminal_steps: Vec<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Pinned> for WorkflowOut {
+    fn from(p: Pinned) -> Self {
+        Self {
+            id: p.row.id,
+            key: p.row.key,
+            version: p.row.version,
+            latest: p.row.latest,
+            name: p.definition.name,
+            description: p.definition.description,
+            steps: p.definition.steps,
+            transitions: p.definition.transitions,
+            initial_step: p.definition.initial_step,
+            terminal_steps: p.definition.terminal_steps,
+            created_by: p.row.created_by,
+            created_at: p.row.created_at,
+        }
+    }
+}
+
+fn respond(status: StatusCode, row: workflow_definition::Model) -> Result<HttpResponse, ApiError> {
+    let version = row.version;
+    Ok(with_etag(HttpResponse::build(status), version).json(WorkflowOut::from(Pinned::new(row)?)))
+}
+
+async fn latest(state: &AppState, key: &str) -> Result<workflow_definition::Model, ApiError> {
+    engine::latest_definition(&state.db, key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("workflow"))
+}
+
+const SORTABLE: &[(&str, Column)] = &[
+    ("key", Column::Key),
+    ("name", Column::Name),
+    ("created_at", Column::CreatedAt),
+];
+
+/// List the latest version of every workflow (sort by key, name or created_at).
+#[utoipa::path(tag = "workflows", params(PageParams),
+    responses((status = 200, body = Page<WorkflowOut>)))]
+#[get("/workflows")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadWorkflows)?;
+    let sort = Sort::parse(page.sort.as_deref(), SORTABLE, "key")?;
+    let select = workflow_definition::Entity::find().filter(Column::Latest.eq(true));
+    let rows = fetch_page(&state.db, select, sort, Column::Id, &page).await?;
+    let mut data = Vec::with_capacity(rows.data.len());
+    for row in rows.data {
+        data.push(WorkflowOut::from(Pinned::new(row)?));
+    }
+    Ok(HttpResponse::Ok().json(Page {
+        data,
+        next_cursor: rows.next_cursor,
+    }))
+}
+
+/// Define a workflow (version 1). Unknown steps, unreachable terminals and
+/// duplicate keys give 422 with field errors; an existing key gives 409.
+#[utoipa::path(tag = "workflows", request_body = WorkflowInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
+    responses((status = 201, body = WorkflowOut, headers(("Location" = String))),
+        (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[post("/workflows")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: web::Json<WorkflowInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::DefineWorkflows)?;
+    let input = body.into_inner();
+    let workflow_key = input
+        .key
+        .clone()
+        .ok_or_else(|| ApiError::invalid("key", "is required"))?;
+    let definition = Definition::try_from(input.clone())?;
+    let creation =
+        match idempotency::begin(&state.db, &key, &caller, "POST /workflows", &input).await? {
+            Begun::Replay(response) => return Ok(response),
+            Begun::Fresh(creation) => creation,
+        };
+    // Checked outside the transaction (which must write first on SQLite); a
+    // racing creation of the same key loses on the (key, version) index.
+    if engine::latest_definition(&state.db, &workflow_key)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Domain(DomainError::Conflict {
+            code: ErrorCode::Conflict,
+            detail: format!(
+                "workflow `{workflow_key}` exists; PUT /workflows/{workflow_key} makes a new version"
+            ),
+        }));
+    }
+    let row = engine::store_version(
+        &creation.txn,
+        &workflow_key,
+        &definition,
+        1,
+        Some(caller.user_id),
+    )
+    .await?;
+    let location = format!("{BASE}/workflows/{workflow_key}");
+    let (id, after) = (row.id, WorkflowOut::from(Pinned::new(row)?));
+    let none: Option<&WorkflowOut> = None;
+    events::audit_config(
+        &creation.txn,
+        &caller,
+        "workflow.create",
+        "workflow",
+        id,
+        none,
+        Some(&after),
+    )
+    .await?;
+    creation
+        .finish(StatusCode::CREATED, Some(location), &after)
+        .await
+}
+
+/// The latest version of a workflow; the `ETag` is its version.
+#[utoipa::path(tag = "workflows", params(("key" = String, Path)),
+    responses((status = 200, body = WorkflowOut, headers(("ETag" = String))), (status = 404, body = crate::http::error::Problem)))]
+#[get("/workflows/{key}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadWorkflows)?;
+    respond(StatusCode::OK, latest(&state, &key).await?)
+}
+
+/// One version of a workflow.
+#[utoipa::path(tag = "workflows", params(("key" = String, Path), ("version" = i32, Path)),
+    responses((status = 200, body = WorkflowOut), (status = 404, body = crate::http::error::Problem)))]
+#[get("/workflows/{key}/versions/{version}")]
+async fn get_version(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::ReadWorkflows)?;
+    let (key, version) = path.into_inner();
+    let row = workflow_definition::Entity::find()
+        .filter(Column::Key.eq(key))
+        .filter(Column::Version.eq(version))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("workflow version"))?;
+    respond(StatusCode::OK, row)
+}
+
+/// Edit a workflow: stores the body as a new version (`If-Match` optional).
+/// Running instances keep their version; new ones start on this one.
+#[utoipa::path(tag = "workflows", request_body = WorkflowInput,
+    params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = WorkflowOut), (status = 404, body = crate::http::error::Problem),
+        (status = 412, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[put("/workflows/{key}")]
+async fn new_version(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: web::Path<String>,
+    if_match: IfMatch,
+    body: web::Json<WorkflowInput>,
+) -> Result<HttpResponse, ApiError> {
+    policy::require(&caller, Action::DefineWorkflows)?;
+    let input = body.into_inner();
+    if input.key.as_deref().is_some_and(|k| k != key.as_str()) {
+        return Err(ApiError::invalid("key", "differs from the key in the path"));
+    }
+    let current = latest(&state, &key).await?;
+    if_match.check(current.version)?;
+    let definition = Definition::try_from(input)?;
+    let txn = state.db.begin().await?;
+    // A concurrent edit of the same version loses on the (key, version) index.
+    let row = engine::store_version(
+        &txn,
+        &key,
+        &definition,
+        current.version + 1,
+        Some(caller.user_id),
+    )
+    .await
+    .map_err(|err| match err {
+        DomainError::Conflict { .. } => DomainError::StaleVersion(
+            "the workflow was changed by another request; fetch it again".to_owned(),
+        ),
+        other => other,
+    })?;
+    let before = WorkflowOut::from(Pinned::new(current)?);
+    let after = WorkflowOut::from(Pinned::new(row.clone())?);
+    events::audit_config(
+        &txn,
+        &caller,
+        "workflow.update",
+        "workflow",
+        row.id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    respond(StatusCode::OK, row)
+}
+
+/// Mounts the workflow definition routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get_one)
+        .service(get_version)
+        .service(new_version);
+}

@@ -1,0 +1,198 @@
+//! Automations: when an interaction of a kind (optionally with a low rating)
+//! is recorded, a customer's lifecycle stage changes or a score crosses a
+//! threshold, start a workflow on that customer. Every firing is recorded as
+//! a run. The hooks run inside the transaction of the change that fired them.
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::domain::automation::Trigger;
+use crate::domain::{DomainError, EventType};
+use crate::entities::{automation, automation_mark, automation_run, interaction};
+use crate::services::outbox;
+use crate::workflows::engine::{self, Pinned, Started};
+
+async fn active(
+    txn: &DatabaseTransaction,
+    trigger_type: &str,
+) -> Result<Vec<(automation::Model, Trigger)>, DomainError> {
+    let rows = automation::Entity::find()
+        .filter(automation::Column::TriggerType.eq(trigger_type))
+        .filter(automation::Column::Active.eq(true))
+        .all(txn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let trigger = serde_json::from_value(row.trigger.clone())
+            .map_err(|e| anyhow::anyhow!("automation {} trigger: {e}", row.id))?;
+        out.push((row, trigger));
+    }
+    Ok(out)
+}
+
+/// Starts the automation's workflow on the customer and records the run.
+async fn fire(
+    txn: &DatabaseTransaction,
+    rule: &automation::Model,
+    customer_id: Uuid,
+    reason: String,
+) -> Result<(), DomainError> {
+    let (outcome, instance_id, detail) = match engine::latest_definition(txn, &rule.workflow_key)
+        .await?
+    {
+        None => (
+            "skipped",
+            None,
+            format!("workflow `{}` does not exist", rule.workflow_key),
+        ),
+        Some(row) => {
+            let pinned = Pinned::new(row)?;
+            let department = pinned
+                .definition
+                .step(&pinned.definition.initial_step)
+                .and_then(|s| s.department.clone());
+            let assignee = match rule.assignee_id {
+                Some(id) => engine::check_assignee(txn, "assignee_id", id, department.as_deref())
+                    .await
+                    .ok()
+                    .map(|()| id),
+                None => None,
+            };
+            let note = format!("started by automation `{}`: {reason}", rule.name);
+            match engine::start(txn, &pinned, customer_id, assignee, Some(note), None).await? {
+                Started::New(instance) => ("started", Some(instance.id), reason),
+                Started::AlreadyOpen(id) => (
+                    "skipped",
+                    Some(id),
+                    format!(
+                        "{reason}; `{}` is already open for this customer",
+                        rule.workflow_key
+                    ),
+                ),
+            }
+        }
+    };
+    let run = automation_run::Model {
+        id: Uuid::now_v7(),
+        automation_id: rule.id,
+        customer_id,
+        outcome: outcome.to_owned(),
+        instance_id,
+        detail: Some(detail),
+        created_at: Utc::now(),
+    };
+    let run = automation_run::Entity::insert(automation_run::ActiveModel::from(run))
+        .exec_with_returning(txn)
+        .await?;
+    let payload = json!({"automation_id": rule.id, "run_id": run.id, "customer_id": customer_id,
+        "outcome": run.outcome, "instance_id": run.instance_id, "detail": run.detail});
+    outbox::emit(txn, EventType::AutomationFired, &payload).await
+}
+
+/// Hook for recorded interactions.
+pub async fn on_interactions(
+    txn: &DatabaseTransaction,
+    rows: &[interaction::Model],
+) -> Result<(), DomainError> {
+    let rules = active(txn, "interaction").await?;
+    for (rule, trigger) in &rules {
+        let Trigger::Interaction { kind, max_rating } = trigger else {
+            continue;
+        };
+        for row in rows.iter().filter(|r| r.kind == kind.as_str()) {
+            let rated_low = match (max_rating, row.rating) {
+                (None, _) => true,
+                (Some(max), Some(rating)) => rating <= *max,
+                (Some(_), None) => false,
+            };
+            if rated_low {
+                let rating = row
+                    .rating
+                    .map(|r| format!(" rated {r}"))
+                    .unwrap_or_default();
+                let reason = format!("interaction {} ({}{rating})", row.id, row.kind);
+                fire(txn, rule, row.customer_id, reason).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Hook for a change of a customer's lifecycle stage.
+pub async fn on_lifecycle_change(
+    txn: &DatabaseTransaction,
+    customer_id: Uuid,
+    from: &str,
+    to: &str,
+) -> Result<(), DomainError> {
+    for (rule, trigger) in active(txn, "lifecycle_stage").await? {
+        let Trigger::LifecycleStage {
+            from: want_from,
+            to: want_to,
+        } = trigger
+        else {
+            continue;
+        };
+        if want_to.as_str() == to && want_from.is_none_or(|f| f.as_str() == from) {
+            fire(
+                txn,
+                &rule,
+                customer_id,
+                format!("lifecycle stage {from} -> {to}"),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Hook for a computed score: call it with the transaction that stores the
+/// score (or any transaction) each time `model_id` scores `customer_id`.
+/// Fires score automations whose threshold the probability crosses upwards.
+pub async fn on_score(
+    txn: &DatabaseTransaction,
+    customer_id: Uuid,
+    model_id: Uuid,
+    probability: f64,
+) -> Result<(), DomainError> {
+    use automation_mark::Column;
+    for (rule, trigger) in active(txn, "score").await? {
+        let Trigger::Score {
+            model_id: want,
+            threshold,
+        } = trigger
+        else {
+            continue;
+        };
+        if want.is_some_and(|w| w != model_id) {
+            continue;
+        }
+        let above = probability >= threshold;
+        let was_above = automation_mark::Entity::find_by_id((rule.id, customer_id))
+            .one(txn)
+            .await?
+            .is_some_and(|m| m.above);
+        let mark = automation_mark::Model {
+            automation_id: rule.id,
+            customer_id,
+            above,
+            updated_at: Utc::now(),
+        };
+        automation_mark::Entity::insert(automation_mark::ActiveModel::from(mark))
+            .on_conflict(
+                OnConflict::columns([Column::AutomationId, Column::CustomerId])
+                    .update_columns([Column::Above, Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        if above && !was_above {
+            let reason = format!("score {probability:.3} of model {model_id} crossed {threshold}");
+            fire(txn, &rule, customer_id, reason).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! What a write implies besides its row, inside the write's transaction:
+//! outbox events for webhooks (their payloads are the domain records, not
+//! response bodies), the automations' triggers, and audit entries for
+//! configuration.
+
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::domain::customer::CustomerRecord;
+use crate::domain::validation::contains_pattern;
+use crate::domain::{DomainError, EventType, LifecycleStage};
+use crate::entities::interaction;
+use crate::services::audit::{self, Actor, Event};
+use crate::services::{automations, outbox, records};
+
+/// A customer was created.
+pub async fn customer_created(
+    txn: &DatabaseTransaction,
+    record: &CustomerRecord,
+) -> Result<(), DomainError> {
+    outbox::emit(txn, EventType::CustomerCreated, record).await
+}
+
+/// A customer was changed; `previous_stage` is its lifecycle stage before.
+pub async fn customer_updated(
+    txn: &DatabaseTransaction,
+    previous_stage: LifecycleStage,
+    record: &CustomerRecord,
+) -> Result<(), DomainError> {
+    outbox::emit(txn, EventType::CustomerUpdated, record).await?;
+    if previous_stage != record.lifecycle_stage {
+        automations::on_lifecycle_change(
+            txn,
+            record.id,
+            previous_stage.as_str(),
+            record.lifecycle_stage.as_str(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Interactions were recorded: one `interaction.created` event per row
+/// (unless `emit_events` is off, as for an import without `--emit-events`)
+/// and, when `run_automations`, the interaction automations.
+pub async fn interactions_recorded(
+    txn: &DatabaseTransaction,
+    rows: &[interaction::Model],
+    emit_events: bool,
+    run_automations: bool,
+) -> Result<(), DomainError> {
+    if emit_events {
+        let payloads = rows
+            .iter()
+            .map(records::interaction)
+            .collect::<Result<Vec<_>, _>>()?;
+        outbox::emit_many(txn, EventType::InteractionCreated, &payloads).await?;
+    }
+    if run_automations {
+        automations::on_interactions(txn, rows).await?;
+    }
+    Ok(())
+}
+
+/// Records a change of configuration (workflow definitions, automations,
+/// webhooks) in the audit log, inside the change's transaction.
+pub async fn audit_config(
+    txn: &impl ConnectionTrait,
+    caller: &Caller,
+    action: &'static str,
+    resource: &'static str,
+    id: Uuid,
+    before: Option<&impl Serialize>,
+    after: Option<&impl Serialize>,
+) -> Result<(), DomainError> {
+    let before = before.map(audit::snapshot);
+    let after = after.map(audit::snapshot);
+    let event = Event::new(action, resource, Some(id)).with_changes(audit::diff(
+        before.as_ref(),
+        after.as_ref(),
+        &[],
+    ));
+    audit::record(txn, &Actor::from(caller), event).await
+}
+
+/// A customer's personal data is being erased: comments on their workflow
+/// instances are blanked, and webhook deliveries that carried their data are
+/// redacted (and no longer sent).
+pub async fn customer_erased(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+) -> Result<(), DomainError> {
+    use crate::entities::{webhook_delivery, workflow_event, workflow_instance};
+    let instances: Vec<Uuid> = workflow_instance::Entity::find()
+        .select_only()
+        .column(workflow_instance::Column::Id)
+        .filter(workflow_instance::Column::CustomerId.eq(customer_id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for chunk in instances.chunks(500) {
+        workflow_event::Entity::update_many()
+            .col_expr(
+                workflow_event::Column::Comment,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(workflow_event::Column::InstanceId.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    let mentions = Expr::col(webhook_delivery::Column::Payload)
+        .like(LikeExpr::new(contains_pattern(&customer_id.to_string())).escape('\\'));
+    webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value("failed"))
+        .col_expr(
+            webhook_delivery::Column::LastError,
+            Expr::value("not sent: the customer's personal data was erased"),
+        )
+        .filter(mentions.clone())
+        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .exec(txn)
+        .await?;
+    webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::Payload,
+            Expr::value(r#"{"redacted":true}"#),
+        )
+        .filter(mentions)
+        .exec(txn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Bulk writes of `rapport import`: validated customers and items upserted
+//! by their natural key in batched transactions, interactions recorded with
+//! content-derived ids (a re-run creates no duplicates) together with the
+//! interaction automations and, when asked, their events; and the run as
+//! one audited action (`import.completed` in the audit log and the outbox).
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use chrono::Utc;
+use sea_orm::EntityTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::audit::{self, Event};
+use super::{Context, events, outbox, records};
+use crate::domain::customer::NewCustomer;
+use crate::domain::item::NewItem;
+use crate::domain::{DomainError, EventType};
+use crate::entities::{customer, interaction, item};
+
+/// Rows per statement, and per transaction for customers and items.
+const BATCH: usize = 1_000;
+/// Interactions per transaction. A commit writes every index page its rows
+/// touched, and interaction keys (customer, item, time) land all over five
+/// indexes, so each commit rewrites most of them: 10,000-row transactions
+/// took 4 s for MovieLens' 100,000 ratings, one transaction 2.9 s.
+const INTERACTIONS_PER_TRANSACTION: usize = 100_000;
+
+/// Upserts customers by external id, in transactions of [`BATCH`] rows.
+pub async fn upsert_customers(
+    ctx: &Context<'_>,
+    rows: &[NewCustomer],
+    mut progress: impl FnMut(usize),
+) -> Result<usize, DomainError> {
+    use customer::Column as C;
+    let on_conflict = OnConflict::column(C::ExternalId)
+        .update_columns([
+            C::Name,
+            C::Email,
+            C::Phone,
+            C::Company,
+            C::Segment,
+            C::LifecycleStage,
+        ])
+        .update_columns([C::Tags, C::TagIndex, C::Attributes, C::UpdatedAt])
+        .value(C::Version, Expr::col((customer::Entity, C::Version)).add(1))
+        .to_owned();
+    for chunk in rows.chunks(BATCH) {
+        // Stamped per transaction: replicas follow changes by this time, so
+        // it must be close to the commit.
+        let now = Utc::now();
+        let txn = ctx.begin().await?;
+        customer::Entity::insert_many(chunk.iter().map(|c| records::new_customer_row(c, now)))
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(&txn)
+            .await?;
+        ctx.commit(txn).await?;
+        progress(chunk.len());
+    }
+    Ok(rows.len())
+}
+
+/// Upserts items by SKU, in transactions of [`BATCH`] rows.
+pub async fn upsert_items(
+    ctx: &Context<'_>,
+    rows: &[NewItem],
+    mut progress: impl FnMut(usize),
+) -> Result<usize, DomainError> {
+    use item::Column as I;
+    let on_conflict = OnConflict::column(I::Sku)
+        .update_columns([I::Name, I::Category, I::Tags, I::TagIndex, I::Description])
+        .update_columns([I::Price, I::Attributes, I::Active, I::UpdatedAt])
+        .value(I::Version, Expr::col((item::Entity, I::Version)).add(1))
+        .to_owned();
+    for chunk in rows.chunks(BATCH) {
+        let now = Utc::now();
+        let txn = ctx.begin().await?;
+        item::Entity::insert_many(chunk.iter().map(|i| records::new_item_row(i, now)))
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(&txn)
+            .await?;
+        ctx.commit(txn).await?;
+        progress(chunk.len());
+    }
+    Ok(rows.len())
+}
+
+/// An id derived from the interaction's content, time-ordered like UUIDv7:
+/// importing the same row twice yields the same id.
+fn content_id(row: &interaction::Model) -> Uuid {
+    let mut hasher = DefaultHasher::new();
+    (
+        row.customer_id,
+        row.item_id,
+        &row.kind,
+        row.occurred_at.timestamp_micros(),
+    )
+        .hash(&mut hasher);
+    row.rating.hash(&mut hasher);
+    row.value.map(f64::to_bits).hash(&mut hasher);
+    let low = hasher.finish();
+    let millis = u64::try_from(row.occurred_at.timestamp_millis()).unwrap_or(0);
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    bytes[6..8].copy_from_slice(&(low >> 48).to_be_bytes()[6..]);
+    bytes[8..].copy_from_slice(&low.to_be_bytes());
+    Uuid::new_v8(bytes)
+}
+
+/// What recording imported interactions sets off.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportEffects {
+    /// Run the interaction automations (`--no-automations` turns it off).
+    pub run_automations: bool,
+    /// One `interaction.created` event per row (`--emit-events`).
+    pub emit_events: bool,
+}
+
+/// Records prepared interactions with content-derived ids; rows already
+/// imported are left alone and set nothing off. Returns the rows written.
+pub async fn record_interactions(
+    ctx: &Context<'_>,
+    rows: Vec<interaction::Model>,
+    effects: ImportEffects,
+    mut progress: impl FnMut(usize),
+) -> Result<usize, DomainError> {
+    let mut written = 0;
+    for chunk in rows.chunks(INTERACTIONS_PER_TRANSACTION) {
+        // Stamped per transaction, not when validated: replicas follow the
+        // log by `created_at`, so it must be close to the commit.
+        let created_at = Utc::now();
+        let txn = ctx.begin().await?;
+        for part in chunk.chunks(BATCH) {
+            let part: Vec<interaction::Model> = part
+                .iter()
+                .cloned()
+                .map(|mut row| {
+                    row.id = content_id(&row);
+                    row.created_at = created_at;
+                    row
+                })
+                .collect();
+            let ids: Vec<Uuid> = part.iter().map(|r| r.id).collect();
+            let existing: std::collections::HashSet<Uuid> =
+                if effects.run_automations || effects.emit_events {
+                    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+                    interaction::Entity::find()
+                        .select_only()
+                        .column(interaction::Column::Id)
+                        .filter(interaction::Column::Id.is_in(ids))
+                        .into_tuple::<Uuid>()
+                        .all(&txn)
+                        .await?
+                        .into_iter()
+                        .collect()
+                } else {
+                    Default::default()
+                };
+            let count = part.len();
+            written += interaction::Entity::insert_many(
+                part.iter().cloned().map(interaction::ActiveModel::from),
+            )
+            .on_conflict(
+                OnConflict::column(interaction::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            let fresh: Vec<interaction::Model> = part
+                .into_iter()
+                .filter(|r| !existing.contains(&r.id))
+                .collect();
+            events::interactions_recorded(
+                &txn,
+                &fresh,
+                effects.emit_events,
+                effects.run_automations,
+            )
+            .await?;
+            progress(count);
+        }
+        ctx.commit(txn).await?;
+    }
+    Ok(usize::try_from(written).unwrap_or(usize::MAX))
+}
+
+/// What one imported file did: the payload of `import.completed`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    /// `customers`, `items` or `interactions`.
+    pub kind: String,
+    /// The file's name as given.
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// Data rows read.
+    pub read: usize,
+    /// Rows written.
+    pub written: usize,
+    /// Rows skipped.
+    pub skipped: usize,
+    /// Skipped rows per reason.
+    pub skipped_by_reason: Vec<(String, usize)>,
+    /// The first errors, with their line numbers.
+    pub first_errors: Vec<String>,
+}
+
+/// Records the import run as one audited action and one outbox event.
+pub async fn completed(ctx: &Context<'_>, summary: &ImportSummary) -> Result<(), DomainError> {
+    let txn = ctx.begin().await?;
+    let details = audit::snapshot(summary);
+    let event = Event::new("import.completed", "import", None).with_changes(details);
+    audit::record(&txn, &ctx.actor, event).await?;
+    outbox::emit(&txn, EventType::ImportCompleted, summary).await?;
+    ctx.commit(txn).await
+}

@@ -1,0 +1,244 @@
+//! Interactions' use cases: rows validated by the domain's rules, their
+//! customer and item references resolved in one query per kind and chunk,
+//! written in batched statements, and followed by what recording implies
+//! (audit entry, `interaction.created` events, interaction automations,
+//! the serving-cache note), for the API and `rapport import` alike.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit::{self, Event};
+use super::{CacheNote, Context, events, records};
+use crate::domain::interaction::{CustomerRef, ItemRef, NewInteraction, PII};
+use crate::domain::{DomainError, FieldError};
+use crate::entities::{customer, interaction, item};
+
+/// Rows per INSERT statement (keeps bind parameters under every backend's limit).
+const INSERT_CHUNK: usize = 1_000;
+
+/// Ids of live customers and of items referenced by `rows`, found with one
+/// query per reference kind and chunk (no query per row).
+async fn resolve(
+    db: &impl ConnectionTrait,
+    rows: &[NewInteraction],
+) -> Result<(HashMap<String, Uuid>, HashMap<String, Uuid>), DomainError> {
+    let mut customers = HashMap::new();
+    let mut items = HashMap::new();
+    fn distinct<T: Ord>(mut values: Vec<T>) -> Vec<T> {
+        values.sort_unstable();
+        values.dedup();
+        values
+    }
+    let ids = distinct(
+        rows.iter()
+            .filter_map(|r| match &r.customer {
+                CustomerRef::Id(id) => Some(*id),
+                CustomerRef::External(_) => None,
+            })
+            .collect(),
+    );
+    let externals = distinct(
+        rows.iter()
+            .filter_map(|r| match &r.customer {
+                CustomerRef::External(e) => Some(e.clone()),
+                CustomerRef::Id(_) => None,
+            })
+            .collect(),
+    );
+    let item_ids = distinct(
+        rows.iter()
+            .filter_map(|r| match &r.item {
+                Some(ItemRef::Id(id)) => Some(*id),
+                _ => None,
+            })
+            .collect(),
+    );
+    let skus = distinct(
+        rows.iter()
+            .filter_map(|r| match &r.item {
+                Some(ItemRef::Sku(sku)) => Some(sku.clone()),
+                _ => None,
+            })
+            .collect(),
+    );
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        let found: Vec<Uuid> = customer::Entity::find()
+            .select_only()
+            .column(customer::Column::Id)
+            .filter(customer::Column::Id.is_in(chunk.iter().copied()))
+            .filter(customer::Column::DeletedAt.is_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        customers.extend(found.into_iter().map(|id| (id.to_string(), id)));
+    }
+    for chunk in externals.chunks(INSERT_CHUNK) {
+        let found: Vec<(Uuid, Option<String>)> = customer::Entity::find()
+            .select_only()
+            .columns([customer::Column::Id, customer::Column::ExternalId])
+            .filter(customer::Column::ExternalId.is_in(chunk.iter().cloned()))
+            .filter(customer::Column::DeletedAt.is_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        customers.extend(
+            found
+                .into_iter()
+                .filter_map(|(id, ext)| Some((format!("ext:{}", ext?), id))),
+        );
+    }
+    for chunk in item_ids.chunks(INSERT_CHUNK) {
+        let found: Vec<Uuid> = item::Entity::find()
+            .select_only()
+            .column(item::Column::Id)
+            .filter(item::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        items.extend(found.into_iter().map(|id| (id.to_string(), id)));
+    }
+    for chunk in skus.chunks(INSERT_CHUNK) {
+        let found: Vec<(Uuid, String)> = item::Entity::find()
+            .select_only()
+            .columns([item::Column::Id, item::Column::Sku])
+            .filter(item::Column::Sku.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        items.extend(
+            found
+                .into_iter()
+                .map(|(id, sku)| (format!("sku:{sku}"), id)),
+        );
+    }
+    Ok((customers, items))
+}
+
+/// Resolves the references of validated rows; returns the rows to insert
+/// (fresh UUIDv7 ids, `created_at` now) or every unresolved reference with
+/// its row index.
+pub async fn prepare(
+    db: &impl ConnectionTrait,
+    rows: Vec<NewInteraction>,
+    now: DateTime<Utc>,
+) -> Result<Vec<interaction::Model>, DomainError> {
+    let (customers, items) = resolve(db, &rows).await?;
+    let mut errors = Vec::new();
+    let mut prepared = Vec::with_capacity(rows.len());
+    for (index, row) in rows.into_iter().enumerate() {
+        let customer_key = match &row.customer {
+            CustomerRef::Id(id) => id.to_string(),
+            CustomerRef::External(ext) => format!("ext:{ext}"),
+        };
+        let customer_id = customers.get(&customer_key).copied();
+        if customer_id.is_none() {
+            errors.push(FieldError::new("customer_id", "no such customer").at(index));
+        }
+        let item_key = match &row.item {
+            Some(ItemRef::Id(id)) => Some(id.to_string()),
+            Some(ItemRef::Sku(sku)) => Some(format!("sku:{sku}")),
+            None => None,
+        };
+        let item_id = item_key.as_ref().and_then(|k| items.get(k).copied());
+        if item_key.is_some() && item_id.is_none() {
+            errors.push(FieldError::new("item_id", "no such item").at(index));
+        }
+        if let Some(customer_id) = customer_id {
+            prepared.push(interaction::Model {
+                id: Uuid::now_v7(),
+                customer_id,
+                item_id,
+                kind: row.kind.as_str().to_owned(),
+                value: row.value,
+                rating: row.rating,
+                channel: row.channel,
+                note: row.note,
+                occurred_at: row.occurred_at,
+                created_at: now,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(prepared)
+    } else {
+        Err(DomainError::Invalid(errors))
+    }
+}
+
+/// How a recording is audited and what it sets off.
+#[derive(Debug, Clone, Copy)]
+pub struct Recording {
+    /// One audit entry per row with its diff (single creations), or one
+    /// for the whole batch (a row per interaction would double its cost).
+    pub audit_each: bool,
+    /// Emit one `interaction.created` event per row.
+    pub emit_events: bool,
+    /// Run the interaction automations.
+    pub run_automations: bool,
+}
+
+impl Recording {
+    /// `POST /interactions`: audited per row, with events and automations.
+    pub const SINGLE: Self = Self {
+        audit_each: true,
+        emit_events: true,
+        run_automations: true,
+    };
+    /// `POST /interactions/batch`: one audit entry, events and automations.
+    pub const BATCH: Self = Self {
+        audit_each: false,
+        emit_events: true,
+        run_automations: true,
+    };
+}
+
+/// Records prepared rows inside `txn`: the rows, the audit, the events and
+/// automations `how` asks for, and the serving-cache note at commit.
+pub async fn record(
+    ctx: &Context<'_>,
+    txn: &DatabaseTransaction,
+    rows: Vec<interaction::Model>,
+    how: Recording,
+) -> Result<Vec<interaction::Model>, DomainError> {
+    insert_all(txn, rows.clone()).await?;
+    if how.audit_each {
+        for row in &rows {
+            let record = records::interaction(row)?;
+            let diff = audit::diff(None, Some(&audit::snapshot(&record)), PII);
+            let event =
+                Event::new("interaction.create", "interaction", Some(row.id)).with_changes(diff);
+            audit::record(txn, &ctx.actor, event).await?;
+        }
+    } else {
+        let event = Event::new("interaction.create_batch", "interaction", None)
+            .with_changes(json!({"created": rows.len()}));
+        audit::record(txn, &ctx.actor, event).await?;
+    }
+    events::interactions_recorded(txn, &rows, how.emit_events, how.run_automations).await?;
+    ctx.note(CacheNote::Interactions(rows.clone()));
+    Ok(rows)
+}
+
+/// Inserts validated rows in statements of [`INSERT_CHUNK`] rows.
+pub async fn insert_all(
+    txn: &impl ConnectionTrait,
+    records: Vec<interaction::Model>,
+) -> Result<(), DomainError> {
+    let mut records = records
+        .into_iter()
+        .map(interaction::ActiveModel::from)
+        .peekable();
+    while records.peek().is_some() {
+        let chunk: Vec<_> = records.by_ref().take(INSERT_CHUNK).collect();
+        interaction::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
