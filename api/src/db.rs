@@ -73,28 +73,6 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_urls_get_create_mode() {
-        assert_eq!(
-            normalise_url("sqlite://rapport.db"),
-            "sqlite://rapport.db?mode=rwc"
-        );
-        assert_eq!(
-            normalise_url("sqlite://a.db?x=1"),
-            "sqlite://a.db?x=1&mode=rwc"
-        );
-        assert_eq!(
-            normalise_url("sqlite://a.db?mode=ro"),
-            "sqlite://a.db?mode=ro"
-        );
-        assert_eq!(normalise_url("postgres://u@h/db"), "postgres://u@h/db");
-    }
-}
-
 /// Seconds a client is told to wait when the pool is exhausted.
 const POOL_RETRY_AFTER: u64 = 1;
 
@@ -154,5 +132,27 @@ pub fn classify(err: DbErr) -> DomainError {
 impl From<DbErr> for DomainError {
     fn from(err: DbErr) -> Self {
         classify(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        assert_eq!(
+            normalise_url("sqlite://rapport.db"),
+            "sqlite://rapport.db?mode=rwc"
+        );
+        assert_eq!(
+            normalise_url("sqlite://a.db?x=1"),
+            "sqlite://a.db?x=1&mode=rwc"
+        );
+        assert_eq!(
+            normalise_url("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
+        assert_eq!(normalise_url("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

@@ -32,9 +32,14 @@ async fn outcomes(app: &TestApp, automation: &Value) -> Vec<String> {
 
 async fn score(db: &DatabaseConnection, customer: &str, model: Uuid, probability: f64) {
     let txn = db.begin().await.unwrap();
-    rapport_api::services::automations::on_score(&txn, customer.parse().unwrap(), model, probability)
-        .await
-        .unwrap();
+    rapport_api::services::automations::on_score(
+        &txn,
+        customer.parse().unwrap(),
+        model,
+        probability,
+    )
+    .await
+    .unwrap();
     txn.commit().await.unwrap();
 }
 

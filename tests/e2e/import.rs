@@ -6,7 +6,9 @@ use std::io::Write;
 use clap::Parser;
 use rapport_api::cli::import::{ImportArgs, run};
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
 
 #[derive(Parser)]
 struct Cli {
@@ -107,3 +109,138 @@ async fn imports_any_layout_and_reruns_cleanly(backend: Backend) {
 }
 
 crate::on_every_backend!(imports_any_layout_and_reruns_cleanly);
+
+async fn an_import_is_audited_and_its_tickets_start_workflows(backend: Backend) {
+    let app = spawn_app_with(backend, &["--webhook-allow-private"]).await;
+    crate::workflows::define_demo(&app).await;
+    app.create(
+        "/automations",
+        &json!({"name": "Ticket", "when": {"type": "interaction", "kind": "support_ticket"},
+                "then": {"workflow_key": "churn-save"}}),
+    )
+    .await;
+    let hook =
+        crate::webhooks::subscribe(&app, "http://127.0.0.1:9/hook", json!(["import.completed"]))
+            .await;
+    let dir = tempfile::tempdir().unwrap();
+    let people = write(&dir, "people.csv", b"id,name\nT1,Tess\nT2,Theo\n");
+    import(
+        &app,
+        &["customers", &people, "--map", "external_id=id,name=name"],
+    )
+    .await
+    .unwrap();
+    let tickets = write(
+        &dir,
+        "tickets.csv",
+        b"customer,kind,when\nT1,support_ticket,1700000000\nT2,view,1700000100\nNOBODY,support_ticket,1700000200\n",
+    );
+    let map = "customer=customer,kind=kind,occurred_at=when:unix";
+    import(&app, &["interactions", &tickets, "--map", map])
+        .await
+        .unwrap();
+
+    let entries = app.list_all("/audit-log?action=import.completed").await;
+    assert_eq!(entries.len(), 2, "one audited action per imported file");
+    let details = &entries
+        .iter()
+        .find(|e| e["changes"]["kind"] == "interactions")
+        .unwrap()["changes"];
+    assert_eq!(details["read"], 3);
+    assert_eq!(details["written"], 2);
+    assert_eq!(details["skipped"], 1);
+    assert_eq!(details["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(details["skipped_by_reason"][0][1], 1);
+    let deliveries = crate::webhooks::deliveries(&app, &hook).await;
+    assert_eq!(deliveries.len(), 2, "import.completed is in the outbox");
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d["event_type"] == "import.completed")
+    );
+
+    let customers = app.list_all("/customers").await;
+    let id_of = |name: &str| {
+        customers.iter().find(|c| c["name"] == name).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let open = |id: String| {
+        format!("/workflow-instances?customer_id={id}&workflow_key=churn-save&status=open")
+    };
+    assert_eq!(
+        app.count(&open(id_of("Tess"))).await,
+        1,
+        "the imported ticket started the workflow"
+    );
+    assert_eq!(
+        app.count(&open(id_of("Theo"))).await,
+        0,
+        "a view starts nothing"
+    );
+
+    // A re-run writes nothing new and starts nothing twice.
+    import(&app, &["interactions", &tickets, "--map", map])
+        .await
+        .unwrap();
+    assert_eq!(app.count(&open(id_of("Tess"))).await, 1);
+    assert_eq!(app.count("/interactions?kind=support_ticket").await, 1);
+}
+
+async fn an_import_without_automations_starts_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    crate::workflows::define_demo(&app).await;
+    app.create(
+        "/automations",
+        &json!({"name": "Ticket", "when": {"type": "interaction", "kind": "support_ticket"},
+                "then": {"workflow_key": "churn-save"}}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let people = write(&dir, "people.csv", b"id,name\nT1,Tess\n");
+    import(
+        &app,
+        &["customers", &people, "--map", "external_id=id,name=name"],
+    )
+    .await
+    .unwrap();
+    let tickets = write(&dir, "tickets.csv", b"customer,kind\nT1,support_ticket\n");
+    import(
+        &app,
+        &[
+            "interactions",
+            &tickets,
+            "--map",
+            "customer=customer,kind=kind",
+            "--no-automations",
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.count("/interactions?kind=support_ticket").await, 1);
+    assert_eq!(
+        app.count("/workflow-instances?workflow_key=churn-save")
+            .await,
+        0
+    );
+}
+
+async fn an_import_that_skips_every_row_fails(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(&dir, "log.csv", b"customer,kind\nNOBODY,view\n");
+    let err = import(
+        &app,
+        &["interactions", &log, "--map", "customer=customer,kind=kind"],
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("every row was skipped"), "{err}");
+}
+
+crate::on_every_backend!(
+    an_import_is_audited_and_its_tickets_start_workflows,
+    an_import_without_automations_starts_nothing,
+    an_import_that_skips_every_row_fails,
+);

@@ -351,9 +351,13 @@ async fn no_event_for_a_rolled_back_transaction(backend: Backend) {
     let hook = subscribe(&app, &inbox.url, json!(["customer.created"])).await;
     let db = people::db(&app).await;
     let txn = db.begin().await.unwrap();
-    rapport_api::services::outbox::emit(&txn, rapport_api::domain::EventType::CustomerCreated, &json!({"name": "Ghost"}))
-        .await
-        .unwrap();
+    rapport_api::services::outbox::emit(
+        &txn,
+        rapport_api::domain::EventType::CustomerCreated,
+        &json!({"name": "Ghost"}),
+    )
+    .await
+    .unwrap();
     txn.rollback().await.unwrap();
     // A refused creation (duplicate external id) sends nothing either.
     app.create(

@@ -34,7 +34,7 @@ pub async fn create(
     let diff = audit::diff(None, Some(&audit::snapshot(&record)), &[]);
     let event = Event::new("item.create", "item", Some(record.id)).with_changes(diff);
     audit::record(txn, &ctx.actor, event).await?;
-    ctx.note(CacheNote::Item(row));
+    ctx.note(CacheNote::Item(Box::new(row)));
     Ok(record)
 }
 
@@ -65,7 +65,7 @@ async fn replace(
     );
     let event = Event::new("item.update", "item", Some(current.id)).with_changes(diff);
     audit::record(&txn, &ctx.actor, event).await?;
-    ctx.note(CacheNote::Item(row));
+    ctx.note(CacheNote::Item(Box::new(row)));
     ctx.commit(txn).await?;
     Ok(after)
 }

@@ -33,7 +33,7 @@ use audit::Actor;
 #[derive(Debug, Clone)]
 enum CacheNote {
     Interactions(Vec<interaction::Model>),
-    Item(item::Model),
+    Item(Box<item::Model>),
     ItemDeleted(Uuid),
 }
 

@@ -153,7 +153,7 @@ fn reasons(skipped: &[RowError]) -> Vec<(String, usize)> {
             None => counts.push((reason, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     counts
 }
 

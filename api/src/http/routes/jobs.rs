@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::entities::job::{self, Column};
 use crate::domain::JobStatus;
+use crate::entities::job::{self, Column};
 use crate::http::error::ApiError;
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action};

@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use super::BASE;
 use crate::auth::Caller;
+use crate::domain::InstanceStatus;
 use crate::domain::validation::{Checks, LONG_TEXT};
 use crate::domain::{DomainError, ErrorCode};
 use crate::entities::{workflow_event, workflow_instance};
-use crate::domain::InstanceStatus;
 use crate::http::error::ApiError;
 use crate::http::etag::with_etag;
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
