@@ -8,8 +8,10 @@
 
 use std::future::{Ready, ready};
 
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, EntityTag};
-use actix_web::{FromRequest, HttpRequest, HttpResponseBuilder, dev::Payload};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, dev::Payload};
+use serde::Serialize;
 
 use crate::domain::ErrorCode;
 pub use crate::domain::IfMatch;
@@ -18,6 +20,21 @@ use crate::http::error::ApiError;
 /// The strong entity tag of a version.
 pub fn entity_tag(version: i32) -> EntityTag {
     EntityTag::new_strong(version.to_string())
+}
+
+/// A response with `body`, the `ETag` of `version`, and `Location` when the
+/// status is 201.
+pub fn versioned(
+    status: StatusCode,
+    version: i32,
+    location: impl FnOnce() -> String,
+    body: &impl Serialize,
+) -> HttpResponse {
+    let mut builder = with_etag(HttpResponse::build(status), version);
+    if status == StatusCode::CREATED {
+        builder.insert_header((header::LOCATION, location()));
+    }
+    builder.json(body)
 }
 
 /// Adds the `ETag` of `version` to a response.

@@ -39,11 +39,6 @@ pub async fn ensure_live(db: &impl ConnectionTrait, id: Uuid) -> Result<Uuid, Do
         .ok_or(DomainError::NotFound("customer"))
 }
 
-/// The audited view of a record (its personal fields are redacted in diffs).
-fn snapshot(record: &CustomerRecord) -> serde_json::Value {
-    audit::snapshot(record)
-}
-
 /// Creates a customer inside `txn` (the caller's transaction, which may
 /// also hold an idempotency claim): the row, its audit entry and the
 /// `customer.created` event.
@@ -57,7 +52,7 @@ pub async fn create(
         .exec_with_returning(txn)
         .await?;
     let record = records::customer(&row)?;
-    let diff = audit::diff(None, Some(&snapshot(&record)), PII);
+    let diff = audit::diff(None, Some(&audit::snapshot(&record)), PII);
     let event = Event::new("customer.create", "customer", Some(record.id)).with_changes(diff);
     audit::record(txn, &ctx.actor, event).await?;
     events::customer_created(txn, &record).await?;
@@ -85,7 +80,11 @@ async fn replace(
     )
     .await?;
     let after = records::customer(&find_live(&txn, current.id).await?)?;
-    let diff = audit::diff(Some(&snapshot(&before)), Some(&snapshot(&after)), PII);
+    let diff = audit::diff(
+        Some(&audit::snapshot(&before)),
+        Some(&audit::snapshot(&after)),
+        PII,
+    );
     let event = Event::new("customer.update", "customer", Some(current.id)).with_changes(diff);
     audit::record(&txn, &ctx.actor, event).await?;
     events::customer_updated(&txn, before.lifecycle_stage, &after).await?;

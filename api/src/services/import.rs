@@ -4,11 +4,12 @@
 //! interaction automations and, when asked, their events; and the run as
 //! one audited action (`import.completed` in the audit log and the outbox).
 
+use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use chrono::Utc;
-use sea_orm::EntityTrait;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveModelTrait, EntityTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -27,11 +28,38 @@ const BATCH: usize = 1_000;
 /// took 4 s for MovieLens' 100,000 ratings, one transaction 2.9 s.
 const INTERACTIONS_PER_TRANSACTION: usize = 100_000;
 
-/// Upserts customers by external id, in transactions of [`BATCH`] rows.
+/// Upserts `rows` in transactions of [`BATCH`] rows, each made a record
+/// by `row` and merged into an existing one by `on_conflict`.
+async fn upsert_all<T, A>(
+    ctx: &Context<'_>,
+    rows: &[T],
+    row: impl Fn(&T, DateTime<Utc>) -> A,
+    on_conflict: OnConflict,
+    mut progress: impl FnMut(usize),
+) -> Result<usize, DomainError>
+where
+    A: ActiveModelTrait + Send,
+{
+    for chunk in rows.chunks(BATCH) {
+        // Stamped per transaction: replicas follow changes by this time, so
+        // it must be close to the commit.
+        let now = Utc::now();
+        let txn = ctx.begin().await?;
+        A::Entity::insert_many(chunk.iter().map(|r| row(r, now)))
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(&txn)
+            .await?;
+        ctx.commit(txn).await?;
+        progress(chunk.len());
+    }
+    Ok(rows.len())
+}
+
+/// Upserts customers by external id.
 pub async fn upsert_customers(
     ctx: &Context<'_>,
     rows: &[NewCustomer],
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Result<usize, DomainError> {
     use customer::Column as C;
     let on_conflict = OnConflict::column(C::ExternalId)
@@ -46,26 +74,14 @@ pub async fn upsert_customers(
         .update_columns([C::Tags, C::TagIndex, C::Attributes, C::UpdatedAt])
         .value(C::Version, Expr::col((customer::Entity, C::Version)).add(1))
         .to_owned();
-    for chunk in rows.chunks(BATCH) {
-        // Stamped per transaction: replicas follow changes by this time, so
-        // it must be close to the commit.
-        let now = Utc::now();
-        let txn = ctx.begin().await?;
-        customer::Entity::insert_many(chunk.iter().map(|c| records::new_customer_row(c, now)))
-            .on_conflict(on_conflict.clone())
-            .exec_without_returning(&txn)
-            .await?;
-        ctx.commit(txn).await?;
-        progress(chunk.len());
-    }
-    Ok(rows.len())
+    upsert_all(ctx, rows, records::new_customer_row, on_conflict, progress).await
 }
 
-/// Upserts items by SKU, in transactions of [`BATCH`] rows.
+/// Upserts items by SKU.
 pub async fn upsert_items(
     ctx: &Context<'_>,
     rows: &[NewItem],
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Result<usize, DomainError> {
     use item::Column as I;
     let on_conflict = OnConflict::column(I::Sku)
@@ -73,17 +89,7 @@ pub async fn upsert_items(
         .update_columns([I::Price, I::Attributes, I::Active, I::UpdatedAt])
         .value(I::Version, Expr::col((item::Entity, I::Version)).add(1))
         .to_owned();
-    for chunk in rows.chunks(BATCH) {
-        let now = Utc::now();
-        let txn = ctx.begin().await?;
-        item::Entity::insert_many(chunk.iter().map(|i| records::new_item_row(i, now)))
-            .on_conflict(on_conflict.clone())
-            .exec_without_returning(&txn)
-            .await?;
-        ctx.commit(txn).await?;
-        progress(chunk.len());
-    }
-    Ok(rows.len())
+    upsert_all(ctx, rows, records::new_item_row, on_conflict, progress).await
 }
 
 /// An id derived from the interaction's content, time-ordered like UUIDv7:
@@ -141,24 +147,10 @@ pub async fn record_interactions(
                     row
                 })
                 .collect();
-            let ids: Vec<Uuid> = part.iter().map(|r| r.id).collect();
-            let existing: std::collections::HashSet<Uuid> =
-                if effects.run_automations || effects.emit_events {
-                    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
-                    interaction::Entity::find()
-                        .select_only()
-                        .column(interaction::Column::Id)
-                        .filter(interaction::Column::Id.is_in(ids))
-                        .into_tuple::<Uuid>()
-                        .all(&txn)
-                        .await?
-                        .into_iter()
-                        .collect()
-                } else {
-                    Default::default()
-                };
             let count = part.len();
-            written += interaction::Entity::insert_many(
+            // Only the rows not imported before come back, and only they
+            // set anything off.
+            let inserted: HashSet<Uuid> = interaction::Entity::insert_many(
                 part.iter().cloned().map(interaction::ActiveModel::from),
             )
             .on_conflict(
@@ -166,11 +158,14 @@ pub async fn record_interactions(
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&txn)
-            .await?;
+            .exec_with_returning_keys(&txn)
+            .await?
+            .into_iter()
+            .collect();
+            written += inserted.len();
             let fresh: Vec<interaction::Model> = part
                 .into_iter()
-                .filter(|r| !existing.contains(&r.id))
+                .filter(|r| inserted.contains(&r.id))
                 .collect();
             events::interactions_recorded(
                 &txn,
@@ -183,7 +178,7 @@ pub async fn record_interactions(
         }
         ctx.commit(txn).await?;
     }
-    Ok(usize::try_from(written).unwrap_or(usize::MAX))
+    Ok(written)
 }
 
 /// What one imported file did: the payload of `import.completed`.

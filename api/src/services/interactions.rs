@@ -206,7 +206,7 @@ pub async fn record(
     rows: Vec<interaction::Model>,
     how: Recording,
 ) -> Result<Vec<interaction::Model>, DomainError> {
-    insert_all(txn, rows.clone()).await?;
+    insert_all(txn, &rows).await?;
     if how.audit_each {
         for row in &rows {
             let record = records::interaction(row)?;
@@ -221,22 +221,17 @@ pub async fn record(
         audit::record(txn, &ctx.actor, event).await?;
     }
     events::interactions_recorded(txn, &rows, how.emit_events, how.run_automations).await?;
-    ctx.note(CacheNote::Interactions(rows.clone()));
+    ctx.note(|| CacheNote::Interactions(rows.clone()));
     Ok(rows)
 }
 
 /// Inserts validated rows in statements of [`INSERT_CHUNK`] rows.
-pub async fn insert_all(
+async fn insert_all(
     txn: &impl ConnectionTrait,
-    records: Vec<interaction::Model>,
+    records: &[interaction::Model],
 ) -> Result<(), DomainError> {
-    let mut records = records
-        .into_iter()
-        .map(interaction::ActiveModel::from)
-        .peekable();
-    while records.peek().is_some() {
-        let chunk: Vec<_> = records.by_ref().take(INSERT_CHUNK).collect();
-        interaction::Entity::insert_many(chunk)
+    for chunk in records.chunks(INSERT_CHUNK) {
+        interaction::Entity::insert_many(chunk.iter().cloned().map(interaction::ActiveModel::from))
             .exec_without_returning(txn)
             .await?;
     }

@@ -34,7 +34,7 @@ pub async fn create(
     let diff = audit::diff(None, Some(&audit::snapshot(&record)), &[]);
     let event = Event::new("item.create", "item", Some(record.id)).with_changes(diff);
     audit::record(txn, &ctx.actor, event).await?;
-    ctx.note(CacheNote::Item(Box::new(row)));
+    ctx.note(|| CacheNote::Item(Box::new(row)));
     Ok(record)
 }
 
@@ -65,7 +65,7 @@ async fn replace(
     );
     let event = Event::new("item.update", "item", Some(current.id)).with_changes(diff);
     audit::record(&txn, &ctx.actor, event).await?;
-    ctx.note(CacheNote::Item(Box::new(row)));
+    ctx.note(|| CacheNote::Item(Box::new(row)));
     ctx.commit(txn).await?;
     Ok(after)
 }
@@ -144,6 +144,6 @@ pub async fn delete(ctx: &Context<'_>, id: Uuid, expected: &IfMatch) -> Result<(
     let diff = audit::diff(Some(&audit::snapshot(&records::item(&current)?)), None, &[]);
     let event = Event::new("item.delete", "item", Some(id)).with_changes(diff);
     audit::record(&txn, &ctx.actor, event).await?;
-    ctx.note(CacheNote::ItemDeleted(id));
+    ctx.note(|| CacheNote::ItemDeleted(id));
     ctx.commit(txn).await
 }

@@ -95,11 +95,13 @@ impl<'a> Context<'a> {
         Ok(self.db.begin().await?)
     }
 
-    fn note(&self, note: CacheNote) {
+    /// Keeps `note` for [`Context::committed`]; built only when this
+    /// process serves (so a bulk import copies nothing).
+    fn note(&self, note: impl FnOnce() -> CacheNote) {
         if self.cache.is_some()
             && let Ok(mut notes) = self.notes.lock()
         {
-            notes.push(note);
+            notes.push(note());
         }
     }
 

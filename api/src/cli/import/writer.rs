@@ -16,6 +16,9 @@ use crate::services::Context;
 use crate::services::import::{self as bulk, ImportEffects};
 use crate::services::interactions;
 
+/// Validated rows with their natural key (external id, SKU).
+type Keyed<T> = Vec<(String, T)>;
+
 /// Rows resolved against the database at once.
 const RESOLVE_CHUNK: usize = 10_000;
 
@@ -95,14 +98,13 @@ pub async fn import(
 
 /// Reads every row of `table`, keyed, and validates it into `T` with the
 /// domain's rules; bad rows are reported (or, with `strict`, refuse the file).
-#[allow(clippy::type_complexity)]
 fn validated<F, T>(
     plan: &Plan,
     table: &Table,
     strict: bool,
     fields: &'static [&'static str],
     read: impl Fn(&Row, &Resolved) -> Result<(String, F), RowError>,
-) -> Result<(Vec<(String, T)>, Report), anyhow::Error>
+) -> Result<(Keyed<T>, Report), anyhow::Error>
 where
     T: TryFrom<F, Error = DomainError>,
 {

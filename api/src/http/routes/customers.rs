@@ -16,7 +16,7 @@ use crate::domain::customer::{CustomerChanges, CustomerFields, CustomerRecord};
 use crate::domain::validation::nullable;
 use crate::entities::customer::{self, Column};
 use crate::http::error::ApiError;
-use crate::http::etag::{IfMatch, with_etag};
+use crate::http::etag::{IfMatch, versioned};
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action, Grant};
@@ -191,13 +191,14 @@ fn location(id: Uuid) -> String {
 }
 
 /// 200 (or `status`) with the customer and its version as `ETag`.
-pub fn respond(status: StatusCode, record: CustomerRecord, grant: Grant) -> HttpResponse {
-    let version = record.version;
-    let mut builder = with_etag(HttpResponse::build(status), version);
-    if status == StatusCode::CREATED {
-        builder.insert_header(("Location", location(record.id)));
-    }
-    builder.json(CustomerOut::new(record, grant))
+fn respond(status: StatusCode, record: CustomerRecord, grant: Grant) -> HttpResponse {
+    let (id, version) = (record.id, record.version);
+    versioned(
+        status,
+        version,
+        || location(id),
+        &CustomerOut::new(record, grant),
+    )
 }
 
 fn context<'a>(state: &'a AppState, caller: &'a Caller, grant: Grant) -> Context<'a> {

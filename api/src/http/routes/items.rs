@@ -15,7 +15,7 @@ use crate::domain::item::{ItemChanges, ItemFields, ItemRecord};
 use crate::domain::validation::nullable;
 use crate::entities::item::{self, Column};
 use crate::http::error::ApiError;
-use crate::http::etag::{IfMatch, with_etag};
+use crate::http::etag::{IfMatch, versioned};
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action, Grant};
@@ -162,11 +162,8 @@ fn location(id: Uuid) -> String {
 
 /// 200 (or `status`) with the item and its version as `ETag`.
 fn respond(status: StatusCode, record: ItemRecord) -> HttpResponse {
-    let mut builder = with_etag(HttpResponse::build(status), record.version);
-    if status == StatusCode::CREATED {
-        builder.insert_header(("Location", location(record.id)));
-    }
-    builder.json(ItemOut::from(record))
+    let (id, version) = (record.id, record.version);
+    versioned(status, version, || location(id), &ItemOut::from(record))
 }
 
 fn context<'a>(state: &'a AppState, caller: &'a Caller) -> Context<'a> {
