@@ -3,16 +3,12 @@
 //! response bodies), the automations' triggers, and audit entries for
 //! configuration.
 
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::domain::customer::CustomerRecord;
-use crate::domain::validation::contains_pattern;
 use crate::domain::{DomainError, EventType, LifecycleStage};
 use crate::entities::interaction;
 use crate::services::audit::{self, Actor, Event};
@@ -86,52 +82,4 @@ pub async fn audit_config(
         &[],
     ));
     audit::record(txn, &Actor::from(caller), event).await
-}
-
-/// A customer's personal data is being erased: comments on their workflow
-/// instances are blanked, and webhook deliveries that carried their data are
-/// redacted (and no longer sent).
-pub async fn customer_erased(
-    txn: &impl ConnectionTrait,
-    customer_id: Uuid,
-) -> Result<(), DomainError> {
-    use crate::entities::{webhook_delivery, workflow_event, workflow_instance};
-    let instances: Vec<Uuid> = workflow_instance::Entity::find()
-        .select_only()
-        .column(workflow_instance::Column::Id)
-        .filter(workflow_instance::Column::CustomerId.eq(customer_id))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    for chunk in instances.chunks(500) {
-        workflow_event::Entity::update_many()
-            .col_expr(
-                workflow_event::Column::Comment,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(workflow_event::Column::InstanceId.is_in(chunk.iter().copied()))
-            .exec(txn)
-            .await?;
-    }
-    let mentions = Expr::col(webhook_delivery::Column::Payload)
-        .like(LikeExpr::new(contains_pattern(&customer_id.to_string())).escape('\\'));
-    webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Status, Expr::value("failed"))
-        .col_expr(
-            webhook_delivery::Column::LastError,
-            Expr::value("not sent: the customer's personal data was erased"),
-        )
-        .filter(mentions.clone())
-        .filter(webhook_delivery::Column::Status.eq("pending"))
-        .exec(txn)
-        .await?;
-    webhook_delivery::Entity::update_many()
-        .col_expr(
-            webhook_delivery::Column::Payload,
-            Expr::value(r#"{"redacted":true}"#),
-        )
-        .filter(mentions)
-        .exec(txn)
-        .await?;
-    Ok(())
 }

@@ -15,6 +15,7 @@ pub mod import;
 pub mod interactions;
 pub mod items;
 pub mod outbox;
+pub mod privacy;
 pub mod records;
 
 use std::sync::Mutex;
@@ -35,6 +36,7 @@ enum CacheNote {
     Interactions(Vec<interaction::Model>),
     Item(Box<item::Model>),
     ItemDeleted(Uuid),
+    Customer { id: Uuid, deleted: bool },
 }
 
 /// Who writes, and where the committed changes must be noted: what every
@@ -124,6 +126,7 @@ impl<'a> Context<'a> {
                 CacheNote::Interactions(rows) => cache.activity.note_interactions(&rows),
                 CacheNote::Item(row) => cache.listing.note(&row),
                 CacheNote::ItemDeleted(id) => cache.listing.forget(id),
+                CacheNote::Customer { id, deleted } => cache.activity.note_customer(id, deleted),
             }
         }
     }
