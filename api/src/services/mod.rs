@@ -17,6 +17,7 @@ pub mod items;
 pub mod outbox;
 pub mod privacy;
 pub mod records;
+pub mod workflow_actions;
 
 use std::sync::Mutex;
 

@@ -106,7 +106,8 @@ impl Pinned {
         Some(from + Duration::milliseconds((hours * 3_600_000.0).round() as i64))
     }
 
-    fn department(&self, step: &str) -> Option<String> {
+    /// The department that owns `step`, if any.
+    pub fn department(&self, step: &str) -> Option<String> {
         self.definition
             .step(step)
             .and_then(|s| s.department.clone())

@@ -7,15 +7,14 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::workflow_instances::{find, respond};
+use super::workflow_instances::respond;
 use crate::auth::Caller;
-use crate::domain::validation::{Checks, LONG_TEXT};
-use crate::domain::{DomainError, ErrorCode};
-use crate::entities::workflow_instance;
 use crate::http::error::ApiError;
 use crate::policy::{self, Action};
+use crate::services::Context;
+use crate::services::workflow_actions::{self, Transition};
 use crate::state::AppState;
-use crate::workflows::engine::{self, Change, EventOut, InstanceOut, NewEvent, Pinned};
+use crate::workflows::engine::{EventOut, InstanceOut};
 
 /// Move an instance to another step.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -57,33 +56,10 @@ pub struct CommentRequest {
     pub comment: String,
 }
 
-/// The instance and its definition version, after the checks every change
-/// shares, in this order: the role (403), a stale `expected_version` (409
-/// `version_conflict`, so that the loser of a race learns it lost rather
-/// than what the winner did), the current step's department (403) and the
-/// instance being open (409 `invalid_transition`).
-async fn load(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    expected_version: i32,
-    comment: Option<&str>,
-) -> Result<(workflow_instance::Model, Pinned), ApiError> {
+/// The caller's context, once they may act on workflow steps.
+fn context<'a>(state: &'a AppState, caller: &'a Caller) -> Result<Context<'a>, ApiError> {
     let grant = policy::require(caller, Action::ActOnWorkflowStep)?;
-    let mut checks = Checks::default();
-    checks.opt_text("comment", comment, LONG_TEXT);
-    checks.finish()?;
-    let row = find(&state.db, id).await?;
-    engine::check_version(&row, expected_version)?;
-    grant.check_department(caller, row.department.as_deref())?;
-    if row.status != engine::OPEN {
-        return Err(ApiError::Domain(DomainError::Conflict {
-            code: ErrorCode::InvalidTransition,
-            detail: format!("the instance is {}; it can no longer change", row.status),
-        }));
-    }
-    let pinned = Pinned::of(&state.db, row.definition_id).await?;
-    Ok((row, pinned))
+    Ok(Context::for_caller(&state.db, caller, grant, &state.models))
 }
 
 /// Move the instance along an allowed transition (admin, manager, or a
@@ -100,70 +76,14 @@ async fn transition(
     body: web::Json<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let (row, pinned) = load(
-        &state,
-        &caller,
-        *id,
-        input.expected_version,
-        input.comment.as_deref(),
-    )
-    .await?;
-    if pinned
-        .definition
-        .transition(&row.current_step, &input.to)
-        .is_none()
-    {
-        return Err(ApiError::Domain(DomainError::Conflict {
-            code: ErrorCode::InvalidTransition,
-            detail: format!(
-                "workflow `{}` v{} has no transition from `{}` to `{}`",
-                pinned.row.key, pinned.row.version, row.current_step, input.to
-            ),
-        }));
-    }
-    let department = pinned
-        .definition
-        .step(&input.to)
-        .and_then(|s| s.department.clone());
-    let assignee = match input.assignee_id {
-        Some(id) => {
-            engine::check_assignee(&state.db, "assignee_id", id, department.as_deref()).await?;
-            Some(id)
-        }
-        None => match row.assignee_id {
-            Some(id)
-                if engine::check_assignee(&state.db, "", id, department.as_deref())
-                    .await
-                    .is_ok() =>
-            {
-                Some(id)
-            }
-            _ => None,
-        },
-    };
-    let terminal = pinned.definition.is_terminal(&input.to);
-    let change = Change {
-        to_step: Some(input.to.clone()),
-        assignee_id: Some(assignee),
-        status: terminal.then_some(engine::COMPLETED),
-    };
-    let event = NewEvent {
-        kind: "transitioned",
-        actor_id: Some(caller.user_id),
-        from_step: Some(row.current_step.clone()),
-        to_step: Some(input.to),
-        assignee_id: assignee,
+    let transition = Transition {
+        to: input.to,
         comment: input.comment,
+        expected_version: input.expected_version,
+        assignee_id: input.assignee_id,
     };
-    let updated = engine::apply(
-        &state.db,
-        &row,
-        &pinned,
-        input.expected_version,
-        change,
-        event,
-    )
-    .await?;
+    let (updated, pinned) =
+        workflow_actions::transition(&context(&state, &caller)?, *id, transition).await?;
     Ok(respond(StatusCode::OK, updated, &pinned))
 }
 
@@ -179,42 +99,13 @@ async fn assign(
     body: web::Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let (row, pinned) = load(
-        &state,
-        &caller,
+    let ctx = context(&state, &caller)?;
+    let (updated, pinned) = workflow_actions::assign(
+        &ctx,
         *id,
         input.expected_version,
-        input.comment.as_deref(),
-    )
-    .await?;
-    if let Some(assignee) = input.assignee_id {
-        engine::check_assignee(
-            &state.db,
-            "assignee_id",
-            assignee,
-            row.department.as_deref(),
-        )
-        .await?;
-    }
-    let change = Change {
-        to_step: None,
-        assignee_id: Some(input.assignee_id),
-        status: None,
-    };
-    let event = NewEvent {
-        kind: "assigned",
-        actor_id: Some(caller.user_id),
-        assignee_id: input.assignee_id,
-        comment: input.comment,
-        ..NewEvent::default()
-    };
-    let updated = engine::apply(
-        &state.db,
-        &row,
-        &pinned,
-        input.expected_version,
-        change,
-        event,
+        input.assignee_id,
+        input.comment,
     )
     .await?;
     Ok(respond(StatusCode::OK, updated, &pinned))
@@ -231,35 +122,9 @@ async fn cancel(
     body: web::Json<CancelRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let (row, pinned) = load(
-        &state,
-        &caller,
-        *id,
-        input.expected_version,
-        input.comment.as_deref(),
-    )
-    .await?;
-    let change = Change {
-        to_step: None,
-        assignee_id: None,
-        status: Some(engine::CANCELLED),
-    };
-    let event = NewEvent {
-        kind: "cancelled",
-        actor_id: Some(caller.user_id),
-        from_step: Some(row.current_step.clone()),
-        comment: input.comment,
-        ..NewEvent::default()
-    };
-    let updated = engine::apply(
-        &state.db,
-        &row,
-        &pinned,
-        input.expected_version,
-        change,
-        event,
-    )
-    .await?;
+    let ctx = context(&state, &caller)?;
+    let (updated, pinned) =
+        workflow_actions::cancel(&ctx, *id, input.expected_version, input.comment).await?;
     Ok(respond(StatusCode::OK, updated, &pinned))
 }
 
@@ -274,20 +139,8 @@ async fn add_comment(
     id: web::Path<Uuid>,
     body: web::Json<CommentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ActOnWorkflowStep)?;
-    let input = body.into_inner();
-    let mut checks = Checks::default();
-    checks.text("comment", &input.comment, LONG_TEXT);
-    checks.finish()?;
-    let row = find(&state.db, *id).await?;
-    let pinned = Pinned::of(&state.db, row.definition_id).await?;
-    let event = NewEvent {
-        kind: "commented",
-        actor_id: Some(caller.user_id),
-        comment: Some(input.comment),
-        ..NewEvent::default()
-    };
-    let out = engine::comment(&state.db, &row, &pinned, event).await?;
+    let ctx = context(&state, &caller)?;
+    let out = workflow_actions::comment(&ctx, *id, body.into_inner().comment).await?;
     Ok(HttpResponse::Created().json(out))
 }
 

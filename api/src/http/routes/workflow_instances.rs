@@ -55,17 +55,6 @@ pub struct InstanceFilters {
     pub overdue: Option<bool>,
 }
 
-/// A live instance, or 404.
-pub async fn find(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-) -> Result<workflow_instance::Model, ApiError> {
-    workflow_instance::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("workflow instance"))
-}
-
 /// 200 with the instance and its version as `ETag`.
 pub fn respond(status: StatusCode, row: workflow_instance::Model, pinned: &Pinned) -> HttpResponse {
     let version = row.version;
@@ -241,7 +230,7 @@ async fn get_one(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ReadWorkflows)?;
-    let row = find(&state.db, *id).await?;
+    let row = crate::services::workflow_actions::find(&state.db, *id).await?;
     let pinned = Pinned::of(&state.db, row.definition_id).await?;
     Ok(respond(StatusCode::OK, row, &pinned))
 }
@@ -258,7 +247,7 @@ async fn events(
 ) -> Result<HttpResponse, ApiError> {
     use workflow_event::Column as E;
     policy::require(&caller, Action::ReadWorkflows)?;
-    let instance = find(&state.db, *id).await?;
+    let instance = crate::services::workflow_actions::find(&state.db, *id).await?;
     let sort = Sort::parse(
         page.sort.as_deref(),
         &[("created_at", E::CreatedAt)],
