@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -14,6 +14,20 @@ use crate::domain::{DomainError, EventType};
 use crate::entities::{automation, automation_mark, automation_run, interaction};
 use crate::services::outbox;
 use crate::workflows::engine::{self, Pinned, Started};
+
+/// Whether any active automation fires on `trigger_type` (so that a bulk
+/// write that sets off nothing can skip the work of telling them).
+pub async fn any_active(
+    db: &impl ConnectionTrait,
+    trigger_type: &str,
+) -> Result<bool, DomainError> {
+    let found = automation::Entity::find()
+        .filter(automation::Column::TriggerType.eq(trigger_type))
+        .filter(automation::Column::Active.eq(true))
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
 
 async fn active(
     txn: &DatabaseTransaction,

@@ -14,7 +14,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::audit::{self, Event};
-use super::{Context, events, outbox, records};
+use super::{Context, automations, events, outbox, records};
 use crate::domain::customer::NewCustomer;
 use crate::domain::item::NewItem;
 use crate::domain::{DomainError, EventType};
@@ -131,6 +131,9 @@ pub async fn record_interactions(
     effects: ImportEffects,
     mut progress: impl FnMut(usize),
 ) -> Result<usize, DomainError> {
+    let run_automations =
+        effects.run_automations && automations::any_active(ctx.db, "interaction").await?;
+    let sets_off = run_automations || effects.emit_events;
     let mut written = 0;
     for chunk in rows.chunks(INTERACTIONS_PER_TRANSACTION) {
         // Stamped per transaction, not when validated: replicas follow the
@@ -148,32 +151,33 @@ pub async fn record_interactions(
                 })
                 .collect();
             let count = part.len();
-            // Only the rows not imported before come back, and only they
-            // set anything off.
-            let inserted: HashSet<Uuid> = interaction::Entity::insert_many(
+            let insert = interaction::Entity::insert_many(
                 part.iter().cloned().map(interaction::ActiveModel::from),
             )
             .on_conflict(
                 OnConflict::column(interaction::Column::Id)
                     .do_nothing()
                     .to_owned(),
-            )
-            .exec_with_returning_keys(&txn)
-            .await?
-            .into_iter()
-            .collect();
-            written += inserted.len();
-            let fresh: Vec<interaction::Model> = part
-                .into_iter()
-                .filter(|r| inserted.contains(&r.id))
-                .collect();
-            events::interactions_recorded(
-                &txn,
-                &fresh,
-                effects.emit_events,
-                effects.run_automations,
-            )
-            .await?;
+            );
+            if sets_off {
+                // Only the rows not imported before come back, and only
+                // they set anything off.
+                let inserted: HashSet<Uuid> = insert
+                    .exec_with_returning_keys(&txn)
+                    .await?
+                    .into_iter()
+                    .collect();
+                written += inserted.len();
+                let fresh: Vec<interaction::Model> = part
+                    .into_iter()
+                    .filter(|r| inserted.contains(&r.id))
+                    .collect();
+                events::interactions_recorded(&txn, &fresh, effects.emit_events, run_automations)
+                    .await?;
+            } else {
+                written += usize::try_from(insert.exec_without_returning(&txn).await?)
+                    .unwrap_or(usize::MAX);
+            }
             progress(count);
         }
         ctx.commit(txn).await?;
