@@ -3,6 +3,12 @@
 use std::collections::BTreeMap;
 
 use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+
+/// A secret from a flag or variable: kept out of `Debug` output and logs.
+fn secret(raw: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(raw))
+}
 
 /// Log line format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -17,12 +23,15 @@ pub enum LogFormat {
 #[derive(Args, Clone, Debug)]
 pub struct DatabaseSettings {
     /// Database URL: `sqlite://PATH` (created if missing) or `postgres://USER:PASS@HOST/DB`.
+    /// A URL with a password is a secret: it never appears in `Debug` output.
     #[arg(
         long,
         env = "RAPPORT_DATABASE_URL",
-        default_value = "sqlite://rapport.db"
+        default_value = "sqlite://rapport.db",
+        value_parser = secret,
+        hide_env_values = true
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
 
     /// Maximum connections in the pool.
     #[arg(long, env = "RAPPORT_DB_MAX_CONNECTIONS", default_value_t = 16)]
@@ -41,8 +50,8 @@ pub struct Settings {
 
     /// HS256 secret for access tokens (at least 32 bytes). When unset, a random
     /// secret is generated once and stored in the database so replicas share it.
-    #[arg(long, env = "RAPPORT_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    #[arg(long, env = "RAPPORT_JWT_SECRET", hide_env_values = true, value_parser = secret)]
+    pub jwt_secret: Option<SecretString>,
 
     /// Access token lifetime in seconds.
     #[arg(long, env = "RAPPORT_ACCESS_TOKEN_TTL", default_value_t = 900)]
@@ -77,8 +86,8 @@ pub struct Settings {
     pub admin_email: String,
 
     /// Password of the first admin; when unset a random one is generated and printed once.
-    #[arg(long, env = "RAPPORT_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: Option<String>,
+    #[arg(long, env = "RAPPORT_ADMIN_PASSWORD", hide_env_values = true, value_parser = secret)]
+    pub admin_password: Option<SecretString>,
 
     /// Log filter (tracing `EnvFilter` syntax, e.g. `info` or `rapport_api=debug`).
     #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
@@ -192,5 +201,30 @@ mod tests {
         assert!(parse_weights("view=abc").is_err());
         assert!(parse_weights("view=inf").is_err());
         assert!(parse_weights("").unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let cli = Cli::try_parse_from([
+            "rapport",
+            "--database-url",
+            "postgres://rapport:db-password-123@db/rapport",
+            "--jwt-secret",
+            "jwt-secret-that-is-long-enough-0123456789",
+            "--admin-password",
+            "admin-password-456",
+        ])
+        .unwrap();
+        let debug = format!("{:?}", cli.settings);
+        for secret in ["db-password-123", "jwt-secret-that", "admin-password-456"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("REDACTED"), "{debug}");
     }
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 use rapport_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+use secrecy::ExposeSecret;
+
 use crate::domain::{DomainError, ErrorCode};
 
 use crate::config::DatabaseSettings;
@@ -44,7 +46,7 @@ async fn open(
     settings: &DatabaseSettings,
     cache_kib: Option<u32>,
 ) -> Result<DatabaseConnection, anyhow::Error> {
-    let url = normalise_url(&settings.database_url);
+    let url = normalise_url(settings.database_url.expose_secret());
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(settings.db_max_connections)

@@ -19,7 +19,7 @@ pub struct Person {
 /// A connection to the service's database.
 pub async fn db(app: &TestApp) -> DatabaseConnection {
     rapport_api::db::connect(&DatabaseSettings {
-        database_url: app.database_url.clone(),
+        database_url: app.database_url.clone().into(),
         db_max_connections: 2,
     })
     .await

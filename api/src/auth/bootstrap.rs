@@ -5,6 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use super::password;
@@ -26,7 +27,7 @@ pub async fn ensure_admin(
         return Ok(());
     }
     let (password, generated) = match &settings.admin_password {
-        Some(p) => (p.clone(), false),
+        Some(p) => (p.expose_secret().to_owned(), false),
         None => (password::generate(), true),
     };
     if let Err(err) = password::check_policy("RAPPORT_ADMIN_PASSWORD", &password) {

@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -115,7 +116,9 @@ impl Application {
         let db = db::connect(&settings.database).await?;
         db::migrate(&db).await?;
         bootstrap::ensure_admin(&db, &settings).await?;
-        let secret = bootstrap::jwt_secret(&db, settings.jwt_secret.as_deref()).await?;
+        let secret =
+            bootstrap::jwt_secret(&db, settings.jwt_secret.as_ref().map(|s| s.expose_secret()))
+                .await?;
         if settings.demo {
             demo::seed(&db).await?;
         }
