@@ -32,6 +32,7 @@ mod accounts;
 mod automations;
 mod bad_input;
 mod customers;
+mod error_codes;
 mod helpers;
 mod import;
 mod interactions;

@@ -11,7 +11,7 @@ use crate::helpers::{
 
 /// A small catalogue with taste structure: customer `c` likes the items of
 /// group `c % 3`, and every third customer churned (fewer purchases, low ratings).
-async fn seed(app: &TestApp) -> (Vec<String>, Vec<String>) {
+pub(crate) async fn seed(app: &TestApp) -> (Vec<String>, Vec<String>) {
     let mut items = Vec::new();
     for i in 0..12 {
         let body = json!({"sku": format!("SKU-{i:02}"), "name": format!("Item {i}"),
@@ -61,7 +61,7 @@ async fn seed(app: &TestApp) -> (Vec<String>, Vec<String>) {
 }
 
 /// Queues a training job and waits for it; returns the finished job.
-async fn train(app: &TestApp, engine: &str, body: Value) -> Value {
+pub(crate) async fn train(app: &TestApp, engine: &str, body: Value) -> Value {
     let response = app.post(&format!("/engines/{engine}/train"), &body).await;
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let accepted = expect_status(response, 202).await;

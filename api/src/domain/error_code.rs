@@ -60,10 +60,6 @@ string_enum! {
         IdempotencyKeyReused = "idempotency_key_reused",
         /// The customer lacks what the model needs to score them.
         Unscorable = "unscorable",
-        /// A training parameter is unknown or has a bad value.
-        InvalidParameter = "invalid_parameter",
-        /// The data cannot be used by the engine as it is.
-        InvalidData = "invalid_data",
         /// Too many attempts; retry later.
         RateLimited = "rate_limited",
         /// A dependency (the database) is unavailable or saturated; retry later.
@@ -100,11 +96,7 @@ impl ErrorCode {
             Self::PreconditionFailed => 412,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::ValidationFailed
-            | Self::IdempotencyKeyReused
-            | Self::Unscorable
-            | Self::InvalidParameter
-            | Self::InvalidData => 422,
+            Self::ValidationFailed | Self::IdempotencyKeyReused | Self::Unscorable => 422,
             Self::RateLimited => 429,
             Self::InternalError => 500,
             Self::Unavailable => 503,

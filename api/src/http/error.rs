@@ -150,32 +150,25 @@ impl From<EngineError> for ApiError {
     }
 }
 
-/// What an engine's refusal means to a caller at serving or training time.
+/// What an engine's refusal means to a caller at serving or training time:
+/// a bad or unknown parameter, or a catalogue too large for the engine, is
+/// a field error on `params`; bad data on `data`; the rest broke on our side.
 pub fn engine_error(err: EngineError) -> DomainError {
-    match err {
-        EngineError::InvalidParam { .. } | EngineError::UnknownParam { .. } => {
-            DomainError::Unprocessable {
-                code: ErrorCode::InvalidParameter,
-                detail: err.to_string(),
-            }
+    let field = match &err {
+        EngineError::InvalidParam { name, .. } | EngineError::UnknownParam { name, .. } => {
+            format!("params.{name}")
         }
-        EngineError::CatalogueTooLarge { .. } => DomainError::Unprocessable {
-            code: ErrorCode::InvalidParameter,
-            detail: err.to_string(),
-        },
-        EngineError::UnknownItem(_) => DomainError::Conflict {
-            code: ErrorCode::ItemUnknownToModel,
-            detail: err.to_string(),
-        },
-        EngineError::UnknownCustomer(_) => DomainError::NotFound("customer in the model"),
-        EngineError::InvalidData(_) => DomainError::Unprocessable {
-            code: ErrorCode::InvalidData,
-            detail: err.to_string(),
-        },
+        EngineError::CatalogueTooLarge { param, .. } => format!("params.{param}"),
+        EngineError::InvalidData(_) => "data".to_owned(),
+        EngineError::UnknownItem(_) => {
+            return DomainError::conflict(ErrorCode::ItemUnknownToModel, err.to_string());
+        }
+        EngineError::UnknownCustomer(_) => return DomainError::NotFound("customer in the model"),
         EngineError::Serialization(_) | EngineError::Internal(_) => {
-            DomainError::Internal(anyhow::Error::new(err).context("engine error"))
+            return DomainError::Internal(anyhow::Error::new(err).context("engine error"));
         }
-    }
+    };
+    DomainError::invalid(field, err.to_string())
 }
 
 impl ResponseError for ApiError {
@@ -232,6 +225,50 @@ mod tests {
         let problem = err.problem();
         assert_eq!(problem.status, 500);
         assert!(!problem.detail.contains("hunter2"));
+    }
+
+    #[test]
+    fn every_engine_error_has_its_meaning() {
+        let cases = [
+            (
+                EngineError::InvalidParam {
+                    name: "neighbours".into(),
+                    message: "must be positive".into(),
+                },
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                EngineError::UnknownParam {
+                    name: "bogus".into(),
+                    known: "neighbours".into(),
+                },
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                EngineError::InvalidData("item 9 of 3".into()),
+                ErrorCode::ValidationFailed,
+            ),
+            (EngineError::UnknownItem(7), ErrorCode::ItemUnknownToModel),
+            (EngineError::UnknownCustomer(7), ErrorCode::NotFound),
+            (
+                EngineError::Serialization("eof".into()),
+                ErrorCode::InternalError,
+            ),
+            (
+                EngineError::Internal("oops".into()),
+                ErrorCode::InternalError,
+            ),
+        ];
+        for (err, code) in cases {
+            assert_eq!(engine_error(err.clone()).code(), code, "{err}");
+        }
+        let DomainError::Invalid(errors) = engine_error(EngineError::InvalidParam {
+            name: "neighbours".into(),
+            message: "must be positive".into(),
+        }) else {
+            panic!("not a field error")
+        };
+        assert_eq!(errors[0].field, "params.neighbours");
     }
 
     #[test]

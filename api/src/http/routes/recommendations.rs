@@ -223,12 +223,6 @@ fn requested(
     Ok((k, engine, model))
 }
 
-fn engine_error(err: rapport_core::EngineError) -> ApiError {
-    ApiError::Domain(DomainError::Internal(
-        anyhow::Error::new(err).context("serving a recommendation"),
-    ))
-}
-
 /// Items to recommend to a customer, with the history items behind each.
 #[utoipa::path(tag = "predictions", params(("id" = Uuid, Path), RecommendQuery),
     responses((status = 200, body = Recommendations), (status = 404, body = crate::http::error::Problem),
@@ -260,8 +254,7 @@ async fn recommend(
     let exclude = seen_items(&state, loaded, customer, exclude_seen).await?;
     let list = loaded
         .engine
-        .recommend(&loaded.model, index, k + SPARE, &exclude)
-        .map_err(engine_error)?;
+        .recommend(&loaded.model, index, k + SPARE, &exclude)?;
     let items = present(&state, loaded, list, k);
     Ok(HttpResponse::Ok().json(Recommendations {
         engine: model.engine.clone(),
@@ -296,8 +289,7 @@ async fn similar(
     })?;
     let list = loaded
         .engine
-        .similar_items(&loaded.model, index, k + SPARE)
-        .map_err(engine_error)?;
+        .similar_items(&loaded.model, index, k + SPARE)?;
     let items = present(&state, loaded, list, k);
     Ok(HttpResponse::Ok().json(Recommendations {
         engine: model.engine.clone(),
