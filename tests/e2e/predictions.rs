@@ -106,13 +106,27 @@ async fn train_recommend_and_explain(backend: Backend) {
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
-    assert!(
-        engines[1]["params"]
+    // Defaults are typed like their parameters.
+    let item_item = engines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "item_item")
+        .unwrap();
+    let param = |name: &str| {
+        item_item["params"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|p| p["default"].is_string())
-    );
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(param("neighbours")["type"], "int");
+    assert_eq!(param("neighbours")["default"], 50);
+    assert_eq!(param("shrinkage")["default"], 0.0);
+    assert_eq!(param("binary")["default"], false);
+    assert_eq!(param("similarity")["default"], "cosine");
 
     let (customers, items) = seed(&app).await;
     // Nothing active yet: a clear 409, never a 500.
@@ -181,7 +195,7 @@ async fn train_recommend_and_explain(backend: Backend) {
         model["metrics"]["metrics"]["precision"].is_number(),
         "{model}"
     );
-    assert_eq!(model["params"]["neighbours"], "20");
+    assert_eq!(model["params"]["neighbours"], 20, "stored with its type");
     let activated = expect_status(
         app.post(&format!("/models/{model_id}/activate"), &json!({}))
             .await,

@@ -56,11 +56,16 @@ async fn record(req: HttpRequest, body: web::Bytes, inbox: web::Data<Inbox>) -> 
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok();
     if failing {
+        // A slow failure, so that the delivery log's latency can be checked.
+        tokio::time::sleep(SLOW_FAILURE).await;
         HttpResponse::InternalServerError().body("try again")
     } else {
         HttpResponse::NoContent().finish()
     }
 }
+
+/// How long the receiver takes to answer a failing delivery.
+const SLOW_FAILURE: Duration = Duration::from_millis(150);
 
 pub async fn receiver(failures: usize) -> Receiver {
     let inbox = Arc::new(Inbox {
@@ -200,7 +205,10 @@ async fn signed_delivery_with_retry(backend: Backend) {
     assert_eq!(codes, [500, 500, 204]);
     assert!(log[0]["log"][0]["error"].as_str().unwrap().contains("500"));
     assert!(log[0]["log"][2]["error"].is_null());
-    assert!(log[0]["log"][0]["latency_ms"].as_i64().unwrap() >= 0);
+    let latency = |attempt: usize| log[0]["log"][attempt]["latency_ms"].as_u64().unwrap();
+    let slow = SLOW_FAILURE.as_millis() as u64;
+    assert!(latency(0) >= slow, "{} ms", latency(0));
+    assert!(latency(1) >= slow, "{} ms", latency(1));
 
     // Interactions are not subscribed; workflow transitions are.
     define_demo(&app).await;

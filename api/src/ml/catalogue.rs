@@ -67,3 +67,95 @@ pub fn descriptions() -> Vec<(EngineKind, EngineDescription)> {
     ));
     out
 }
+
+/// A parameter's text as the JSON value of its type: a number for `int` and
+/// `float`, a boolean for `bool`, text otherwise (and when it does not parse,
+/// which validation refuses before anything is stored).
+pub fn typed_value(spec: &ParamSpec, raw: &str) -> serde_json::Value {
+    use serde_json::Value;
+    match spec.kind {
+        rapport_core::ParamKind::Int => raw.parse::<i64>().map(Value::from).ok(),
+        rapport_core::ParamKind::Float => raw
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
+        rapport_core::ParamKind::Bool => raw.parse::<bool>().map(Value::from).ok(),
+        rapport_core::ParamKind::Choice(_) | rapport_core::ParamKind::Text => None,
+    }
+    .unwrap_or_else(|| Value::String(raw.to_owned()))
+}
+
+/// Training parameters as stored and sent: each with the type its engine
+/// declares (`"neighbours": 20`, not `"20"`).
+pub fn typed_params(
+    engine: &str,
+    raw: &std::collections::BTreeMap<String, String>,
+) -> serde_json::Value {
+    let specs = descriptions()
+        .into_iter()
+        .find(|(_, d)| d.name == engine)
+        .map(|(_, d)| d.params)
+        .unwrap_or_default();
+    let typed = raw
+        .iter()
+        .map(|(name, value)| {
+            let value = match specs.iter().find(|s| &s.name == name) {
+                Some(spec) => typed_value(spec, value),
+                None => serde_json::Value::String(value.clone()),
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    serde_json::Value::Object(typed)
+}
+
+/// Parameters given as JSON (a request, or a stored job) in the text form
+/// engines parse; `Err` names the first parameter that is not a string, a
+/// number or a boolean.
+pub fn raw_params(
+    params: &serde_json::Map<String, serde_json::Value>,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    use serde_json::Value;
+    params
+        .iter()
+        .map(|(name, value)| match value {
+            Value::String(s) => Ok((name.clone(), s.clone())),
+            Value::Number(n) => Ok((name.clone(), n.to_string())),
+            Value::Bool(b) => Ok((name.clone(), b.to_string())),
+            _ => Err(name.clone()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_keep_their_types_and_round_trip() {
+        let raw = [
+            ("neighbours".to_owned(), "20".to_owned()),
+            ("shrinkage".to_owned(), "2.5".to_owned()),
+            ("binary".to_owned(), "true".to_owned()),
+            ("similarity".to_owned(), "adjusted_cosine".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let typed = typed_params("item_item", &raw);
+        assert_eq!(
+            typed,
+            serde_json::json!({"neighbours": 20, "shrinkage": 2.5, "binary": true,
+                               "similarity": "adjusted_cosine"})
+        );
+        let serde_json::Value::Object(map) = typed else {
+            panic!("not an object")
+        };
+        assert_eq!(raw_params(&map), Ok(raw));
+        let bad = serde_json::json!({"neighbours": [1]});
+        assert_eq!(
+            raw_params(bad.as_object().unwrap()),
+            Err("neighbours".to_owned())
+        );
+    }
+}

@@ -15,6 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::catalogue;
 use super::serving::ModelCache;
 use super::train::{self, RawParams, TrainError, Trained};
 use crate::domain::{DomainError, EventType};
@@ -49,7 +50,7 @@ pub async fn enqueue(
     let row = job::Model {
         id: Uuid::now_v7(),
         engine: engine.to_owned(),
-        params: serde_json::json!(params),
+        params: catalogue::typed_params(engine, params),
         activate,
         status: status::QUEUED.to_owned(),
         progress: 0.0,
@@ -234,7 +235,22 @@ pub async fn run(
         return;
     }
     tracing::info!(job_id = %job.id, engine = %job.engine, "training");
-    let params: RawParams = serde_json::from_value(job.params.clone()).unwrap_or_default();
+    let stored = job.params.as_object().map(catalogue::raw_params);
+    let params = match stored {
+        Some(Ok(params)) => params,
+        Some(Err(name)) => {
+            return finish(
+                db,
+                &job,
+                Err(format!("stored parameter `{name}` is unreadable")),
+            )
+            .await;
+        }
+        None => {
+            let message = format!("stored parameters are not an object: {}", job.params);
+            return finish(db, &job, Err(message)).await;
+        }
+    };
     let (tx, mut rx) = tokio::sync::watch::channel((0.0_f64, String::from("starting")));
     let progress = move |p: f64, stage: &str| {
         let _ = tx.send((p, stage.to_owned()));

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rapport_core::{KindWeights, Params};
 use rapport_logistic::{Frame, LabelSpec, LogisticModel, LogisticParams, TrainSpec, Value as Cell};
 use sea_orm::DatabaseConnection;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::catalogue::{DEFAULT_LABEL, EngineKind, engine_kind};
 use super::data::{self, DataStats, FeatureRow};
@@ -91,7 +91,7 @@ pub async fn train(
     Ok(Trained {
         engine: engine.to_owned(),
         kind,
-        params: json!(raw),
+        params: super::catalogue::typed_params(engine, raw),
         stats,
         metrics,
         bytes,

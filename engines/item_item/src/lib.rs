@@ -256,19 +256,52 @@ mod tests {
 
     #[test]
     fn adjusted_cosine_uses_centred_weights() {
+        // Customer 0 rates items 0, 1, 2 with 5, 1, 3 (mean 3: +2, -2, 0);
+        // customer 1 rates 0, 1 with 4, 2 (mean 3: +1, -1); customer 2 rates
+        // 1, 3 with 1, 5 (mean 3: -2, +2); customer 3 rates 2, 3, 4 with
+        // 5, 5, 2 (mean 4: +1, +1, -2).
         let mut data = tiny_dataset();
-        for (x, w) in data
-            .interactions
-            .iter_mut()
-            .zip([5.0, 1.0, 3.0, 4.0, 2.0, 1.0, 5.0, 1.0])
-        {
-            x.weight = w;
-        }
+        let rated = [
+            (0, 0, 5.0),
+            (0, 1, 1.0),
+            (0, 2, 3.0),
+            (1, 0, 4.0),
+            (1, 1, 2.0),
+            (2, 1, 1.0),
+            (2, 3, 5.0),
+            (3, 2, 5.0),
+            (3, 3, 5.0),
+            (3, 4, 2.0),
+        ];
+        data.interactions = rated
+            .iter()
+            .enumerate()
+            .map(|(t, &(customer, item, weight))| rapport_core::Interaction {
+                customer,
+                item,
+                weight,
+                timestamp: 1_000 + t as i64,
+            })
+            .collect();
+        let similarity = |model: &ItemItemModel, a: usize, b: u32| {
+            let (items, sims) = model.neighbours.of(a);
+            items.iter().position(|&i| i == b).map(|p| sims[p])
+        };
         let plain = ItemItem.fit(&data, &Params::new()).unwrap();
         let adjusted = ItemItem
             .fit(&data, &Params::new().with("similarity", "adjusted_cosine"))
             .unwrap();
-        assert_ne!(plain.neighbours, adjusted.neighbours);
+        // Plain cosine: items 0 and 1 are co-rated, (5*1 + 4*2) / sqrt(41 * 6).
+        let expected = 13.0 / (41.0_f64 * 6.0).sqrt();
+        assert!((similarity(&plain, 0, 1).unwrap() - expected).abs() < 1e-12);
+        // Centred, they are anti-correlated, (2*-2 + 1*-1) < 0: not a neighbour.
+        assert_eq!(similarity(&adjusted, 0, 1), None);
+        // Items 2 and 3: plain (3*0 + 0*5 + 5*5) / sqrt(34 * 50); centred,
+        // only customer 3 counts: (1*1) / sqrt(1 * 5).
+        let plain_23 = 25.0 / (34.0_f64 * 50.0).sqrt();
+        assert!((similarity(&plain, 2, 3).unwrap() - plain_23).abs() < 1e-12);
+        let adjusted_23 = 1.0 / 5.0_f64.sqrt();
+        assert!((similarity(&adjusted, 2, 3).unwrap() - adjusted_23).abs() < 1e-12);
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! `/engines`: what can be trained, and `POST /engines/{name}/train`.
 
-use std::collections::BTreeMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use rapport_core::{DataNeed, ParamKind, ParamSpec};
@@ -31,7 +29,9 @@ pub struct ParamOut {
     /// Allowed values of a `choice`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<String>,
-    pub default: String,
+    /// The default, typed like the parameter.
+    #[schema(value_type = Object)]
+    pub default: serde_json::Value,
     pub min: Option<f64>,
     pub max: Option<f64>,
     pub description: String,
@@ -39,6 +39,7 @@ pub struct ParamOut {
 
 impl From<ParamSpec> for ParamOut {
     fn from(spec: ParamSpec) -> Self {
+        let default = catalogue::typed_value(&spec, &spec.default);
         let (kind, choices) = match spec.kind {
             ParamKind::Int => ("int", Vec::new()),
             ParamKind::Float => ("float", Vec::new()),
@@ -50,7 +51,7 @@ impl From<ParamSpec> for ParamOut {
             name: spec.name,
             kind,
             choices,
-            default: spec.default,
+            default,
             min: spec.min,
             max: spec.max,
             description: spec.doc,
@@ -76,7 +77,7 @@ pub struct TrainRequest {
     /// Parameter overrides, e.g. `{"neighbours": 100}`; see `GET /engines`.
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub params: BTreeMap<String, Value>,
+    pub params: serde_json::Map<String, Value>,
     /// Activate the model when training succeeds.
     #[serde(default)]
     pub activate: bool,
@@ -88,19 +89,13 @@ pub struct TrainAccepted {
     pub job_id: Uuid,
 }
 
-fn raw_params(params: &BTreeMap<String, Value>) -> Result<RawParams, ApiError> {
-    params
-        .iter()
-        .map(|(name, value)| match value {
-            Value::String(s) => Ok((name.clone(), s.clone())),
-            Value::Number(n) => Ok((name.clone(), n.to_string())),
-            Value::Bool(b) => Ok((name.clone(), b.to_string())),
-            _ => Err(ApiError::invalid(
-                format!("params.{name}"),
-                "must be a string, a number or a boolean",
-            )),
-        })
-        .collect()
+fn raw_params(params: &serde_json::Map<String, Value>) -> Result<RawParams, ApiError> {
+    catalogue::raw_params(params).map_err(|name| {
+        ApiError::invalid(
+            format!("params.{name}"),
+            "must be a string, a number or a boolean",
+        )
+    })
 }
 
 /// Every engine, with its parameters (defaults and ranges).
