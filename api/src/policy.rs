@@ -168,38 +168,99 @@ mod tests {
         assert!("root".parse::<Role>().is_err());
     }
 
-    /// The table as implemented, row by row in the order of [`Role::ALL`]:
-    /// `F` full, `O` own or unowned, `M` masked, `D` own department, `-` denied.
-    #[test]
-    fn whole_table() {
-        let expected = [
-            (Action::ManageAccess, "F------"),
-            (Action::ReadCustomers, "FFFFFMF"),
-            (Action::WriteCustomers, "FFO-F-F"),
-            (Action::EraseCustomers, "FF-----"),
-            (Action::RestoreCustomers, "F------"),
-            (Action::ReadCatalog, "FFFFFFF"),
-            (Action::WriteItems, "FF-F--F"),
-            (Action::WriteInteractions, "FFFFF-F"),
-            (Action::ReadPredictions, "FFFFFFF"),
-            (Action::TrainModels, "F----F-"),
-            (Action::ReadWorkflows, "FFFFFFF"),
-            (Action::DefineWorkflows, "FF-----"),
-            (Action::ActOnWorkflowStep, "FFDDD--"),
-        ];
-        for (action, row) in expected {
-            let actual: String = Role::ALL
-                .iter()
-                .map(|&role| match rule(role, action) {
-                    Some(Grant::Full) => 'F',
-                    Some(Grant::OwnOrUnowned) => 'O',
-                    Some(Grant::Masked) => 'M',
-                    Some(Grant::OwnDepartment) => 'D',
-                    None => '-',
-                })
-                .collect();
-            assert_eq!(actual, row, "{action:?}");
+    /// The roles table of DESIGN.md §3, copied word for word: the test
+    /// reads the design's words, not the code's.
+    const DESIGN_TABLE: &str = "\
+| action | admin | manager | sales | marketing | support | analyst | integration |\n\
+|---|---|---|---|---|---|---|---|\n\
+| manage users, api keys, read audit log | yes | | | | | | |\n\
+| read customers | yes | yes | yes | yes | yes | PII masked | yes |\n\
+| create/update customers | yes | yes | own or unowned | | yes | | yes |\n\
+| erase customer (GDPR) | yes | yes | | | | | |\n\
+| write items | yes | yes | | yes | | | yes |\n\
+| write interactions | yes | yes | yes | yes | yes | | yes |\n\
+| read recommendations, scores | yes | yes | yes | yes | yes | yes | yes |\n\
+| train / activate models | yes | | | | | yes | |\n\
+| define workflows, automations, webhooks | yes | yes | | | | | |\n\
+| act on a workflow step | yes | yes | members of the step's department | same | same | | |\n";
+
+    /// Which action each row of the design's table is.
+    fn action_of(row: &str) -> Action {
+        match row {
+            "manage users, api keys, read audit log" => Action::ManageAccess,
+            "read customers" => Action::ReadCustomers,
+            "create/update customers" => Action::WriteCustomers,
+            "erase customer (GDPR)" => Action::EraseCustomers,
+            "write items" => Action::WriteItems,
+            "write interactions" => Action::WriteInteractions,
+            "read recommendations, scores" => Action::ReadPredictions,
+            "train / activate models" => Action::TrainModels,
+            "define workflows, automations, webhooks" => Action::DefineWorkflows,
+            "act on a workflow step" => Action::ActOnWorkflowStep,
+            other => panic!("a row of the design this test does not know: {other}"),
         }
+    }
+
+    /// What a cell of the design's table grants.
+    fn grant_of(cell: &str) -> Option<Grant> {
+        match cell {
+            "yes" => Some(Grant::Full),
+            "" => None,
+            "PII masked" => Some(Grant::Masked),
+            "own or unowned" => Some(Grant::OwnOrUnowned),
+            "members of the step's department" | "same" => Some(Grant::OwnDepartment),
+            other => panic!("a cell of the design this test does not know: {other}"),
+        }
+    }
+
+    #[test]
+    fn whole_table_is_the_design() {
+        let mut lines = DESIGN_TABLE.lines();
+        let header: Vec<&str> = lines.next().unwrap().split('|').map(str::trim).collect();
+        let roles: Vec<Role> = header[2..header.len() - 1]
+            .iter()
+            .map(|r| r.parse().unwrap())
+            .collect();
+        assert_eq!(roles, Role::ALL, "the design's columns are the roles");
+        let mut checked = 0;
+        for line in lines.skip(1) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let action = action_of(cells[1]);
+            for (role, cell) in roles.iter().zip(&cells[2..cells.len() - 1]) {
+                assert_eq!(
+                    rule(*role, action),
+                    grant_of(cell),
+                    "{role} may `{}`",
+                    cells[1]
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 10 * 7);
+        // Actions the design leaves to the product: everyone reads the
+        // catalogue and workflows; only an admin restores a deleted customer.
+        for &role in Role::ALL {
+            assert_eq!(rule(role, Action::ReadCatalog), Some(Grant::Full));
+            assert_eq!(rule(role, Action::ReadWorkflows), Some(Grant::Full));
+            let admin = (role == Role::Admin).then_some(Grant::Full);
+            assert_eq!(rule(role, Action::RestoreCustomers), admin);
+        }
+    }
+
+    /// Where the design is at hand (a developer's checkout), the copy above
+    /// must still be the design's table.
+    #[test]
+    fn the_copy_is_the_design() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/DESIGN.md");
+        let Ok(design) = std::fs::read_to_string(path) else {
+            return;
+        };
+        let rows: Vec<&str> = design
+            .lines()
+            .skip_while(|l| !l.starts_with("| action |"))
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        assert_eq!(rows.join("\n"), DESIGN_TABLE.trim_end());
     }
 
     #[test]

@@ -38,6 +38,56 @@ async fn concurrent_transitions_have_one_winner(backend: Backend) {
     }
 }
 
+/// Two writers that both read version 1 and both pass the version check in
+/// memory: only the conditional UPDATE can stop the second, so this holds
+/// however the two interleave (run one after the other, they would both
+/// pass a check made only on what was read).
+async fn stale_reads_cannot_both_transition(backend: Backend) {
+    use rapport_api::entities::workflow_instance;
+    use rapport_api::workflows::engine::{self, Change, NewEvent, Pinned};
+    use sea_orm::EntityTrait;
+
+    let app = spawn_app(backend).await;
+    define_demo(&app).await;
+    let started = start(&app, "churn-save").await;
+    let id: uuid::Uuid = started["id"].as_str().unwrap().parse().unwrap();
+    let db = people::db(&app).await;
+    let read = workflow_instance::Entity::find_by_id(id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let pinned = Pinned::of(&db, read.definition_id).await.unwrap();
+    let move_to = |step: &str| {
+        let change = Change {
+            to_step: Some(step.to_owned()),
+            assignee_id: None,
+            status: None,
+        };
+        let event = NewEvent {
+            kind: "transitioned",
+            from_step: Some(read.current_step.clone()),
+            to_step: Some(step.to_owned()),
+            ..NewEvent::default()
+        };
+        engine::apply(&db, &read, &pinned, 1, change, event)
+    };
+    let (a, b) = tokio::join!(move_to("retention_offer"), move_to("saved"));
+    let outcomes = [a.is_ok(), b.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");
+    let loser = if a.is_ok() { b } else { a };
+    assert_eq!(
+        loser.unwrap_err().code(),
+        rapport_api::domain::ErrorCode::VersionConflict
+    );
+    let now = instance(&app, &id.to_string()).await;
+    assert_eq!(now["version"], 2);
+    let events = app
+        .list_all(&format!("/workflow-instances/{id}/events"))
+        .await;
+    assert_eq!(events.len(), 2, "one started and one transitioned event");
+}
+
 async fn sla_breach_is_recorded_once(backend: Backend) {
     let app = spawn_app_with(backend, &["--sla-check-interval-ms", "100"]).await;
     let mut fast = serde_json::to_value(rapport_api::workflows::demo::churn_save()).unwrap();
@@ -92,5 +142,6 @@ async fn sla_breach_is_recorded_once(backend: Backend) {
 
 crate::on_every_backend!(
     concurrent_transitions_have_one_winner,
+    stale_reads_cannot_both_transition,
     sla_breach_is_recorded_once
 );
