@@ -244,3 +244,84 @@ crate::on_every_backend!(
     an_import_without_automations_starts_nothing,
     an_import_that_skips_every_row_fails,
 );
+
+async fn several_files_globs_and_clear_messages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = write(&dir, "people-1.csv", b"id,name\nP1,Pia\n");
+    write(&dir, "people-2.csv", b"id,name\nP2,Per\n");
+    write(&dir, "people-3.csv", b"id,name\nP3,Pol\n");
+    let pattern = dir.path().join("people-[23].csv").display().to_string();
+    let map = "external_id=id,name=name";
+    import(&app, &["customers", &first, &pattern, "--map", map])
+        .await
+        .unwrap();
+    assert_eq!(app.count("/customers").await, 3);
+    assert_eq!(
+        app.count("/audit-log?action=import.completed").await,
+        3,
+        "one audited action per file"
+    );
+    let nothing = dir.path().join("none-*.csv").display().to_string();
+    let err = import(&app, &["customers", &nothing, "--map", map])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("matches no file"), "{err}");
+
+    // An empty required cell names the field and the column it is read from.
+    let log = write(&dir, "log.csv", b"CustomerID,Kind\n,view\nP1,view\n");
+    import(
+        &app,
+        &[
+            "interactions",
+            &log,
+            "--map",
+            "customer=CustomerID,kind=Kind",
+        ],
+    )
+    .await
+    .unwrap();
+    let entry = &app.list_all("/audit-log?action=import.completed").await[0];
+    let changes = if entry["changes"]["kind"] == "interactions" {
+        &entry["changes"]
+    } else {
+        panic!("the newest import is the interactions file: {entry}")
+    };
+    assert_eq!(changes["written"], 1);
+    assert_eq!(
+        changes["first_errors"][0],
+        "line 2: customer is empty (column CustomerID)"
+    );
+}
+
+async fn a_preset_directory_imported_as_interactions_brings_what_they_need(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir,
+        "u.user",
+        b"1|24|M|technician|85711\n2|53|F|other|94043\n",
+    );
+    let flags = "|0".repeat(19);
+    let items = format!(
+        "1|Toy Story (1995)|01-Jan-1995||http://x{flags}\n2|GoldenEye (1995)|01-Jan-1995||http://y{flags}\n"
+    );
+    write(&dir, "u.item", items.as_bytes());
+    write(
+        &dir,
+        "u.data",
+        b"1\t1\t5\t874965758\n2\t2\t3\t876893171\n1\t2\t4\t878542960\n",
+    );
+    let path = dir.path().display().to_string();
+    import(&app, &["interactions", &path, "--preset", "movielens-100k"])
+        .await
+        .unwrap();
+    assert_eq!(app.count("/customers").await, 2);
+    assert_eq!(app.count("/items").await, 2);
+    assert_eq!(app.count("/interactions").await, 3);
+}
+
+crate::on_every_backend!(
+    several_files_globs_and_clear_messages,
+    a_preset_directory_imported_as_interactions_brings_what_they_need,
+);

@@ -60,7 +60,7 @@ impl Mapping {
             match f.field.strip_prefix("attr:") {
                 Some(name) => attributes.push((name.to_owned(), index)),
                 None if known.contains(&f.field.as_str()) => {
-                    fields.push((f.field.clone(), index, f.format))
+                    fields.push((f.field.clone(), index, f.format, f.column.clone()))
                 }
                 None => anyhow::bail!(
                     "unknown field `{}` (fields: {}, attr:NAME)",
@@ -95,7 +95,8 @@ impl Mapping {
 /// A mapping with column indices.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    fields: Vec<(String, usize, DateFormat)>,
+    /// Field, column index, date format and the column as the mapping names it.
+    fields: Vec<(String, usize, DateFormat, String)>,
     pub attributes: Vec<(String, usize)>,
     pub tag_flags: Option<(usize, Vec<String>)>,
 }
@@ -107,6 +108,15 @@ impl Resolved {
             .iter()
             .find(|f| f.0 == field)
             .map(|f| (f.1, f.2))
+    }
+
+    /// `field is empty (column C)`, naming the column as the mapping did, for
+    /// a required field with an empty cell.
+    pub fn empty(&self, field: &str) -> String {
+        match self.fields.iter().find(|f| f.0 == field) {
+            Some(f) => format!("{field} is empty (column {})", f.3),
+            None => format!("{field} is not mapped"),
+        }
     }
 }
 

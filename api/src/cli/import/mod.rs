@@ -39,8 +39,9 @@ pub struct ImportArgs {
     /// What to import.
     #[arg(value_enum)]
     pub kind: ImportKind,
-    /// The CSV file (a directory with `--preset movielens-100k`).
-    pub file: PathBuf,
+    /// The CSV files, or glob patterns of them (a directory with `--preset movielens-100k`).
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
     /// Columns to fields, by header name or 0-based number:
     /// customers `external_id=COL,name=COL,email=COL,phone=COL,company=COL,segment=COL,lifecycle_stage=COL,tags=COL,attr:NAME=COL`;
     /// items `sku=COL,name=COL,category=COL,description=COL,price=COL,tags=COL,active=COL,attr:NAME=COL`;
@@ -102,9 +103,38 @@ fn separator(raw: Option<&str>) -> Result<Option<u8>, anyhow::Error> {
     }
 }
 
+/// The files named on the command line, with glob patterns (`'logs/*.csv'`,
+/// when the shell did not expand them) expanded in name order.
+fn files(args: &ImportArgs) -> Result<Vec<PathBuf>, anyhow::Error> {
+    let mut out = Vec::new();
+    for given in &args.files {
+        let text = given.to_string_lossy();
+        if !text.contains(['*', '?', '[']) {
+            out.push(given.clone());
+            continue;
+        }
+        let mut matched: Vec<PathBuf> = glob::glob(&text)
+            .map_err(|e| anyhow::anyhow!("pattern `{text}`: {e}"))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("pattern `{text}`: {e}"))?;
+        anyhow::ensure!(!matched.is_empty(), "pattern `{text}` matches no file");
+        matched.sort();
+        out.extend(matched);
+    }
+    Ok(out)
+}
+
 fn plans(args: &ImportArgs) -> Result<Vec<Plan>, anyhow::Error> {
+    let mut plans = Vec::new();
+    for file in files(args)? {
+        plans.extend(plans_of(args, file)?);
+    }
+    Ok(plans)
+}
+
+fn plans_of(args: &ImportArgs, file: PathBuf) -> Result<Vec<Plan>, anyhow::Error> {
     if let Some(preset) = args.preset {
-        return presets::plans(preset, args.kind, &args.file);
+        return presets::plans(preset, args.kind, &file);
     }
     if args.kind == ImportKind::All {
         anyhow::bail!("`import all` needs --preset");
@@ -117,7 +147,7 @@ fn plans(args: &ImportArgs) -> Result<Vec<Plan>, anyhow::Error> {
     mapping.rest_as_attributes = args.rest_as_attributes;
     Ok(vec![Plan {
         kind: args.kind,
-        file: args.file.clone(),
+        file,
         options: TableOptions {
             separator: separator(args.separator.as_deref())?,
             has_header: !args.no_header,

@@ -97,8 +97,10 @@ fn movielens(kind: ImportKind, dir: &Path) -> Result<Plan, anyhow::Error> {
 pub fn plans(preset: Preset, kind: ImportKind, path: &Path) -> Result<Vec<Plan>, anyhow::Error> {
     match preset {
         Preset::Movielens100k => {
+            // Interactions need their customers and items: a directory
+            // imported as interactions brings them in first.
             let kinds = match kind {
-                ImportKind::All => vec![
+                ImportKind::All | ImportKind::Interactions => vec![
                     ImportKind::Customers,
                     ImportKind::Items,
                     ImportKind::Interactions,

@@ -104,7 +104,7 @@ fn tags(row: &Row, map: &Resolved) -> Vec<String> {
 /// A customers row.
 pub fn customer(row: &Row, map: &Resolved) -> Result<CustomerFields, RowError> {
     let external_id =
-        text(row, map, "external_id").ok_or_else(|| fail(row, "external_id is empty"))?;
+        text(row, map, "external_id").ok_or_else(|| fail(row, map.empty("external_id")))?;
     let lifecycle_stage = match text(row, map, "lifecycle_stage") {
         None => None,
         Some(stage) => Some(
@@ -130,7 +130,7 @@ pub fn customer(row: &Row, map: &Resolved) -> Result<CustomerFields, RowError> {
 
 /// An items row; with tag flags the first flag is also the category.
 pub fn item(row: &Row, map: &Resolved) -> Result<ItemFields, RowError> {
-    let sku = text(row, map, "sku").ok_or_else(|| fail(row, "sku is empty"))?;
+    let sku = text(row, map, "sku").ok_or_else(|| fail(row, map.empty("sku")))?;
     let price = match text(row, map, "price") {
         None => 0.0,
         Some(p) => p
@@ -201,9 +201,19 @@ pub fn interaction(
             )
         }
     };
+    let customer_id = uuid("customer_id")?;
+    let customer_external_id = text(row, map, "customer");
+    if customer_id.is_none() && customer_external_id.is_none() {
+        let field = if map.field("customer_id").is_some() {
+            "customer_id"
+        } else {
+            "customer"
+        };
+        return Err(fail(row, map.empty(field)));
+    }
     Ok(InteractionFields {
-        customer_id: uuid("customer_id")?,
-        customer_external_id: text(row, map, "customer"),
+        customer_id,
+        customer_external_id,
         item_id: uuid("item_id")?,
         item_sku: text(row, map, "item"),
         kind,
