@@ -188,6 +188,7 @@ async fn signed_delivery_with_retry(backend: Backend) {
     }
     let body: Value = serde_json::from_str(&hits[2].body).unwrap();
     assert_eq!(body["type"], "customer.created");
+    assert_eq!(body["version"], 1, "the payload's contract version");
     assert_eq!(body["id"], ids[0]);
     assert_eq!(body["data"]["name"], "Ada");
 
@@ -356,13 +357,21 @@ async fn ssrf_guard_and_manual_redelivery(backend: Backend) {
 async fn no_event_for_a_rolled_back_transaction(backend: Backend) {
     let app = spawn_app_with(backend, &FAST).await;
     let inbox = receiver(0).await;
-    let hook = subscribe(&app, &inbox.url, json!(["customer.created"])).await;
+    let hook = subscribe(
+        &app,
+        &inbox.url,
+        json!(["customer.created", "model.activated"]),
+    )
+    .await;
     let db = people::db(&app).await;
     let txn = db.begin().await.unwrap();
+    let ghost = rapport_api::domain::event::ModelActivated {
+        model_id: uuid::Uuid::nil(),
+        engine: "ghost".to_owned(),
+    };
     rapport_api::services::outbox::emit(
         &txn,
-        rapport_api::domain::EventType::CustomerCreated,
-        &json!({"name": "Ghost"}),
+        rapport_api::domain::event::EventPayload::ModelActivated(ghost),
     )
     .await
     .unwrap();

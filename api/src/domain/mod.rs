@@ -12,6 +12,7 @@ pub mod customer;
 pub mod enums;
 pub mod error;
 pub mod error_code;
+pub mod event;
 pub mod interaction;
 pub mod item;
 pub mod precondition;

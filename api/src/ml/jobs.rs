@@ -18,7 +18,8 @@ use uuid::Uuid;
 use super::catalogue;
 use super::serving::ModelCache;
 use super::train::{self, RawParams, TrainError, Trained};
-use crate::domain::{DomainError, EventType};
+use crate::domain::DomainError;
+use crate::domain::event::{EventPayload, ModelActivated};
 use crate::entities::{job, model, model_blob};
 use crate::services::outbox;
 
@@ -181,12 +182,11 @@ pub async fn activate_in(
         .filter(model::Column::Id.eq(id))
         .exec(txn)
         .await?;
-    outbox::emit(
-        txn,
-        EventType::ModelActivated,
-        &serde_json::json!({"model_id": id, "engine": engine}),
-    )
-    .await
+    let activated = ModelActivated {
+        model_id: id,
+        engine: engine.to_owned(),
+    };
+    outbox::emit(txn, EventPayload::ModelActivated(activated)).await
 }
 
 async fn finish(db: &DatabaseConnection, job: &job::Model, outcome: Result<Uuid, String>) {

@@ -6,11 +6,11 @@
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
-use serde_json::json;
 use uuid::Uuid;
 
+use crate::domain::DomainError;
 use crate::domain::automation::Trigger;
-use crate::domain::{DomainError, EventType};
+use crate::domain::event::{AutomationFired, EventPayload};
 use crate::entities::{automation, automation_mark, automation_run, interaction};
 use crate::services::outbox;
 use crate::workflows::engine::{self, Pinned, Started};
@@ -101,9 +101,15 @@ async fn fire(
     let run = automation_run::Entity::insert(automation_run::ActiveModel::from(run))
         .exec_with_returning(txn)
         .await?;
-    let payload = json!({"automation_id": rule.id, "run_id": run.id, "customer_id": customer_id,
-        "outcome": run.outcome, "instance_id": run.instance_id, "detail": run.detail});
-    outbox::emit(txn, EventType::AutomationFired, &payload).await
+    let fired = AutomationFired {
+        automation_id: rule.id,
+        run_id: run.id,
+        customer_id,
+        outcome: run.outcome,
+        instance_id: run.instance_id,
+        detail: run.detail,
+    };
+    outbox::emit(txn, EventPayload::AutomationFired(fired)).await
 }
 
 /// Hook for recorded interactions.

@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::domain::customer::CustomerRecord;
-use crate::domain::{DomainError, EventType, LifecycleStage};
+use crate::domain::event::EventPayload;
+use crate::domain::{DomainError, LifecycleStage};
 use crate::entities::interaction;
 use crate::services::audit::{self, Actor, Event};
 use crate::services::{automations, outbox, records};
@@ -19,7 +20,7 @@ pub async fn customer_created(
     txn: &DatabaseTransaction,
     record: &CustomerRecord,
 ) -> Result<(), DomainError> {
-    outbox::emit(txn, EventType::CustomerCreated, record).await
+    outbox::emit(txn, EventPayload::customer_created(record.clone())).await
 }
 
 /// A customer was changed; `previous_stage` is its lifecycle stage before.
@@ -28,7 +29,7 @@ pub async fn customer_updated(
     previous_stage: LifecycleStage,
     record: &CustomerRecord,
 ) -> Result<(), DomainError> {
-    outbox::emit(txn, EventType::CustomerUpdated, record).await?;
+    outbox::emit(txn, EventPayload::customer_updated(record.clone())).await?;
     if previous_stage != record.lifecycle_stage {
         automations::on_lifecycle_change(
             txn,
@@ -53,9 +54,9 @@ pub async fn interactions_recorded(
     if emit_events {
         let payloads = rows
             .iter()
-            .map(records::interaction)
+            .map(|row| records::interaction(row).map(EventPayload::Interaction))
             .collect::<Result<Vec<_>, _>>()?;
-        outbox::emit_many(txn, EventType::InteractionCreated, &payloads).await?;
+        outbox::emit_many(txn, &payloads).await?;
     }
     if run_automations {
         automations::on_interactions(txn, rows).await?;

@@ -10,14 +10,15 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveModelTrait, EntityTrait};
-use serde::Serialize;
 use uuid::Uuid;
 
 use super::audit::{self, Event};
 use super::{Context, automations, events, outbox, records};
+use crate::domain::DomainError;
 use crate::domain::customer::NewCustomer;
+use crate::domain::event::EventPayload;
+pub use crate::domain::event::ImportSummary;
 use crate::domain::item::NewItem;
-use crate::domain::{DomainError, EventType};
 use crate::entities::{customer, interaction, item};
 
 /// Rows per statement, and per transaction for customers and items.
@@ -185,33 +186,12 @@ pub async fn record_interactions(
     Ok(written)
 }
 
-/// What one imported file did: the payload of `import.completed`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ImportSummary {
-    /// `customers`, `items` or `interactions`.
-    pub kind: String,
-    /// The file's name as given.
-    pub file: String,
-    /// SHA-256 of the file's bytes, hex.
-    pub sha256: String,
-    /// Data rows read.
-    pub read: usize,
-    /// Rows written.
-    pub written: usize,
-    /// Rows skipped.
-    pub skipped: usize,
-    /// Skipped rows per reason.
-    pub skipped_by_reason: Vec<(String, usize)>,
-    /// The first errors, with their line numbers.
-    pub first_errors: Vec<String>,
-}
-
 /// Records the import run as one audited action and one outbox event.
 pub async fn completed(ctx: &Context<'_>, summary: &ImportSummary) -> Result<(), DomainError> {
     let txn = ctx.begin().await?;
     let details = audit::snapshot(summary);
     let event = Event::new("import.completed", "import", None).with_changes(details);
     audit::record(&txn, &ctx.actor, event).await?;
-    outbox::emit(&txn, EventType::ImportCompleted, summary).await?;
+    outbox::emit(&txn, EventPayload::Import(summary.clone())).await?;
     ctx.commit(txn).await
 }

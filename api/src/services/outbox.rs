@@ -6,10 +6,10 @@
 use chrono::{SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::domain::event::{EventPayload, PAYLOAD_VERSION};
 use crate::domain::validation::contains_pattern;
 use crate::domain::{DomainError, EventType};
 use crate::entities::{webhook, webhook_delivery};
@@ -17,25 +17,35 @@ use crate::entities::{webhook, webhook_delivery};
 /// Rows per INSERT statement.
 const INSERT_CHUNK: usize = 500;
 
-/// Records `event_type` with `data` for every active webhook subscribed to it.
-/// Call it with the transaction of the change.
-pub async fn emit(
-    txn: &impl ConnectionTrait,
-    event_type: EventType,
-    data: &impl Serialize,
-) -> Result<(), DomainError> {
-    emit_many(txn, event_type, std::slice::from_ref(data)).await
+/// Records `event` for every active webhook subscribed to its type. Call
+/// it with the transaction of the change.
+pub async fn emit(txn: &impl ConnectionTrait, event: EventPayload) -> Result<(), DomainError> {
+    emit_many(txn, std::slice::from_ref(&event)).await
 }
 
-/// As [`emit`] for several events of one type (one webhook lookup in all).
-pub async fn emit_many<T: Serialize>(
+/// As [`emit`] for several events (one webhook lookup per event type).
+pub async fn emit_many(
+    txn: &impl ConnectionTrait,
+    events: &[EventPayload],
+) -> Result<(), DomainError> {
+    let mut types: Vec<EventType> = events.iter().map(EventPayload::event_type).collect();
+    types.sort();
+    types.dedup();
+    for event_type in types {
+        let of_type: Vec<&EventPayload> = events
+            .iter()
+            .filter(|e| e.event_type() == event_type)
+            .collect();
+        emit_of_type(txn, event_type, &of_type).await?;
+    }
+    Ok(())
+}
+
+async fn emit_of_type(
     txn: &impl ConnectionTrait,
     event_type: EventType,
-    data: &[T],
+    data: &[&EventPayload],
 ) -> Result<(), DomainError> {
-    if data.is_empty() {
-        return Ok(());
-    }
     let pattern = contains_pattern(&format!("|{event_type}|"));
     let hooks: Vec<Uuid> = webhook::Entity::find()
         .filter(webhook::Column::Active.eq(true))
@@ -52,11 +62,13 @@ pub async fn emit_many<T: Serialize>(
     let mut rows = Vec::with_capacity(hooks.len() * data.len());
     for item in data {
         let event_id = format!("msg_{}", Uuid::now_v7().simple());
+        let data = item.data().map_err(|e| DomainError::Internal(e.into()))?;
         let body = json!({
             "id": event_id,
             "type": event_type,
+            "version": PAYLOAD_VERSION,
             "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "data": item,
+            "data": data,
         });
         let payload = serde_json::to_string(&body).map_err(|e| DomainError::Internal(e.into()))?;
         for hook in &hooks {

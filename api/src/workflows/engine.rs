@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::definition::Definition;
 pub use super::views::{EventOut, InstanceOut};
 use crate::domain::DomainError;
+use crate::domain::event::EventPayload;
 use crate::domain::{ErrorCode, EventType};
 use crate::entities::{user, workflow_definition, workflow_event, workflow_instance};
 use crate::policy::{self, Role};
@@ -152,7 +153,7 @@ pub async fn record(
     let event_type = format!("workflow.{}", event.kind)
         .parse::<EventType>()
         .map_err(|e| DomainError::Internal(e.into()))?;
-    outbox::emit(txn, event_type, &payload).await?;
+    outbox::emit(txn, EventPayload::Workflow(event_type, payload)).await?;
     Ok(out)
 }
 

@@ -1,0 +1,113 @@
+//! Webhook events: each event type with the payload it carries. These are
+//! the webhook contract (version [`PAYLOAD_VERSION`]), kept apart from the
+//! API's response types so that a change to a response cannot silently
+//! change what subscribers receive.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::customer::CustomerRecord;
+use super::enums::EventType;
+use super::interaction::InteractionRecord;
+
+/// The version of every payload below, sent in each event's envelope.
+pub const PAYLOAD_VERSION: u32 = 1;
+
+/// What one imported file did (`import.completed`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportSummary {
+    /// `customers`, `items` or `interactions`.
+    pub kind: String,
+    /// The file's name as given.
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// Data rows read.
+    pub read: usize,
+    /// Rows written.
+    pub written: usize,
+    /// Rows skipped.
+    pub skipped: usize,
+    /// Skipped rows per reason.
+    pub skipped_by_reason: Vec<(String, usize)>,
+    /// The first errors, with their line numbers.
+    pub first_errors: Vec<String>,
+}
+
+/// An automation fired (`automation.fired`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AutomationFired {
+    /// The automation.
+    pub automation_id: Uuid,
+    /// The recorded run.
+    pub run_id: Uuid,
+    /// The customer it fired on.
+    pub customer_id: Uuid,
+    /// `started` or `skipped`.
+    pub outcome: String,
+    /// The workflow instance started, or already open.
+    pub instance_id: Option<Uuid>,
+    /// Why it fired, or why it started nothing.
+    pub detail: Option<String>,
+}
+
+/// A model became the active one of its engine (`model.activated`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelActivated {
+    /// The model.
+    pub model_id: Uuid,
+    /// Its engine.
+    pub engine: String,
+}
+
+/// An event and its payload; the constructors pair each type with its payload.
+#[derive(Debug, Clone)]
+pub enum EventPayload {
+    /// `customer.created` and `customer.updated`.
+    Customer(EventType, CustomerRecord),
+    /// `interaction.created`.
+    Interaction(InteractionRecord),
+    /// `import.completed`.
+    Import(ImportSummary),
+    /// `workflow.*`: the instance and the timeline event, as their views show them.
+    Workflow(EventType, serde_json::Value),
+    /// `automation.fired`.
+    AutomationFired(AutomationFired),
+    /// `model.activated`.
+    ModelActivated(ModelActivated),
+}
+
+impl EventPayload {
+    /// `customer.created`.
+    pub fn customer_created(record: CustomerRecord) -> Self {
+        Self::Customer(EventType::CustomerCreated, record)
+    }
+
+    /// `customer.updated`.
+    pub fn customer_updated(record: CustomerRecord) -> Self {
+        Self::Customer(EventType::CustomerUpdated, record)
+    }
+
+    /// The event's type.
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Self::Customer(kind, _) | Self::Workflow(kind, _) => *kind,
+            Self::Interaction(_) => EventType::InteractionCreated,
+            Self::Import(_) => EventType::ImportCompleted,
+            Self::AutomationFired(_) => EventType::AutomationFired,
+            Self::ModelActivated(_) => EventType::ModelActivated,
+        }
+    }
+
+    /// The `data` of the event's envelope.
+    pub fn data(&self) -> Result<serde_json::Value, serde_json::Error> {
+        match self {
+            Self::Customer(_, record) => serde_json::to_value(record),
+            Self::Interaction(record) => serde_json::to_value(record),
+            Self::Import(summary) => serde_json::to_value(summary),
+            Self::Workflow(_, value) => Ok(value.clone()),
+            Self::AutomationFired(fired) => serde_json::to_value(fired),
+            Self::ModelActivated(activated) => serde_json::to_value(activated),
+        }
+    }
+}
