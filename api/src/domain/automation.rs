@@ -55,3 +55,85 @@ impl Trigger {
         }
     }
 }
+
+/// What an automation is made of, as a writer gives it (not yet checked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutomationFields {
+    /// 1 to 255 characters.
+    pub name: String,
+    /// What makes it fire.
+    pub when: Trigger,
+    /// The workflow it starts on the customer.
+    pub workflow_key: String,
+    /// Assigned when they may act on the initial step.
+    pub assignee_id: Option<Uuid>,
+    /// Whether it fires; true when absent.
+    pub active: Option<bool>,
+}
+
+impl AutomationFields {
+    /// The rules the fields meet on their own (the workflow and assignee
+    /// are checked against the store by the service).
+    pub fn check(&self) -> Result<(), super::DomainError> {
+        let mut checks = super::validation::Checks::default();
+        checks.text("name", &self.name, super::validation::SHORT_TEXT);
+        for (field, message) in self.when.problems() {
+            checks.fail(field, message);
+        }
+        checks.finish()
+    }
+}
+
+/// Parts to change; absent ones are left alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AutomationChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New trigger.
+    pub when: Option<Trigger>,
+    /// New workflow and assignee, together.
+    pub then: Option<(String, Option<Uuid>)>,
+    /// New active flag.
+    pub active: Option<bool>,
+}
+
+impl AutomationChanges {
+    /// The fields of `current` with these changes applied.
+    pub fn apply(self, current: &AutomationRecord) -> AutomationFields {
+        let (workflow_key, assignee_id) = self
+            .then
+            .unwrap_or_else(|| (current.workflow_key.clone(), current.assignee_id));
+        AutomationFields {
+            name: self.name.unwrap_or_else(|| current.name.clone()),
+            when: self.when.unwrap_or_else(|| current.when.clone()),
+            workflow_key,
+            assignee_id,
+            active: Some(self.active.unwrap_or(current.active)),
+        }
+    }
+}
+
+/// A stored automation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AutomationRecord {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// What makes it fire.
+    pub when: Trigger,
+    /// The workflow it starts.
+    pub workflow_key: String,
+    /// Who gets the new instance.
+    pub assignee_id: Option<Uuid>,
+    /// Whether it fires.
+    pub active: bool,
+    /// Incremented on every change.
+    pub version: i32,
+    /// Who created it.
+    pub created_by: Option<Uuid>,
+    /// Created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}

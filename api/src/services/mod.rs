@@ -8,6 +8,7 @@
 //! Never the web crates or `crate::http` (the layer test checks it).
 
 pub mod audit;
+pub mod automation_rules;
 pub mod automations;
 pub mod customers;
 pub mod events;

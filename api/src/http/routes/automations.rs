@@ -4,27 +4,22 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::BASE;
 use crate::auth::Caller;
-use crate::domain::DomainError;
-use crate::domain::automation::Trigger;
-use crate::domain::validation::{Checks, SHORT_TEXT};
+use crate::domain::automation::{AutomationChanges, AutomationFields, AutomationRecord, Trigger};
 use crate::entities::{automation, automation_run};
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, with_etag};
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action};
-use crate::services::events;
-use crate::services::records::update_if_version;
+use crate::services::{Context, automation_rules};
 use crate::state::AppState;
-use crate::workflows::engine::{self, Pinned};
 
 /// What an automation does when it fires.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -75,25 +70,22 @@ pub struct AutomationOut {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<automation::Model> for AutomationOut {
-    type Error = ApiError;
-
-    fn try_from(row: automation::Model) -> Result<Self, ApiError> {
-        Ok(Self {
-            when: serde_json::from_value(row.trigger)
-                .map_err(|e| anyhow::anyhow!("automation {} trigger: {e}", row.id))?,
+impl From<AutomationRecord> for AutomationOut {
+    fn from(record: AutomationRecord) -> Self {
+        Self {
+            id: record.id,
+            name: record.name,
+            when: record.when,
             then: Then {
-                workflow_key: row.workflow_key,
-                assignee_id: row.assignee_id,
+                workflow_key: record.workflow_key,
+                assignee_id: record.assignee_id,
             },
-            id: row.id,
-            name: row.name,
-            active: row.active,
-            version: row.version,
-            created_by: row.created_by,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
+            active: record.active,
+            version: record.version,
+            created_by: record.created_by,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        }
     }
 }
 
@@ -124,53 +116,14 @@ impl From<automation_run::Model> for RunOut {
     }
 }
 
-/// Validates the parts and returns the columns they set.
-async fn check(
-    db: &impl ConnectionTrait,
-    name: &str,
-    when: &Trigger,
-    then: &Then,
-) -> Result<automation::ActiveModel, ApiError> {
-    let mut checks = Checks::default();
-    checks.text("name", name, SHORT_TEXT);
-    for (field, message) in when.problems() {
-        checks.fail(field, message);
-    }
-    checks.finish()?;
-    let pinned = match engine::latest_definition(db, &then.workflow_key).await? {
-        Some(row) => Pinned::new(row)?,
-        None => return Err(ApiError::invalid("then.workflow_key", "no such workflow")),
-    };
-    if let Some(assignee) = then.assignee_id {
-        let initial = pinned.definition.step(&pinned.definition.initial_step);
-        let department = initial.and_then(|s| s.department.as_deref());
-        engine::check_assignee(db, "then.assignee_id", assignee, department).await?;
-    }
-    let trigger = serde_json::to_value(when)
-        .map_err(|e| ApiError::Domain(DomainError::Internal(e.into())))?;
-    Ok(automation::ActiveModel {
-        name: Set(name.to_owned()),
-        trigger_type: Set(when.kind().to_owned()),
-        trigger: Set(trigger),
-        workflow_key: Set(then.workflow_key.clone()),
-        assignee_id: Set(then.assignee_id),
-        ..Default::default()
-    })
+fn ok_with_etag(record: AutomationRecord) -> HttpResponse {
+    let version = record.version;
+    with_etag(HttpResponse::Ok(), version).json(AutomationOut::from(record))
 }
 
-/// No snapshot, for creations and deletions.
-const NONE: Option<&AutomationOut> = None;
-
-async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<automation::Model, ApiError> {
-    automation::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("automation"))
-}
-
-fn ok_with_etag(row: automation::Model) -> Result<HttpResponse, ApiError> {
-    let version = row.version;
-    Ok(with_etag(HttpResponse::Ok(), version).json(AutomationOut::try_from(row)?))
+fn context<'a>(state: &'a AppState, caller: &'a Caller) -> Result<Context<'a>, ApiError> {
+    let grant = policy::require(caller, Action::DefineWorkflows)?;
+    Ok(Context::for_caller(&state.db, caller, grant, &state.models))
 }
 
 /// Create an automation. Honours `Idempotency-Key`.
@@ -184,38 +137,30 @@ async fn create(
     key: IdempotencyKey,
     body: web::Json<AutomationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::DefineWorkflows)?;
+    let ctx = context(&state, &caller)?;
     let input = body.into_inner();
-    let mut record = check(&state.db, &input.name, &input.when, &input.then).await?;
+    let fields = AutomationFields {
+        name: input.name.clone(),
+        when: input.when.clone(),
+        workflow_key: input.then.workflow_key.clone(),
+        assignee_id: input.then.assignee_id,
+        active: input.active,
+    };
+    // Checked before the key is claimed, so a refused body claims nothing.
+    fields.check()?;
     let creation =
         match idempotency::begin(&state.db, &key, &caller, "POST /automations", &input).await? {
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };
-    let now = Utc::now();
-    record.id = Set(Uuid::now_v7());
-    record.active = Set(input.active.unwrap_or(true));
-    record.version = Set(1);
-    record.created_by = Set(Some(caller.user_id));
-    record.created_at = Set(now);
-    record.updated_at = Set(now);
-    let row = automation::Entity::insert(record)
-        .exec_with_returning(&creation.txn)
-        .await?;
-    let location = format!("{BASE}/automations/{}", row.id);
-    let (id, after) = (row.id, AutomationOut::try_from(row)?);
-    events::audit_config(
-        &creation.txn,
-        &caller,
-        "automation.create",
-        "automation",
-        id,
-        NONE,
-        Some(&after),
-    )
-    .await?;
+    let created = automation_rules::create(&ctx, &creation.txn, fields).await?;
+    let location = format!("{BASE}/automations/{}", created.id);
     creation
-        .finish(StatusCode::CREATED, Some(location), &after)
+        .finish(
+            StatusCode::CREATED,
+            Some(location),
+            &AutomationOut::from(created),
+        )
         .await
 }
 
@@ -242,15 +187,8 @@ async fn list(
         &page,
     )
     .await?;
-    let data = rows
-        .data
-        .into_iter()
-        .map(AutomationOut::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(Page {
-        data,
-        next_cursor: rows.next_cursor,
-    }))
+    let rows = rows.try_map(|row| automation_rules::record(row).map(AutomationOut::from))?;
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 /// One automation; the `ETag` is its version.
@@ -263,7 +201,8 @@ async fn get_one(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::DefineWorkflows)?;
-    ok_with_etag(find(&state.db, *id).await?)
+    let row = automation_rules::find(&state.db, *id).await?;
+    Ok(ok_with_etag(automation_rules::record(row)?))
 }
 
 /// Change an automation (`If-Match` optional).
@@ -277,71 +216,30 @@ async fn update(
     if_match: IfMatch,
     body: web::Json<AutomationPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::DefineWorkflows)?;
-    let current = find(&state.db, *id).await?;
-    if_match.check(current.version)?;
+    let ctx = context(&state, &caller)?;
     let patch = body.into_inner();
-    let old = AutomationOut::try_from(current.clone())?;
-    let old_view = AutomationOut::try_from(current.clone())?;
-    let name = patch.name.unwrap_or(old.name);
-    let when = patch.when.unwrap_or(old.when);
-    let then = patch.then.unwrap_or(old.then);
-    let mut changes = check(&state.db, &name, &when, &then).await?;
-    changes.active = Set(patch.active.unwrap_or(current.active));
-    changes.version = Set(current.version + 1);
-    changes.updated_at = Set(Utc::now());
-    use automation::Column;
-    let txn = state.db.begin().await?;
-    update_if_version::<automation::Entity, _>(
-        &txn,
-        changes,
-        (Column::Id, current.id),
-        (Column::Version, current.version),
-    )
-    .await?;
-    let updated = find(&txn, current.id).await?;
-    let after = AutomationOut::try_from(updated.clone())?;
-    events::audit_config(
-        &txn,
-        &caller,
-        "automation.update",
-        "automation",
-        updated.id,
-        Some(&old_view),
-        Some(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    ok_with_etag(updated)
+    let changes = AutomationChanges {
+        name: patch.name,
+        when: patch.when,
+        then: patch.then.map(|t| (t.workflow_key, t.assignee_id)),
+        active: patch.active,
+    };
+    let updated = automation_rules::update(&ctx, *id, &if_match, changes).await?;
+    Ok(ok_with_etag(updated))
 }
 
 /// Delete an automation and its runs.
-#[utoipa::path(tag = "automations", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = crate::http::error::Problem)))]
+#[utoipa::path(tag = "automations", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 404, body = crate::http::error::Problem),
+        (status = 412, body = crate::http::error::Problem)))]
 #[delete("/automations/{id}")]
 async fn remove(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::DefineWorkflows)?;
-    let current = find(&state.db, *id).await?;
-    let txn = state.db.begin().await?;
-    automation::Entity::delete_by_id(current.id)
-        .exec(&txn)
-        .await?;
-    let (id, before) = (current.id, AutomationOut::try_from(current)?);
-    events::audit_config(
-        &txn,
-        &caller,
-        "automation.delete",
-        "automation",
-        id,
-        Some(&before),
-        NONE,
-    )
-    .await?;
-    txn.commit().await?;
+    automation_rules::delete(&context(&state, &caller)?, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -357,7 +255,7 @@ async fn runs(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::DefineWorkflows)?;
     use automation_run::Column;
-    let rule = find(&state.db, *id).await?;
+    let rule = automation_rules::find(&state.db, *id).await?;
     let sort = Sort::parse(
         page.sort.as_deref(),
         &[("created_at", Column::CreatedAt)],
