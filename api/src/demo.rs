@@ -8,14 +8,20 @@ use chrono::{Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rapport_core::KindWeights;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
-use serde_json::json;
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Map, json};
 use uuid::Uuid;
 
+use crate::domain::customer::{CustomerFields, NewCustomer};
+use crate::domain::item::{ItemFields, NewItem};
+use crate::domain::{DomainError, LifecycleStage};
 use crate::entities::{customer, interaction, item, model};
 use crate::ml::{catalogue, jobs, train};
+use crate::services::Context;
+use crate::services::audit::Actor;
+use crate::services::import::{self, ImportEffects, ImportSummary};
 
 const CUSTOMERS: usize = 400;
 const ITEMS_PER_CATEGORY: usize = 25;
@@ -81,57 +87,98 @@ const SEGMENTS: [(&str, [usize; 3]); 4] = [
 ];
 const CONTRACTS: [&str; 3] = ["month-to-month", "one-year", "two-year"];
 
-/// Seeds the demo data set into an empty database (no customers yet).
+/// Seeds the demo data set into an empty database (no customers yet),
+/// through the same services as `rapport import`: customers and items
+/// upserted by their keys, interactions recorded (the demo's own
+/// automations are not run on its history), and the run audited.
 pub async fn seed(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
     if customer::Entity::find().count(db).await? > 0 {
         tracing::info!("demo: data already present, not seeding");
         return Ok(());
     }
+    let ctx = Context::for_system(db, Actor::system());
     let mut rng = StdRng::seed_from_u64(20_261_123);
     let now = Utc::now();
-    let items = catalogue_items(&mut rng, now);
-    let customers = customers(&mut rng, now);
-    let log = interactions(&mut rng, &customers, &items, now);
-    let txn = db.begin().await?;
-    for chunk in items.chunks(500) {
-        item::Entity::insert_many(chunk.iter().cloned().map(item::ActiveModel::from))
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for chunk in customers.chunks(500) {
-        customer::Entity::insert_many(
-            chunk
-                .iter()
-                .map(|(c, _)| customer::ActiveModel::from(c.clone())),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    }
-    for chunk in log.chunks(1_000) {
-        interaction::Entity::insert_many(chunk.iter().cloned().map(interaction::ActiveModel::from))
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    txn.commit().await?;
+    let items = catalogue_items(&mut rng)?;
+    let customers = customers(&mut rng)?;
+    import::upsert_items(&ctx, &items, |_| {}).await?;
+    let new_customers: Vec<NewCustomer> = customers.iter().map(|(c, _)| c.clone()).collect();
+    import::upsert_customers(&ctx, &new_customers, |_| {}).await?;
+    let ids = StoredIds::read(db).await?;
+    let log = interactions(&mut rng, &customers, &items, &ids, now)?;
+    let effects = ImportEffects {
+        run_automations: false,
+        emit_events: false,
+    };
+    let count = log.len();
+    import::record_interactions(&ctx, log, effects, |_| {}).await?;
+    let summary = ImportSummary {
+        kind: "demo".to_owned(),
+        file: "rapport serve --demo".to_owned(),
+        sha256: String::new(),
+        read: customers.len() + items.len() + count,
+        written: customers.len() + items.len() + count,
+        skipped: 0,
+        skipped_by_reason: Vec::new(),
+        first_errors: Vec::new(),
+    };
+    import::completed(&ctx, &summary).await?;
     crate::workflows::demo::seed(db).await?;
     let churned: Vec<Uuid> = customers
         .iter()
-        .filter(|(c, _)| c.attributes["churn"] == "Yes")
-        .map(|(c, _)| c.id)
+        .filter(|(c, _)| c.fields().attributes["churn"] == "Yes")
+        .filter_map(|(c, _)| ids.customer(c))
         .take(12)
         .collect();
     let workflows = crate::workflows::demo::seed_instances(db, &churned).await?;
     tracing::info!(
         customers = customers.len(),
         items = items.len(),
-        interactions = log.len(),
+        interactions = count,
         workflows,
         "demo: seeded"
     );
     Ok(())
 }
 
-fn catalogue_items(rng: &mut StdRng, now: chrono::DateTime<Utc>) -> Vec<item::Model> {
+/// The ids the store gave the demo's customers and items, by their keys.
+struct StoredIds {
+    customers: HashMap<String, Uuid>,
+    items: HashMap<String, Uuid>,
+}
+
+impl StoredIds {
+    async fn read(db: &DatabaseConnection) -> Result<Self, anyhow::Error> {
+        let customers = customer::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|c| Some((c.external_id?, c.id)))
+            .collect();
+        let items = item::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|i| (i.sku, i.id))
+            .collect();
+        Ok(Self { customers, items })
+    }
+
+    fn customer(&self, customer: &NewCustomer) -> Option<Uuid> {
+        let key = customer.fields().external_id.as_ref()?;
+        self.customers.get(key).copied()
+    }
+
+    fn item(&self, item: &NewItem) -> Result<Uuid, anyhow::Error> {
+        let sku = &item.fields().sku;
+        self.items
+            .get(sku)
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("demo item {sku} was not stored"))
+    }
+}
+
+fn catalogue_items(rng: &mut StdRng) -> Result<Vec<NewItem>, DomainError> {
     let mut out = Vec::new();
     for (c, (category, adjectives, nouns)) in CATEGORIES.iter().enumerate() {
         for i in 0..ITEMS_PER_CATEGORY {
@@ -139,8 +186,7 @@ fn catalogue_items(rng: &mut StdRng, now: chrono::DateTime<Utc>) -> Vec<item::Mo
             let noun = nouns[(i / adjectives.len()) % nouns.len()];
             let price = (5.0 + rng.random_range(0.0..95.0_f64)).round();
             let tags = vec![category.to_string(), noun.to_string()];
-            out.push(item::Model {
-                id: Uuid::now_v7(),
+            out.push(NewItem::try_from(ItemFields {
                 sku: format!(
                     "{}-{:03}",
                     category[..3].to_uppercase(),
@@ -148,8 +194,7 @@ fn catalogue_items(rng: &mut StdRng, now: chrono::DateTime<Utc>) -> Vec<item::Mo
                 ),
                 name: format!("{adjective} {noun}"),
                 category: Some((*category).to_owned()),
-                tag_index: format!("|{}|", tags.join("|")),
-                tags: json!(tags),
+                tags,
                 description: Some(format!(
                     "A {} {noun} for {category} lovers: {} and {}.",
                     adjective.to_lowercase(),
@@ -157,19 +202,24 @@ fn catalogue_items(rng: &mut StdRng, now: chrono::DateTime<Utc>) -> Vec<item::Mo
                     nouns[(i + 2) % nouns.len()]
                 )),
                 price,
-                attributes: json!({"bundle": i / 2}),
+                attributes: object(json!({"bundle": i / 2})),
                 active: true,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            });
+            })?);
         }
     }
-    out
+    Ok(out)
+}
+
+/// The fields of a JSON object literal.
+fn object(value: serde_json::Value) -> Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 /// Customers with the segment index each belongs to.
-fn customers(rng: &mut StdRng, now: chrono::DateTime<Utc>) -> Vec<(customer::Model, usize)> {
+fn customers(rng: &mut StdRng) -> Result<Vec<(NewCustomer, usize)>, DomainError> {
     const FIRST: [&str; 12] = [
         "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances",
         "John", "Radia", "Tim",
@@ -203,45 +253,43 @@ fn customers(rng: &mut StdRng, now: chrono::DateTime<Utc>) -> Vec<(customer::Mod
                 last.to_lowercase(),
                 i
             );
-            let row = customer::Model {
-                id: Uuid::now_v7(),
+            let fields = CustomerFields {
                 external_id: Some(format!("demo-{i:04}")),
                 name,
                 email: Some(email),
                 phone: Some(format!("+44 20 7946 {:04}", i)),
                 company: None,
                 segment: Some(SEGMENTS[segment].0.to_owned()),
-                lifecycle_stage: "customer".to_owned(),
+                lifecycle_stage: Some(LifecycleStage::Customer),
                 owner_id: None,
-                tags: json!([]),
-                tag_index: String::new(),
-                attributes: json!({
+                tags: Vec::new(),
+                attributes: object(json!({
                     "age": rng.random_range(18..80),
                     "tenure_months": tenure,
                     "contract": contract,
                     "monthly_charges": monthly,
                     "support_calls": support_calls,
                     "churn": if churned { "Yes" } else { "No" },
-                }),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
-                erased_at: None,
+                })),
             };
-            (row, segment)
+            Ok((NewCustomer::try_from(fields)?, segment))
         })
         .collect()
 }
 
 fn interactions(
     rng: &mut StdRng,
-    customers: &[(customer::Model, usize)],
-    items: &[item::Model],
+    customers: &[(NewCustomer, usize)],
+    items: &[NewItem],
+    ids: &StoredIds,
     now: chrono::DateTime<Utc>,
-) -> Vec<interaction::Model> {
+) -> Result<Vec<interaction::Model>, anyhow::Error> {
     let mut log = Vec::new();
-    for (customer, segment) in customers {
+    for (new_customer, segment) in customers {
+        let customer = new_customer.fields();
+        let customer_id = ids
+            .customer(new_customer)
+            .ok_or_else(|| anyhow::anyhow!("demo customer {} was not stored", customer.name))?;
         let churned = customer.attributes["churn"] == "Yes";
         let favourites = SEGMENTS[*segment].1;
         let events = rng.random_range(15..60);
@@ -273,7 +321,7 @@ fn interactions(
                     r if r < 0.55 => ("view", None, None),
                     r if r < 0.75 => ("click", None, None),
                     r if r < 0.85 => ("cart", None, None),
-                    r if r < 0.95 => ("purchase", Some(picked.price), None),
+                    r if r < 0.95 => ("purchase", Some(picked.fields().price), None),
                     _ => {
                         let rating = if churned {
                             rng.random_range(1..6)
@@ -284,8 +332,8 @@ fn interactions(
                     }
                 };
                 log.push(event(
-                    customer.id,
-                    Some(picked.id),
+                    customer_id,
+                    Some(ids.item(picked)?),
                     kind,
                     value,
                     rating,
@@ -296,10 +344,10 @@ fn interactions(
         let tickets = customer.attributes["support_calls"].as_i64().unwrap_or(0);
         for _ in 0..tickets {
             let at = now - Duration::days(rng.random_range(quiet_days..365));
-            log.push(event(customer.id, None, "support_ticket", None, None, at));
+            log.push(event(customer_id, None, "support_ticket", None, None, at));
         }
     }
-    log
+    Ok(log)
 }
 
 fn event(

@@ -1,12 +1,8 @@
-//! User accounts: creation and the rules every change must keep, shared by
-//! the `/users` routes and `rapport user create`.
+//! User accounts: the rules every change must keep (unique e-mail, the
+//! password policy, an active admin kept), used by `services::users`.
 
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -16,20 +12,9 @@ use crate::domain::ErrorCode;
 use crate::domain::validation::{Checks, SHORT_TEXT};
 use crate::entities::user::{self, Column};
 use crate::policy::Role;
-use crate::services::audit::{self, Actor, Event};
 
 /// Fields of a user that the audit log redacts.
 pub const PII: &[&str] = &["email", "name"];
-
-/// A user to create; the password is checked against the policy.
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub department: Option<String>,
-    pub password: String,
-}
 
 /// E-mails are compared and stored lower-case, so uniqueness is case-insensitive.
 pub fn normalise_email(raw: &str) -> String {
@@ -56,9 +41,36 @@ pub fn check_fields(
 
 /// Hashes off the async executor (argon2 takes tens of milliseconds).
 pub async fn hash_password(plain: String) -> Result<String, DomainError> {
-    actix_web::web::block(move || password::hash(&plain))
+    tokio::task::spawn_blocking(move || password::hash(&plain))
         .await
         .map_err(|e| anyhow::anyhow!("password hashing: {e}"))?
+}
+
+/// A valid hash checked when the e-mail is unknown, so both failures take
+/// the same time.
+fn decoy_hash() -> Option<&'static str> {
+    static DECOY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    DECOY
+        .get_or_init(|| password::hash("decoy password for timing").ok())
+        .as_deref()
+}
+
+/// Whether `plain` is the password of `found`, checked off the async
+/// executor (a decoy hash is checked when no user was found).
+pub async fn password_matches(
+    found: Option<&user::Model>,
+    plain: String,
+) -> Result<bool, DomainError> {
+    let stored = found.map(|u| u.password_hash.clone());
+    tokio::task::spawn_blocking(move || {
+        let hash = match &stored {
+            Some(hash) => Some(hash.as_str()),
+            None => decoy_hash(),
+        };
+        hash.map_or(Ok(false), |hash| password::verify(&plain, hash))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("password check: {e}"))?
 }
 
 /// The audited view of a user (never the hash).
@@ -90,48 +102,6 @@ pub async fn ensure_email_free(
         });
     }
     Ok(())
-}
-
-/// Creates a user inside `db` (a transaction) and audits it.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    new: NewUser,
-) -> Result<user::Model, DomainError> {
-    let email = normalise_email(&new.email);
-    check_fields(
-        &email,
-        &new.name,
-        new.department.as_deref(),
-        Some(&new.password),
-    )?;
-    ensure_email_free(db, &email, None).await?;
-    let hash = hash_password(new.password).await?;
-    let now = Utc::now();
-    let row = user::Model {
-        id: Uuid::now_v7(),
-        email,
-        name: new.name.trim().to_owned(),
-        role: new.role.as_str().to_owned(),
-        department: new.department,
-        password_hash: hash,
-        active: true,
-        token_version: 0,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
-    .into_active_model()
-    .insert(db)
-    .await?;
-    let changes = audit::diff(None, Some(&audit_view(&row)), PII);
-    audit::record(
-        db,
-        actor,
-        Event::new("user.create", "user", Some(row.id)).with_changes(changes),
-    )
-    .await?;
-    Ok(row)
 }
 
 /// 409 when a change would leave no active admin.

@@ -11,13 +11,14 @@ use super::{
     import::{self, ImportArgs},
     train::{self, TrainArgs, WorkerArgs},
 };
-use crate::auth::accounts::{self, NewUser};
 use crate::auth::password;
 use crate::config::{DatabaseSettings, Settings};
 use crate::domain::DomainError;
+use crate::domain::user::NewUser;
 use crate::http::startup::Application;
 use crate::policy::Role;
 use crate::services::audit::Actor;
+use crate::services::{Context, users};
 use crate::{db, http::openapi, telemetry};
 
 /// Rapport: a self-hosted, intelligent CRM backend.
@@ -94,10 +95,9 @@ pub async fn create_user(args: UserCreate) -> Result<(String, String), anyhow::E
         department: args.department,
         password: password.clone(),
     };
+    let ctx = Context::for_system(&db, Actor::cli());
     let txn = db.begin().await?;
-    let user = accounts::create(&txn, &Actor::cli(), new)
-        .await
-        .map_err(describe)?;
+    let user = users::create(&ctx, &txn, new).await.map_err(describe)?;
     txn.commit().await?;
     Ok((user.email, password))
 }

@@ -17,7 +17,9 @@ pub mod interaction;
 pub mod item;
 pub mod precondition;
 
+pub mod user;
 pub mod validation;
+pub mod webhook;
 
 pub use enums::{
     DeliveryStatus, EventType, InstanceStatus, InteractionKind, JobStatus, LifecycleStage, Role,

@@ -1,30 +1,18 @@
-//! `Idempotency-Key` on creating POSTs, stored in the database so every
-//! replica sees it.
-//!
-//! The key row is inserted in the same transaction as the records the request
-//! creates: a concurrent retry blocks on that insert until the first request
-//! commits, then replays its response. A failed request rolls the key back
-//! with everything else, so it can be retried with the same key.
+//! `Idempotency-Key` on creating POSTs: the header, and the responses kept
+//! and replayed by [`crate::services::idempotency`].
 
 use std::future::{Ready, ready};
 
-use base64::Engine;
-
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
-use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    TransactionTrait,
-};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, dev::Payload};
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
 use crate::domain::{DomainError, ErrorCode};
-use crate::entities::idempotency_key;
 use crate::http::error::ApiError;
+use crate::services::idempotency::{self, Claim, Claimed, StoredResponse};
 
 /// Header carrying the key.
 pub const HEADER: &str = "Idempotency-Key";
@@ -73,60 +61,43 @@ pub enum Begun {
     Fresh(Creation),
 }
 
-/// An open transaction for a creating request, with its key row (if any).
-pub struct Creation {
-    /// The transaction every write of the request goes through.
-    pub txn: DatabaseTransaction,
-    key: Option<idempotency_key::Model>,
+/// An open transaction for a creating request, with its key's claim (if
+/// any): every write of the request goes through its `txn`.
+pub struct Creation(Claimed);
+
+impl std::ops::Deref for Creation {
+    type Target = Claimed;
+
+    fn deref(&self) -> &Claimed {
+        &self.0
+    }
 }
 
-fn request_hash(body: &impl Serialize) -> Result<String, ApiError> {
-    let bytes =
-        serde_json::to_vec(body).map_err(|e| ApiError::Domain(DomainError::Internal(e.into())))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes)))
+fn to_json(value: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|e| ApiError::Domain(DomainError::Internal(e.into())))
 }
 
-fn replay(
-    stored: &idempotency_key::Model,
-    scope: &str,
-    hash: &str,
-) -> Result<HttpResponse, ApiError> {
-    if stored.scope != scope || stored.request_hash != hash {
-        return Err(ApiError::Domain(DomainError::Unprocessable {
-            code: ErrorCode::IdempotencyKeyReused,
-            detail: "this Idempotency-Key was already used with a different request".to_owned(),
-        }));
-    }
-    if stored.status == 0 {
-        return Err(ApiError::Domain(DomainError::Conflict {
-            code: ErrorCode::IdempotencyKeyInUse,
-            detail: "a request with this Idempotency-Key is still in progress".to_owned(),
-        }));
-    }
-    let status = StatusCode::from_u16(stored.status as u16)
-        .map_err(|e| anyhow::anyhow!("stored status {}: {e}", stored.status))?;
-    let mut response = HttpResponse::build(status);
-    response.insert_header((REPLAYED_HEADER, "true"));
-    if let Some(location) = &stored.location {
-        response.insert_header((header::LOCATION, location.as_str()));
+fn json_response(
+    mut response: HttpResponseBuilder,
+    location: Option<String>,
+    body: String,
+) -> HttpResponse {
+    if let Some(location) = location {
+        response.insert_header((header::LOCATION, location));
     }
     response.insert_header((
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     ));
-    Ok(response.body(stored.body.clone()))
+    response.body(body)
 }
 
-async fn find(
-    db: &DatabaseConnection,
-    actor: &str,
-    key: &str,
-) -> Result<Option<idempotency_key::Model>, ApiError> {
-    Ok(
-        idempotency_key::Entity::find_by_id((actor.to_owned(), key.to_owned()))
-            .one(db)
-            .await?,
-    )
+fn replay(stored: StoredResponse) -> Result<HttpResponse, ApiError> {
+    let status = StatusCode::from_u16(stored.status)
+        .map_err(|e| anyhow::anyhow!("stored status {}: {e}", stored.status))?;
+    let mut response = HttpResponse::build(status);
+    response.insert_header((REPLAYED_HEADER, "true"));
+    Ok(json_response(response, stored.location, stored.body))
 }
 
 /// Starts a creating request: replays a known key, or opens the transaction
@@ -138,45 +109,9 @@ pub async fn begin(
     scope: &str,
     body: &impl Serialize,
 ) -> Result<Begun, ApiError> {
-    let Some(key) = key.0.as_deref() else {
-        return Ok(Begun::Fresh(Creation {
-            txn: db.begin().await?,
-            key: None,
-        }));
-    };
-    let actor = caller.actor();
-    let hash = request_hash(body)?;
-    if let Some(stored) = find(db, &actor, key).await? {
-        return replay(&stored, scope, &hash).map(Begun::Replay);
-    }
-    let txn = db.begin().await?;
-    let row = idempotency_key::Model {
-        actor: actor.clone(),
-        key: key.to_owned(),
-        scope: scope.to_owned(),
-        request_hash: hash.clone(),
-        status: 0,
-        location: None,
-        body: String::new(),
-        created_at: Utc::now(),
-    };
-    let claimed = idempotency_key::ActiveModel::from(row.clone())
-        .insert(&txn)
-        .await;
-    match claimed {
-        Ok(_) => Ok(Begun::Fresh(Creation {
-            txn,
-            key: Some(row),
-        })),
-        Err(err) if err.sql_err().is_some() => {
-            // A concurrent request with the same key committed first.
-            txn.rollback().await?;
-            match find(db, &actor, key).await? {
-                Some(stored) => replay(&stored, scope, &hash).map(Begun::Replay),
-                None => Err(err.into()),
-            }
-        }
-        Err(err) => Err(err.into()),
+    match idempotency::claim(db, key.0.as_deref(), &caller.actor(), scope, body).await? {
+        Claim::Replay(stored) => replay(stored).map(Begun::Replay),
+        Claim::Fresh(claimed) => Ok(Begun::Fresh(Creation(claimed))),
     }
 }
 
@@ -201,26 +136,14 @@ impl Creation {
         body: &impl Serialize,
         stored: &impl Serialize,
     ) -> Result<HttpResponse, ApiError> {
-        let json = serde_json::to_string(body)
-            .map_err(|e| ApiError::Domain(DomainError::Internal(e.into())))?;
-        if let Some(row) = self.key {
-            let kept = serde_json::to_string(stored)
-                .map_err(|e| ApiError::Domain(DomainError::Internal(e.into())))?;
-            let mut active = idempotency_key::ActiveModel::from(row);
-            active.status = Set(status.as_u16() as i16);
-            active.location = Set(location.clone());
-            active.body = Set(kept);
-            active.update(&self.txn).await?;
-        }
-        self.txn.commit().await?;
-        let mut response = HttpResponse::build(status);
-        if let Some(location) = location {
-            response.insert_header((header::LOCATION, location));
-        }
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        ));
-        Ok(response.body(json))
+        let (sent, kept) = (to_json(body)?, to_json(stored)?);
+        self.0
+            .complete(StoredResponse {
+                status: status.as_u16(),
+                location: location.clone(),
+                body: kept,
+            })
+            .await?;
+        Ok(json_response(HttpResponse::build(status), location, sent))
     }
 }

@@ -3,11 +3,10 @@
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait};
 use uuid::Uuid;
 
-use super::audit::{self, Event};
-use super::{Context, records};
+use super::{Context, events, records};
 use crate::domain::automation::{AutomationChanges, AutomationFields, AutomationRecord};
 use crate::domain::{DomainError, IfMatch};
 use crate::entities::automation::{self, Column};
@@ -75,27 +74,6 @@ async fn columns(
     })
 }
 
-async fn audited(
-    ctx: &Context<'_>,
-    txn: &DatabaseTransaction,
-    action: &'static str,
-    id: Uuid,
-    before: Option<&AutomationRecord>,
-    after: Option<&AutomationRecord>,
-) -> Result<(), DomainError> {
-    let diff = audit::diff(
-        before.map(audit::snapshot).as_ref(),
-        after.map(audit::snapshot).as_ref(),
-        &[],
-    );
-    audit::record(
-        txn,
-        &ctx.actor,
-        Event::new(action, "automation", Some(id)).with_changes(diff),
-    )
-    .await
-}
-
 /// Creates an automation inside `txn` (which may hold an idempotency claim).
 pub async fn create(
     ctx: &Context<'_>,
@@ -114,12 +92,13 @@ pub async fn create(
             .exec_with_returning(txn)
             .await?,
     )?;
-    audited(
-        ctx,
+    events::audit_config(
         txn,
+        &ctx.actor,
         "automation.create",
+        "automation",
         created.id,
-        None,
+        None::<&AutomationRecord>,
         Some(&created),
     )
     .await?;
@@ -149,10 +128,11 @@ pub async fn update(
     )
     .await?;
     let after = record(find(&txn, id).await?)?;
-    audited(
-        ctx,
+    events::audit_config(
         &txn,
+        &ctx.actor,
         "automation.update",
+        "automation",
         id,
         Some(&before),
         Some(&after),
@@ -168,17 +148,22 @@ pub async fn delete(ctx: &Context<'_>, id: Uuid, expected: &IfMatch) -> Result<(
     let current = find(&txn, id).await?;
     expected.check(current.version)?;
     let version = current.version;
-    let deleted = automation::Entity::delete_many()
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(version))
-        .exec(&txn)
-        .await?;
-    if deleted.rows_affected == 0 {
-        return Err(DomainError::StaleVersion(
-            "the automation was changed by another request; fetch it again".to_owned(),
-        ));
-    }
+    records::delete_if_version::<automation::Entity, _>(
+        &txn,
+        (Column::Id, id),
+        (Column::Version, version),
+    )
+    .await?;
     let before = record(current)?;
-    audited(ctx, &txn, "automation.delete", id, Some(&before), None).await?;
+    events::audit_config(
+        &txn,
+        &ctx.actor,
+        "automation.delete",
+        "automation",
+        id,
+        Some(&before),
+        None::<&AutomationRecord>,
+    )
+    .await?;
     ctx.commit(txn).await
 }

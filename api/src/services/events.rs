@@ -7,7 +7,6 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::Caller;
 use crate::domain::customer::CustomerRecord;
 use crate::domain::event::EventPayload;
 use crate::domain::{DomainError, LifecycleStage};
@@ -68,7 +67,7 @@ pub async fn interactions_recorded(
 /// webhooks) in the audit log, inside the change's transaction.
 pub async fn audit_config(
     txn: &impl ConnectionTrait,
-    caller: &Caller,
+    actor: &Actor,
     action: &'static str,
     resource: &'static str,
     id: Uuid,
@@ -82,5 +81,5 @@ pub async fn audit_config(
         after.as_ref(),
         &[],
     ));
-    audit::record(txn, &Actor::from(caller), event).await
+    audit::record(txn, actor, event).await
 }

@@ -7,18 +7,25 @@
 //! May use: [`crate::domain`], storage, identity, models and workflows.
 //! Never the web crates or `crate::http` (the layer test checks it).
 
+pub mod access_keys;
 pub mod audit;
 pub mod automation_rules;
 pub mod automations;
 pub mod customers;
 pub mod events;
+pub mod idempotency;
 pub mod import;
 pub mod interactions;
 pub mod items;
+pub mod models;
 pub mod outbox;
 pub mod privacy;
 pub mod records;
+pub mod sessions;
+pub mod users;
+pub mod webhook_endpoints;
 pub mod workflow_actions;
+pub mod workflow_definitions;
 
 use std::sync::Mutex;
 

@@ -174,8 +174,35 @@ where
     if result.rows_affected == 1 {
         Ok(())
     } else {
-        Err(DomainError::StaleVersion(
-            "the record was changed by another request; fetch it again".to_owned(),
-        ))
+        Err(stale())
     }
+}
+
+/// Deletes row `id` of `E` if it is still at `read_version`; a stale
+/// version when another writer changed or deleted it first.
+pub async fn delete_if_version<E, C>(
+    db: &C,
+    (id_column, id): (E::Column, uuid::Uuid),
+    (version_column, read_version): (E::Column, i32),
+) -> Result<(), DomainError>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let result = E::delete_many()
+        .filter(id_column.eq(id))
+        .filter(version_column.eq(read_version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(stale())
+    }
+}
+
+fn stale() -> DomainError {
+    DomainError::StaleVersion(
+        "the record was changed by another request; fetch it again".to_owned(),
+    )
 }

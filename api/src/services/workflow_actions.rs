@@ -1,16 +1,17 @@
-//! The rules of acting on an open workflow instance: moving it along a
-//! transition its definition allows, reassigning, cancelling and
-//! commenting. Each is version-checked and recorded on the timeline (and
+//! The rules of starting a workflow instance and acting on an open one:
+//! moving it along a transition its definition allows, reassigning,
+//! cancelling and commenting. Each is version-checked and recorded on the timeline (and
 //! in the outbox) by [`crate::workflows::engine`]; the HTTP handlers and any
 //! other caller go through here.
 
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use super::Context;
 use crate::domain::validation::{Checks, LONG_TEXT};
 use crate::domain::{DomainError, ErrorCode};
 use crate::entities::workflow_instance;
-use crate::workflows::engine::{self, Change, EventOut, NewEvent, Pinned};
+use crate::workflows::engine::{self, Change, EventOut, NewEvent, Pinned, Started};
 
 /// A live instance, or not found.
 pub async fn find(
@@ -56,6 +57,66 @@ async fn load(
 /// The user acting, for the timeline (none for the service itself).
 fn actor_id(ctx: &Context<'_>) -> Option<Uuid> {
     ctx.caller.map(|(caller, _)| caller.user_id)
+}
+
+/// What starting a workflow on a customer asks for.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// Key of the workflow; its latest version is used and kept.
+    pub workflow_key: String,
+    /// The customer it runs on.
+    pub customer_id: Uuid,
+    /// A user who may act on the initial step.
+    pub assignee_id: Option<Uuid>,
+    /// Recorded on the `started` event.
+    pub note: Option<String>,
+}
+
+/// Starts a workflow inside `txn` (which may hold an idempotency claim):
+/// the caller must belong to the initial step's department, the customer
+/// must be live, and the same workflow must not be open for them (409
+/// `workflow_already_open`).
+pub async fn start(
+    ctx: &Context<'_>,
+    txn: &DatabaseTransaction,
+    input: Start,
+) -> Result<(workflow_instance::Model, Pinned), DomainError> {
+    let mut checks = Checks::default();
+    checks.opt_text("note", input.note.as_deref(), LONG_TEXT);
+    checks.finish()?;
+    let pinned = match engine::latest_definition(ctx.db, &input.workflow_key).await? {
+        Some(row) => Pinned::new(row)?,
+        None => return Err(DomainError::invalid("workflow_key", "no such workflow")),
+    };
+    let department = pinned.department(&pinned.definition.initial_step);
+    if let Some((caller, grant)) = ctx.caller {
+        grant.check_department(caller, department.as_deref())?;
+    }
+    super::customers::find_live(ctx.db, input.customer_id)
+        .await
+        .map_err(|_| DomainError::invalid("customer_id", "no such customer"))?;
+    if let Some(assignee) = input.assignee_id {
+        engine::check_assignee(ctx.db, "assignee_id", assignee, department.as_deref()).await?;
+    }
+    let started = engine::start(
+        txn,
+        &pinned,
+        input.customer_id,
+        input.assignee_id,
+        input.note,
+        actor_id(ctx),
+    )
+    .await?;
+    match started {
+        Started::New(row) => Ok((*row, pinned)),
+        Started::AlreadyOpen(id) => Err(DomainError::conflict(
+            ErrorCode::WorkflowAlreadyOpen,
+            format!(
+                "`{}` is already open for this customer: instance {id}",
+                pinned.row.key
+            ),
+        )),
+    }
 }
 
 /// What a transition asks for.

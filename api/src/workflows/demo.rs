@@ -1,12 +1,14 @@
 //! The two demo workflows: a churn-save play and a lead handoff. The demo
 //! seed calls [`seed`]; tests use the definitions as realistic inputs.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::definition::{Definition, StepSpec, TransitionSpec, WorkflowInput};
-use super::engine::{self, Change, NewEvent, Pinned, Started};
 use crate::domain::DomainError;
+use crate::services::audit::Actor;
+use crate::services::workflow_actions::{self, Start, Transition};
+use crate::services::{Context, workflow_definitions};
 
 fn step(key: &str, name: &str, department: Option<&str>, sla_hours: Option<f64>) -> StepSpec {
     StepSpec {
@@ -109,14 +111,15 @@ pub fn definitions() -> Vec<WorkflowInput> {
 
 /// Stores the demo definitions whose keys do not exist yet.
 pub async fn seed(db: &DatabaseConnection) -> Result<(), DomainError> {
+    let ctx = Context::for_system(db, Actor::system());
     for input in definitions() {
         let key = input.key.clone().unwrap_or_default();
         let definition = Definition::try_from(input)?;
-        let txn = db.begin().await?;
-        if engine::latest_definition(&txn, &key).await?.is_none() {
-            engine::store_version(&txn, &key, &definition, 1, None).await?;
+        if workflow_definitions::latest(&ctx, &key).await.is_err() {
+            let txn = ctx.begin().await?;
+            workflow_definitions::create(&ctx, &txn, &key, &definition).await?;
+            ctx.commit(txn).await?;
         }
-        txn.commit().await?;
     }
     Ok(())
 }
@@ -129,6 +132,7 @@ pub async fn seed_instances(
     db: &DatabaseConnection,
     customers: &[Uuid],
 ) -> Result<usize, DomainError> {
+    let ctx = Context::for_system(db, Actor::system());
     let mut started = 0;
     for (i, customer) in customers.iter().enumerate() {
         let (key, next) = match i % 3 {
@@ -136,39 +140,28 @@ pub async fn seed_instances(
             1 => ("lead-handoff", "work"),
             _ => continue,
         };
-        let Some(row) = engine::latest_definition(db, key).await? else {
-            continue;
+        let start = Start {
+            workflow_key: key.to_owned(),
+            customer_id: *customer,
+            assignee_id: None,
+            note: Some("demo".to_owned()),
         };
-        let pinned = Pinned::new(row)?;
-        let txn = db.begin().await?;
-        let outcome = engine::start(
-            &txn,
-            &pinned,
-            *customer,
-            None,
-            Some("demo".to_owned()),
-            None,
-        )
-        .await?;
-        txn.commit().await?;
-        let Started::New(instance) = outcome else {
-            continue;
+        let txn = ctx.begin().await?;
+        let instance = match workflow_actions::start(&ctx, &txn, start).await {
+            Ok((instance, _)) => instance,
+            Err(DomainError::Conflict { .. }) => continue,
+            Err(other) => return Err(other),
         };
+        ctx.commit(txn).await?;
         started += 1;
         if i % 2 == 0 {
-            let change = Change {
-                to_step: Some(next.to_owned()),
-                assignee_id: None,
-                status: None,
-            };
-            let event = NewEvent {
-                kind: "transitioned",
-                from_step: Some(instance.current_step.clone()),
-                to_step: Some(next.to_owned()),
+            let transition = Transition {
+                to: next.to_owned(),
                 comment: Some("handed on (demo)".to_owned()),
-                ..NewEvent::default()
+                expected_version: instance.version,
+                assignee_id: None,
             };
-            engine::apply(db, &instance, &pinned, instance.version, change, event).await?;
+            workflow_actions::transition(&ctx, instance.id, transition).await?;
         }
     }
     Ok(started)

@@ -3,24 +3,19 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::BASE;
-use crate::auth::{Caller, api_keys};
-use crate::domain::validation::{Checks, SHORT_TEXT};
+use crate::auth::Caller;
 use crate::entities::api_key::{self, Column};
 use crate::http::error::ApiError;
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action, Role};
-use crate::services::audit::{self, Actor, Event};
+use crate::services::{Context, access_keys};
 use crate::state::AppState;
 
 /// A key to create.
@@ -92,38 +87,19 @@ async fn create(
     key: IdempotencyKey,
     body: web::Json<ApiKeyInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ManageAccess)?;
+    let grant = policy::require(&caller, Action::ManageAccess)?;
+    let ctx = Context::for_caller(&state.db, &caller, grant, &state.models);
     let input = body.into_inner();
     let role = input.role.unwrap_or(Role::Integration);
-    let mut checks = Checks::default();
-    checks.text("name", &input.name, SHORT_TEXT);
-    if role == Role::Admin {
-        checks.fail("role", "API keys may not have the admin role");
-    }
-    checks.finish()?;
+    // Checked before the key is claimed, so a refused body claims nothing.
+    access_keys::check(&input.name, role)?;
     let creation =
         match idempotency::begin(&state.db, &key, &caller, "POST /api-keys", &input).await? {
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };
-    let (secret, hash, prefix) = api_keys::generate();
-    let row = api_key::Model {
-        id: Uuid::now_v7(),
-        name: input.name.trim().to_owned(),
-        prefix,
-        key_hash: hash,
-        role: role.as_str().to_owned(),
-        created_by: (!caller.api_key).then_some(caller.user_id),
-        created_at: Utc::now(),
-        last_used_at: None,
-        revoked_at: None,
-    }
-    .into_active_model()
-    .insert(&creation.txn)
-    .await?;
-    let details = json!({"name": row.name, "role": row.role, "prefix": row.prefix});
-    let event = Event::new("api_key.create", "api_key", Some(row.id)).with_changes(details);
-    audit::record(&creation.txn, &Actor::from(&caller), event).await?;
+    let issued = access_keys::issue(&ctx, &creation.txn, &input.name, role).await?;
+    let (secret, row) = (issued.secret, issued.row);
     let location = format!("{BASE}/api-keys/{}", row.id);
     let listed = ApiKeyOut::from(row);
     let stored = listed.clone();
@@ -170,22 +146,9 @@ async fn revoke(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ManageAccess)?;
-    let txn = state.db.begin().await?;
-    let row = api_key::Entity::find_by_id(*id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("API key"))?;
-    if row.revoked_at.is_none() {
-        api_key::Entity::update_many()
-            .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
-            .filter(Column::Id.eq(row.id))
-            .exec(&txn)
-            .await?;
-        let event = Event::new("api_key.revoke", "api_key", Some(row.id));
-        audit::record(&txn, &Actor::from(&caller), event).await?;
-    }
-    txn.commit().await?;
+    let grant = policy::require(&caller, Action::ManageAccess)?;
+    let ctx = Context::for_caller(&state.db, &caller, grant, &state.models);
+    access_keys::revoke(&ctx, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,20 +1,16 @@
 //! `/auth/login`, `/auth/refresh`, `/auth/logout` and `/me`.
 
-use std::sync::OnceLock;
-
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{Caller, accounts, password, rate_limit, refresh};
-use crate::domain::DomainError;
+use crate::auth::{Caller, refresh};
 use crate::entities::user;
 use crate::http::error::ApiError;
-use crate::services::audit::{self, Actor, Event};
+use crate::services::sessions;
 use crate::state::AppState;
 use crate::telemetry::RequestId;
 
@@ -77,15 +73,6 @@ pub struct LoginResponse {
     pub user: UserOut,
 }
 
-/// A valid hash checked when the e-mail is unknown, so both failures take
-/// the same time.
-fn decoy_hash() -> Option<&'static str> {
-    static DECOY: OnceLock<Option<String>> = OnceLock::new();
-    DECOY
-        .get_or_init(|| password::hash("decoy password for timing").ok())
-        .as_deref()
-}
-
 fn session(
     state: &AppState,
     user: user::Model,
@@ -106,24 +93,6 @@ fn session(
     }))
 }
 
-/// Whether `password` is the password of `found` (a decoy is checked when no user was found).
-async fn password_matches(found: Option<&user::Model>, password: String) -> Result<bool, ApiError> {
-    let stored = found.map(|u| u.password_hash.clone());
-    web::block(move || {
-        let hash = match &stored {
-            Some(hash) => Some(hash.as_str()),
-            None => decoy_hash(),
-        };
-        match hash {
-            Some(hash) => password::verify(&password, hash),
-            None => Ok(false),
-        }
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("password check: {e}"))?
-    .map_err(ApiError::from)
-}
-
 /// Exchange e-mail and password for an access token and a refresh token.
 /// Failures are limited per account and per client address (429 with `Retry-After`).
 #[utoipa::path(tag = "auth", request_body = LoginRequest, security(()),
@@ -135,43 +104,22 @@ async fn login(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let email = accounts::normalise_email(&body.email);
     let address = req
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned());
-    let request_id = RequestId::of(&req);
-    rate_limit::check(&state.db, state.login_limits, &email, &address).await?;
-    let found = user::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(user::Column::Email))).eq(email.clone()))
-        .one(&state.db)
-        .await?;
-    let valid = password_matches(found.as_ref(), body.password.clone()).await?;
-    let user = match found {
-        Some(user) if valid && user.active => user,
-        other => {
-            let txn = state.db.begin().await?;
-            rate_limit::record_failure(&txn, state.login_limits, &email, &address).await?;
-            let event = Event::new("auth.login_failed", "user", other.map(|u| u.id));
-            audit::record(&txn, &Actor::anonymous(request_id), event).await?;
-            txn.commit().await?;
-            return Err(ApiError::Domain(DomainError::Unauthorized(
-                "invalid e-mail or password".to_owned(),
-            )));
-        }
-    };
-    let txn = state.db.begin().await?;
-    rate_limit::clear(&txn, &email).await?;
-    let token = refresh::issue(&txn, user.id, Uuid::now_v7(), state.refresh_ttl).await?;
-    let actor = Actor::user(user.id, request_id);
-    audit::record(
-        &txn,
-        &actor,
-        Event::new("auth.login", "user", Some(user.id)),
+    let body = body.into_inner();
+    let signed_in = sessions::login(
+        &state.db,
+        state.login_limits,
+        state.refresh_ttl,
+        &body.email,
+        body.password,
+        &address,
+        RequestId::of(&req),
     )
     .await?;
-    txn.commit().await?;
-    session(&state, user, token)
+    session(&state, signed_in.user, signed_in.refresh_token)
 }
 
 /// Rotate a refresh token: returns a new access token and a new refresh token.
@@ -203,17 +151,7 @@ async fn logout(
     req: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = refresh::find(&state.db, &body.refresh_token).await?;
-    let txn = state.db.begin().await?;
-    refresh::revoke_family(&txn, row.family_id).await?;
-    let actor = Actor::user(row.user_id, RequestId::of(&req));
-    audit::record(
-        &txn,
-        &actor,
-        Event::new("auth.logout", "user", Some(row.user_id)),
-    )
-    .await?;
-    txn.commit().await?;
+    sessions::logout(&state.db, &body.refresh_token, RequestId::of(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

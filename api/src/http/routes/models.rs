@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -12,9 +12,8 @@ use crate::auth::Caller;
 use crate::entities::model::{self, Column};
 use crate::http::error::ApiError;
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
-use crate::ml::jobs;
 use crate::policy::{self, Action};
-use crate::services::audit::{self, Actor, Event};
+use crate::services::{Context, models};
 use crate::state::AppState;
 
 /// A trained model.
@@ -119,14 +118,10 @@ async fn activate(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::TrainModels)?;
+    let grant = policy::require(&caller, Action::TrainModels)?;
     let row = find(&state, *id).await?;
-    let txn = state.db.begin().await?;
-    jobs::activate_in(&txn, &row.engine, row.id).await?;
-    let event = Event::new("model.activate", "model", Some(row.id))
-        .with_changes(serde_json::json!({"engine": row.engine}));
-    audit::record(&txn, &Actor::from(&caller), event).await?;
-    txn.commit().await?;
+    let ctx = Context::for_caller(&state.db, &caller, grant, &state.models);
+    models::activate(&ctx, &row).await?;
     // The activation is committed; the poll retries what this refresh misses.
     if let Err(err) = state.models.refresh(&state.db).await {
         tracing::warn!(error = %err, "refreshing active models after an activation failed");

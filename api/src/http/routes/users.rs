@@ -2,9 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::Utc;
-use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -12,9 +10,9 @@ use uuid::Uuid;
 
 use super::BASE;
 use super::auth::UserOut;
-use crate::auth::accounts::{self, NewUser};
-use crate::auth::{Caller, refresh};
-use crate::domain::DomainError;
+use crate::auth::Caller;
+use crate::auth::accounts;
+use crate::domain::user::{NewUser, UserChanges};
 use crate::domain::validation::nullable;
 use crate::entities::user::{self, Column};
 use crate::http::error::ApiError;
@@ -22,8 +20,7 @@ use crate::http::etag::{IfMatch, with_etag};
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action, Role};
-use crate::services::audit::{self, Actor, Event};
-use crate::services::records::update_if_version;
+use crate::services::{Context, users};
 use crate::state::AppState;
 
 /// A user to create.
@@ -40,7 +37,7 @@ pub struct UserInput {
 }
 
 /// Fields to change; absent fields are left alone.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     pub email: Option<String>,
@@ -65,13 +62,6 @@ pub struct UserFilters {
 }
 
 const SORTABLE: &[(&str, Column)] = &[("created_at", Column::CreatedAt), ("email", Column::Email)];
-
-async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model, ApiError> {
-    user::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))
-}
 
 fn ok_with_etag(row: user::Model) -> HttpResponse {
     let version = row.version;
@@ -117,7 +107,7 @@ async fn create(
     key: IdempotencyKey,
     body: web::Json<UserInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ManageAccess)?;
+    let ctx = context(&state, &caller)?;
     let input = body.into_inner();
     let email = accounts::normalise_email(&input.email);
     accounts::check_fields(
@@ -141,7 +131,7 @@ async fn create(
         department: input.department,
         password: input.password,
     };
-    let row = accounts::create(&creation.txn, &Actor::from(&caller), new).await?;
+    let row = users::create(&ctx, &creation.txn, new).await?;
     let location = format!("{BASE}/users/{}", row.id);
     creation
         .finish(StatusCode::CREATED, Some(location), &UserOut::from(row))
@@ -158,96 +148,25 @@ async fn get_one(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ManageAccess)?;
-    Ok(ok_with_etag(find(&state.db, *id).await?))
+    Ok(ok_with_etag(users::find(&state.db, *id).await?))
 }
 
-/// Applies `patch` to user `id` with every account rule: unique e-mail,
-/// password policy, the last active admin kept, tokens revoked on
-/// deactivation or password change, the change audited and in force from
-/// the next request.
-async fn apply(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    if_match: &IfMatch,
-    patch: UserPatch,
-) -> Result<user::Model, ApiError> {
-    let current = find(&state.db, id).await?;
-    if_match.check(current.version)?;
-    let email = patch
-        .email
-        .as_deref()
-        .map(accounts::normalise_email)
-        .unwrap_or_else(|| current.email.clone());
-    let name = patch.name.unwrap_or_else(|| current.name.clone());
-    let department = patch
-        .department
-        .unwrap_or_else(|| current.department.clone());
-    accounts::check_fields(
-        &email,
-        &name,
-        department.as_deref(),
-        patch.password.as_deref(),
-    )?;
-    let current_role: Role = current
-        .role
-        .parse()
-        .map_err(|e| DomainError::corrupt("user role", e))?;
-    let role = patch.role.unwrap_or(current_role);
-    let active = patch.active.unwrap_or(current.active);
-    let new_hash = match patch.password {
-        Some(password) => Some(accounts::hash_password(password).await?),
-        None => None,
-    };
-    let txn = state.db.begin().await?;
-    accounts::ensure_email_free(&txn, &email, Some(current.id)).await?;
-    accounts::ensure_admin_remains(&txn, &current, role, active).await?;
-    let revoke = new_hash.is_some() || (current.active && !active);
-    let mut changes = user::ActiveModel {
-        email: Set(email),
-        name: Set(name),
-        role: Set(role.as_str().to_owned()),
-        department: Set(department),
-        active: Set(active),
-        version: Set(current.version + 1),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    if let Some(hash) = new_hash {
-        changes.password_hash = Set(hash);
+fn context<'a>(state: &'a AppState, caller: &'a Caller) -> Result<Context<'a>, ApiError> {
+    let grant = policy::require(caller, Action::ManageAccess)?;
+    Ok(Context::for_caller(&state.db, caller, grant, &state.models))
+}
+
+impl From<UserPatch> for UserChanges {
+    fn from(patch: UserPatch) -> Self {
+        Self {
+            email: patch.email,
+            name: patch.name,
+            role: patch.role,
+            department: patch.department,
+            active: patch.active,
+            password: patch.password,
+        }
     }
-    if revoke {
-        changes.token_version = Set(current.token_version + 1);
-        refresh::revoke_user(&txn, current.id).await?;
-    }
-    update_if_version::<user::Entity, _>(
-        &txn,
-        changes,
-        (Column::Id, current.id),
-        (Column::Version, current.version),
-    )
-    .await?;
-    let updated = find(&txn, current.id).await?;
-    let mut diff = audit::diff(
-        Some(&accounts::audit_view(&current)),
-        Some(&accounts::audit_view(&updated)),
-        accounts::PII,
-    );
-    if revoke && let Some(map) = diff.as_object_mut() {
-        map.insert("tokens_revoked".to_owned(), json!(true));
-    }
-    let action = if role != current_role {
-        "user.role_change"
-    } else if current.active && !active {
-        "user.deactivate"
-    } else {
-        "user.update"
-    };
-    let event = Event::new(action, "user", Some(current.id)).with_changes(diff);
-    audit::record(&txn, &Actor::from(caller), event).await?;
-    txn.commit().await?;
-    state.user_states.forget(current.id);
-    Ok(updated)
 }
 
 /// Change a user (admin): e-mail, name, role, department, active, password.
@@ -264,8 +183,9 @@ async fn update(
     if_match: IfMatch,
     body: web::Json<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ManageAccess)?;
-    let updated = apply(&state, &caller, *id, &if_match, body.into_inner()).await?;
+    let ctx = context(&state, &caller)?;
+    let changes = UserChanges::from(body.into_inner());
+    let updated = users::update(&ctx, &state.user_states, *id, &if_match, changes).await?;
     Ok(ok_with_etag(updated))
 }
 
@@ -280,12 +200,12 @@ async fn deactivate(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ManageAccess)?;
-    let patch = UserPatch {
+    let ctx = context(&state, &caller)?;
+    let changes = UserChanges {
         active: Some(false),
         ..Default::default()
     };
-    apply(&state, &caller, *id, &if_match, patch).await?;
+    users::update(&ctx, &state.user_states, *id, &if_match, changes).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -5,19 +5,18 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::webhooks::find;
 use crate::auth::Caller;
-use crate::domain::{DomainError, ErrorCode};
+use crate::domain::{DeliveryStatus, StringEnum};
 use crate::entities::{webhook_attempt, webhook_delivery};
 use crate::http::error::ApiError;
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action};
+use crate::services::{Context, records, webhook_endpoints};
 use crate::state::AppState;
 
 /// One HTTP attempt.
@@ -38,8 +37,7 @@ pub struct DeliveryOut {
     /// The `webhook-id` header, the same on every attempt.
     pub event_id: String,
     pub event_type: String,
-    /// `pending`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_status_code: Option<i32>,
@@ -52,7 +50,7 @@ pub struct DeliveryOut {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryFilters {
-    /// `pending`, `succeeded` or `failed`.
+    #[param(value_type = Option<DeliveryStatus>)]
     pub status: Option<String>,
 }
 
@@ -77,21 +75,23 @@ async fn with_attempts(
             created_at: a.created_at,
         });
     }
-    Ok(rows
-        .into_iter()
-        .map(|d| DeliveryOut {
-            log: logs.remove(&d.id).unwrap_or_default(),
-            next_attempt_at: (d.status == "pending").then_some(d.next_attempt_at),
-            id: d.id,
-            event_id: d.event_id,
-            event_type: d.event_type,
-            status: d.status,
-            attempts: d.attempts,
-            last_status_code: d.last_status_code,
-            last_error: d.last_error,
-            created_at: d.created_at,
+    rows.into_iter()
+        .map(|d| {
+            Ok(DeliveryOut {
+                log: logs.remove(&d.id).unwrap_or_default(),
+                next_attempt_at: (d.status == DeliveryStatus::Pending.as_str())
+                    .then_some(d.next_attempt_at),
+                id: d.id,
+                event_id: d.event_id,
+                event_type: d.event_type,
+                status: records::stored("delivery status", &d.status)?,
+                attempts: d.attempts,
+                last_status_code: d.last_status_code,
+                last_error: d.last_error,
+                created_at: d.created_at,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The delivery log, newest first: each event with every attempt's status
@@ -108,7 +108,7 @@ async fn deliveries(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::DefineWorkflows)?;
     use webhook_delivery::Column;
-    let hook = find(&state.db, *id).await?;
+    let hook = webhook_endpoints::find(&state.db, *id).await?;
     let sort = Sort::parse(
         page.sort.as_deref(),
         &[("created_at", Column::CreatedAt)],
@@ -116,12 +116,8 @@ async fn deliveries(
     )?;
     let mut select = webhook_delivery::Entity::find().filter(Column::WebhookId.eq(hook.id));
     if let Some(status) = &filters.status {
-        if !["pending", "succeeded", "failed"].contains(&status.as_str()) {
-            return Err(ApiError::invalid(
-                "status",
-                "must be pending, succeeded or failed",
-            ));
-        }
+        let status = DeliveryStatus::parse(status)
+            .map_err(|unknown| ApiError::invalid("status", unknown.to_string()))?;
         select = select.filter(Column::Status.eq(status.as_str()));
     }
     let rows = fetch_page(&state.db, select, sort, Column::Id, &page).await?;
@@ -141,38 +137,10 @@ async fn redeliver(
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::DefineWorkflows)?;
-    use webhook_delivery::Column;
+    let grant = policy::require(&caller, Action::DefineWorkflows)?;
+    let ctx = Context::for_caller(&state.db, &caller, grant, &state.models);
     let (hook_id, delivery_id) = path.into_inner();
-    let delivery = webhook_delivery::Entity::find_by_id(delivery_id)
-        .filter(Column::WebhookId.eq(hook_id))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("delivery"))?;
-    let now = Utc::now();
-    let result = webhook_delivery::Entity::update_many()
-        .set(webhook_delivery::ActiveModel {
-            status: Set("pending".to_owned()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            locked_until: Set(None),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .filter(Column::Id.eq(delivery.id))
-        .filter(Column::Status.ne("pending"))
-        .exec(&state.db)
-        .await?;
-    if result.rows_affected != 1 {
-        return Err(ApiError::Domain(DomainError::Conflict {
-            code: ErrorCode::Conflict,
-            detail: "the delivery is still pending".to_owned(),
-        }));
-    }
-    let row = webhook_delivery::Entity::find_by_id(delivery.id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("delivery"))?;
+    let row = webhook_endpoints::redeliver(&ctx, hook_id, delivery_id).await?;
     let mut out = with_attempts(&state.db, vec![row]).await?;
     let out = out
         .pop()

@@ -4,26 +4,23 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use sea_orm::ActiveValue::Set;
-use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::BASE;
 use crate::auth::Caller;
-use crate::domain::validation::{Checks, LONG_TEXT, tag_index};
-use crate::domain::{EventType, StringEnum};
+use crate::domain::EventType;
+use crate::domain::webhook::{WebhookChanges, WebhookFields, WebhookRecord};
 use crate::entities::webhook;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, with_etag};
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action};
-use crate::services::events;
-use crate::services::records::update_if_version;
+use crate::services::{Context, webhook_endpoints};
 use crate::state::AppState;
-use crate::webhooks::{guard, signature};
 
 /// A webhook to create.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -33,7 +30,7 @@ pub struct WebhookInput {
     pub url: String,
     /// Event types to receive (1 or more of `customer.created`, `customer.updated`,
     /// `interaction.created`, `workflow.started`, `workflow.transitioned`, ...).
-    #[schema(value_type = Vec<crate::domain::EventType>)]
+    #[schema(value_type = Vec<EventType>)]
     pub events: Vec<String>,
     pub description: Option<String>,
     /// Defaults to true.
@@ -45,7 +42,7 @@ pub struct WebhookInput {
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
     pub url: Option<String>,
-    #[schema(value_type = Option<Vec<crate::domain::EventType>>)]
+    #[schema(value_type = Option<Vec<EventType>>)]
     pub events: Option<Vec<String>>,
     pub description: Option<String>,
     pub active: Option<bool>,
@@ -56,8 +53,7 @@ pub struct WebhookPatch {
 pub struct WebhookOut {
     pub id: Uuid,
     pub url: String,
-    #[schema(value_type = Vec<crate::domain::EventType>)]
-    pub events: Vec<String>,
+    pub events: Vec<EventType>,
     pub description: Option<String>,
     pub active: bool,
     /// `whsec_...`: shown once, on creation. Verify `webhook-signature` with it.
@@ -69,67 +65,29 @@ pub struct WebhookOut {
 }
 
 impl WebhookOut {
-    fn new(row: webhook::Model, show_secret: bool) -> Self {
+    fn new(record: WebhookRecord, secret: Option<String>) -> Self {
         Self {
-            id: row.id,
-            url: row.url,
-            events: serde_json::from_value(row.events).unwrap_or_default(),
-            description: row.description,
-            active: row.active,
-            secret: show_secret.then_some(row.secret),
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            id: record.id,
+            url: record.url,
+            events: record.events,
+            description: record.description,
+            active: record.active,
+            secret,
+            version: record.version,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
         }
     }
 }
 
-async fn check(
-    state: &AppState,
-    url: &str,
-    events: &[String],
-    description: Option<&str>,
-) -> Result<Vec<String>, ApiError> {
-    let mut checks = Checks::default();
-    checks.opt_text("description", description, LONG_TEXT);
-    if events.is_empty() || events.len() > EventType::ALL.len() {
-        checks.fail("events", "give 1 or more event types");
-    }
-    for (i, event) in events.iter().enumerate() {
-        if let Err(unknown) = EventType::parse(event) {
-            checks.fail(format!("events[{i}]"), unknown.to_string());
-        }
-    }
-    let allow = state.webhook_allow_private;
-    match guard::check_url(url, allow) {
-        Ok(parsed) => {
-            if let Err(reason) = guard::check_resolved(&parsed, allow).await {
-                checks.fail("url", reason);
-            }
-        }
-        Err(reason) => checks.fail("url", reason),
-    }
-    checks.finish()?;
-    let mut events = events.to_vec();
-    events.sort();
-    events.dedup();
-    Ok(events)
+fn ok_with_etag(record: WebhookRecord) -> HttpResponse {
+    let version = record.version;
+    with_etag(HttpResponse::Ok(), version).json(WebhookOut::new(record, None))
 }
 
-/// No snapshot, for creations and deletions.
-const NONE: Option<&WebhookOut> = None;
-
-/// A webhook, or 404.
-pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<webhook::Model, ApiError> {
-    webhook::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook"))
-}
-
-fn ok_with_etag(row: webhook::Model) -> HttpResponse {
-    let version = row.version;
-    with_etag(HttpResponse::Ok(), version).json(WebhookOut::new(row, false))
+fn context<'a>(state: &'a AppState, caller: &'a Caller) -> Result<Context<'a>, ApiError> {
+    let grant = policy::require(caller, Action::DefineWorkflows)?;
+    Ok(Context::for_caller(&state.db, caller, grant, &state.models))
 }
 
 /// Register a webhook; the response carries its secret, shown only this once.
@@ -143,56 +101,26 @@ async fn create(
     key: IdempotencyKey,
     body: web::Json<WebhookInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::DefineWorkflows)?;
+    let ctx = context(&state, &caller)?;
     let input = body.into_inner();
-    let events = check(
-        &state,
-        &input.url,
-        &input.events,
-        input.description.as_deref(),
-    )
-    .await?;
+    let fields = WebhookFields {
+        url: input.url.clone(),
+        events: input.events.clone(),
+        description: input.description.clone(),
+        active: input.active,
+    };
+    // Checked before the key is claimed, so a refused body claims nothing.
+    let row = webhook_endpoints::columns(&fields, state.webhook_allow_private).await?;
     let creation =
         match idempotency::begin(&state.db, &key, &caller, "POST /webhooks", &input).await? {
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };
-    let now = Utc::now();
-    let row = webhook::Model {
-        id: Uuid::now_v7(),
-        url: input.url,
-        description: input.description,
-        event_index: tag_index(&events),
-        events: serde_json::Value::from(events),
-        secret: signature::new_secret(),
-        active: input.active.unwrap_or(true),
-        version: 1,
-        created_by: Some(caller.user_id),
-        created_at: now,
-        updated_at: now,
-    };
-    let row = webhook::Entity::insert(webhook::ActiveModel::from(row))
-        .exec_with_returning(&creation.txn)
-        .await?;
-    let after = WebhookOut::new(row.clone(), false);
-    let (action, id) = ("webhook.create", row.id);
-    events::audit_config(
-        &creation.txn,
-        &caller,
-        action,
-        "webhook",
-        id,
-        NONE,
-        Some(&after),
-    )
-    .await?;
-    let location = format!("{BASE}/webhooks/{}", row.id);
+    let created = webhook_endpoints::create(&ctx, &creation.txn, row).await?;
+    let location = format!("{BASE}/webhooks/{}", created.record.id);
+    let body = WebhookOut::new(created.record, Some(created.secret));
     creation
-        .finish(
-            StatusCode::CREATED,
-            Some(location),
-            &WebhookOut::new(row, true),
-        )
+        .finish(StatusCode::CREATED, Some(location), &body)
         .await
 }
 
@@ -212,7 +140,9 @@ async fn list(
         "created_at",
     )?;
     let rows = fetch_page(&state.db, webhook::Entity::find(), sort, Column::Id, &page).await?;
-    Ok(HttpResponse::Ok().json(rows.map(|r| WebhookOut::new(r, false))))
+    let rows =
+        rows.try_map(|row| webhook_endpoints::record(row).map(|r| WebhookOut::new(r, None)))?;
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 /// One webhook (no secret); the `ETag` is its version.
@@ -225,7 +155,8 @@ async fn get_one(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::DefineWorkflows)?;
-    Ok(ok_with_etag(find(&state.db, *id).await?))
+    let row = webhook_endpoints::find(&state.db, *id).await?;
+    Ok(ok_with_etag(webhook_endpoints::record(row)?))
 }
 
 /// Change a webhook's URL, events, description or activity (`If-Match` optional).
@@ -239,80 +170,31 @@ async fn update(
     if_match: IfMatch,
     body: web::Json<WebhookPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::DefineWorkflows)?;
-    let current = find(&state.db, *id).await?;
-    if_match.check(current.version)?;
+    let ctx = context(&state, &caller)?;
     let patch = body.into_inner();
-    let url = patch.url.unwrap_or(current.url.clone());
-    let description = patch.description.or(current.description.clone());
-    let events = match patch.events {
-        Some(events) => events,
-        None => serde_json::from_value(current.events.clone()).unwrap_or_default(),
+    let changes = WebhookChanges {
+        url: patch.url,
+        events: patch.events,
+        description: patch.description,
+        active: patch.active,
     };
-    let events = check(&state, &url, &events, description.as_deref()).await?;
-    let changes = webhook::ActiveModel {
-        url: Set(url),
-        description: Set(description),
-        event_index: Set(tag_index(&events)),
-        events: Set(serde_json::Value::from(events)),
-        active: Set(patch.active.unwrap_or(current.active)),
-        version: Set(current.version + 1),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    use webhook::Column;
-    let txn = state.db.begin().await?;
-    update_if_version::<webhook::Entity, _>(
-        &txn,
-        changes,
-        (Column::Id, current.id),
-        (Column::Version, current.version),
-    )
-    .await?;
-    let updated = find(&txn, current.id).await?;
-    let (before, after) = (
-        WebhookOut::new(current, false),
-        WebhookOut::new(updated.clone(), false),
-    );
-    events::audit_config(
-        &txn,
-        &caller,
-        "webhook.update",
-        "webhook",
-        updated.id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    txn.commit().await?;
+    let allow_private = state.webhook_allow_private;
+    let updated = webhook_endpoints::update(&ctx, *id, &if_match, changes, allow_private).await?;
     Ok(ok_with_etag(updated))
 }
 
-/// Delete a webhook and its delivery log.
-#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = crate::http::error::Problem)))]
+/// Delete a webhook and its delivery log (`If-Match` optional).
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 404, body = crate::http::error::Problem),
+        (status = 412, body = crate::http::error::Problem)))]
 #[delete("/webhooks/{id}")]
 async fn remove(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::DefineWorkflows)?;
-    let current = find(&state.db, *id).await?;
-    let txn = state.db.begin().await?;
-    webhook::Entity::delete_by_id(current.id).exec(&txn).await?;
-    let (id, before) = (current.id, WebhookOut::new(current, false));
-    events::audit_config(
-        &txn,
-        &caller,
-        "webhook.delete",
-        "webhook",
-        id,
-        Some(&before),
-        NONE,
-    )
-    .await?;
-    txn.commit().await?;
+    webhook_endpoints::delete(&context(&state, &caller)?, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -14,17 +14,18 @@ use uuid::Uuid;
 
 use super::BASE;
 use crate::auth::Caller;
+use crate::domain::DomainError;
 use crate::domain::InstanceStatus;
-use crate::domain::validation::{Checks, LONG_TEXT};
-use crate::domain::{DomainError, ErrorCode};
 use crate::entities::{workflow_event, workflow_instance};
 use crate::http::error::ApiError;
 use crate::http::etag::with_etag;
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action};
+use crate::services::Context;
+use crate::services::workflow_actions::{self, Start};
 use crate::state::AppState;
-use crate::workflows::engine::{self, EventOut, InstanceOut, Pinned, Started};
+use crate::workflows::engine::{self, EventOut, InstanceOut, Pinned};
 
 use workflow_instance::Column;
 
@@ -80,23 +81,8 @@ async fn start(
     body: web::Json<StartInstance>,
 ) -> Result<HttpResponse, ApiError> {
     let grant = policy::require(&caller, Action::ActOnWorkflowStep)?;
+    let ctx = Context::for_caller(&state.db, &caller, grant, &state.models);
     let input = body.into_inner();
-    let mut checks = Checks::default();
-    checks.opt_text("note", input.note.as_deref(), LONG_TEXT);
-    checks.finish()?;
-    let pinned = match engine::latest_definition(&state.db, &input.workflow_key).await? {
-        Some(row) => Pinned::new(row)?,
-        None => return Err(ApiError::invalid("workflow_key", "no such workflow")),
-    };
-    let initial = pinned.definition.step(&pinned.definition.initial_step);
-    let department = initial.and_then(|s| s.department.clone());
-    grant.check_department(&caller, department.as_deref())?;
-    crate::services::customers::find_live(&state.db, input.customer_id)
-        .await
-        .map_err(|_| ApiError::invalid("customer_id", "no such customer"))?;
-    if let Some(assignee) = input.assignee_id {
-        engine::check_assignee(&state.db, "assignee_id", assignee, department.as_deref()).await?;
-    }
     let creation =
         match idempotency::begin(&state.db, &key, &caller, "POST /workflow-instances", &input)
             .await?
@@ -104,34 +90,20 @@ async fn start(
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };
-    let started = engine::start(
-        &creation.txn,
-        &pinned,
-        input.customer_id,
-        input.assignee_id,
-        input.note,
-        Some(caller.user_id),
-    )
-    .await?;
-    match started {
-        Started::New(row) => {
-            let id = row.id;
-            creation
-                .finish(
-                    StatusCode::CREATED,
-                    Some(location(id)),
-                    &InstanceOut::new(*row, &pinned),
-                )
-                .await
-        }
-        Started::AlreadyOpen(id) => Err(ApiError::Domain(DomainError::Conflict {
-            code: ErrorCode::WorkflowAlreadyOpen,
-            detail: format!(
-                "`{}` is already open for this customer: instance {id}",
-                pinned.row.key
-            ),
-        })),
-    }
+    let request = Start {
+        workflow_key: input.workflow_key,
+        customer_id: input.customer_id,
+        assignee_id: input.assignee_id,
+        note: input.note,
+    };
+    let (row, pinned) = workflow_actions::start(&ctx, &creation.txn, request).await?;
+    creation
+        .finish(
+            StatusCode::CREATED,
+            Some(location(row.id)),
+            &InstanceOut::new(row, &pinned),
+        )
+        .await
 }
 
 const SORTABLE: &[(&str, Column)] = &[
@@ -144,15 +116,14 @@ async fn with_definitions(
     db: &impl ConnectionTrait,
     rows: Page<workflow_instance::Model>,
 ) -> Result<Page<InstanceOut>, ApiError> {
-    let mut pinned: HashMap<Uuid, Pinned> = HashMap::new();
     let ids: Vec<Uuid> = rows.data.iter().map(|r| r.definition_id).collect();
-    for row in crate::entities::workflow_definition::Entity::find()
+    let pinned = crate::entities::workflow_definition::Entity::find()
         .filter(crate::entities::workflow_definition::Column::Id.is_in(ids))
         .all(db)
         .await?
-    {
-        pinned.insert(row.id, Pinned::new(row)?);
-    }
+        .into_iter()
+        .map(|row| Ok((row.id, Pinned::new(row)?)))
+        .collect::<Result<HashMap<Uuid, Pinned>, DomainError>>()?;
     let mut data = Vec::with_capacity(rows.data.len());
     for row in rows.data {
         let p = pinned

@@ -4,23 +4,22 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::BASE;
 use crate::auth::Caller;
-use crate::domain::{DomainError, ErrorCode};
 use crate::entities::workflow_definition::{self, Column};
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, with_etag};
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action};
-use crate::services::events;
+use crate::services::{Context, workflow_definitions};
 use crate::state::AppState;
-use crate::workflows::engine::{self, Pinned};
+use crate::workflows::engine::Pinned;
 use crate::workflows::{Definition, StepSpec, TransitionSpec, WorkflowInput};
 
 /// One version of a workflow definition.
@@ -61,15 +60,18 @@ impl From<Pinned> for WorkflowOut {
     }
 }
 
-fn respond(status: StatusCode, row: workflow_definition::Model) -> Result<HttpResponse, ApiError> {
-    let version = row.version;
-    Ok(with_etag(HttpResponse::build(status), version).json(WorkflowOut::from(Pinned::new(row)?)))
+fn respond(pinned: Pinned) -> HttpResponse {
+    let version = pinned.row.version;
+    with_etag(HttpResponse::Ok(), version).json(WorkflowOut::from(pinned))
 }
 
-async fn latest(state: &AppState, key: &str) -> Result<workflow_definition::Model, ApiError> {
-    engine::latest_definition(&state.db, key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("workflow"))
+fn context<'a>(
+    state: &'a AppState,
+    caller: &'a Caller,
+    action: Action,
+) -> Result<Context<'a>, ApiError> {
+    let grant = policy::require(caller, action)?;
+    Ok(Context::for_caller(&state.db, caller, grant, &state.models))
 }
 
 const SORTABLE: &[(&str, Column)] = &[
@@ -114,7 +116,7 @@ async fn create(
     key: IdempotencyKey,
     body: web::Json<WorkflowInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::DefineWorkflows)?;
+    let ctx = context(&state, &caller, Action::DefineWorkflows)?;
     let input = body.into_inner();
     let workflow_key = input
         .key
@@ -126,42 +128,15 @@ async fn create(
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };
-    // Checked outside the transaction (which must write first on SQLite); a
-    // racing creation of the same key loses on the (key, version) index.
-    if engine::latest_definition(&state.db, &workflow_key)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::Domain(DomainError::Conflict {
-            code: ErrorCode::Conflict,
-            detail: format!(
-                "workflow `{workflow_key}` exists; PUT /workflows/{workflow_key} makes a new version"
-            ),
-        }));
-    }
-    let row = engine::store_version(
-        &creation.txn,
-        &workflow_key,
-        &definition,
-        1,
-        Some(caller.user_id),
-    )
-    .await?;
+    let created =
+        workflow_definitions::create(&ctx, &creation.txn, &workflow_key, &definition).await?;
     let location = format!("{BASE}/workflows/{workflow_key}");
-    let (id, after) = (row.id, WorkflowOut::from(Pinned::new(row)?));
-    let none: Option<&WorkflowOut> = None;
-    events::audit_config(
-        &creation.txn,
-        &caller,
-        "workflow.create",
-        "workflow",
-        id,
-        none,
-        Some(&after),
-    )
-    .await?;
     creation
-        .finish(StatusCode::CREATED, Some(location), &after)
+        .finish(
+            StatusCode::CREATED,
+            Some(location),
+            &WorkflowOut::from(created),
+        )
         .await
 }
 
@@ -174,8 +149,8 @@ async fn get_one(
     caller: Caller,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::ReadWorkflows)?;
-    respond(StatusCode::OK, latest(&state, &key).await?)
+    let ctx = context(&state, &caller, Action::ReadWorkflows)?;
+    Ok(respond(workflow_definitions::latest(&ctx, &key).await?))
 }
 
 /// One version of a workflow.
@@ -195,7 +170,7 @@ async fn get_version(
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::not_found("workflow version"))?;
-    respond(StatusCode::OK, row)
+    Ok(respond(Pinned::new(row)?))
 }
 
 /// Edit a workflow: stores the body as a new version (`If-Match` optional).
@@ -212,44 +187,14 @@ async fn new_version(
     if_match: IfMatch,
     body: web::Json<WorkflowInput>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::require(&caller, Action::DefineWorkflows)?;
+    let ctx = context(&state, &caller, Action::DefineWorkflows)?;
     let input = body.into_inner();
     if input.key.as_deref().is_some_and(|k| k != key.as_str()) {
         return Err(ApiError::invalid("key", "differs from the key in the path"));
     }
-    let current = latest(&state, &key).await?;
-    if_match.check(current.version)?;
     let definition = Definition::try_from(input)?;
-    let txn = state.db.begin().await?;
-    // A concurrent edit of the same version loses on the (key, version) index.
-    let row = engine::store_version(
-        &txn,
-        &key,
-        &definition,
-        current.version + 1,
-        Some(caller.user_id),
-    )
-    .await
-    .map_err(|err| match err {
-        DomainError::Conflict { .. } => DomainError::StaleVersion(
-            "the workflow was changed by another request; fetch it again".to_owned(),
-        ),
-        other => other,
-    })?;
-    let before = WorkflowOut::from(Pinned::new(current)?);
-    let after = WorkflowOut::from(Pinned::new(row.clone())?);
-    events::audit_config(
-        &txn,
-        &caller,
-        "workflow.update",
-        "workflow",
-        row.id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    respond(StatusCode::OK, row)
+    let updated = workflow_definitions::new_version(&ctx, &key, &if_match, &definition).await?;
+    Ok(respond(updated))
 }
 
 /// Mounts the workflow definition routes.
