@@ -129,21 +129,22 @@ pub async fn upsert_by_external_id(
         .filter(Column::ExternalId.eq(external_id))
         .one(ctx.db)
         .await?;
-    match existing {
-        Some(current) if current.deleted_at.is_some() => Err(DomainError::conflict(
-            ErrorCode::Deleted,
-            "the customer with this external id was deleted",
-        )),
-        Some(current) => {
-            ctx.check_owner(current.owner_id)?;
-            expected.check(current.version)?;
-            Ok((replace(ctx, current, new).await?, false))
+    if let Some(current) = &existing {
+        if current.deleted_at.is_some() {
+            return Err(DomainError::conflict(
+                ErrorCode::Deleted,
+                "the customer with this external id was deleted",
+            ));
         }
-        None => {
-            let txn = ctx.begin().await?;
-            let record = create(ctx, &txn, new).await?;
-            ctx.commit(txn).await?;
-            Ok((record, true))
-        }
+        ctx.check_owner(current.owner_id)?;
     }
+    records::replace_or_create(
+        ctx,
+        existing,
+        |current| current.version,
+        expected,
+        async |current| replace(ctx, current, new.clone()).await,
+        async |txn| create(ctx, txn, new.clone()).await,
+    )
+    .await
 }

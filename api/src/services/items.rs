@@ -101,18 +101,15 @@ pub async fn upsert_by_sku(
         .filter(Column::Sku.eq(sku))
         .one(ctx.db)
         .await?;
-    match existing {
-        Some(current) => {
-            expected.check(current.version)?;
-            Ok((replace(ctx, current, new).await?, false))
-        }
-        None => {
-            let txn = ctx.begin().await?;
-            let record = create(ctx, &txn, new).await?;
-            ctx.commit(txn).await?;
-            Ok((record, true))
-        }
-    }
+    records::replace_or_create(
+        ctx,
+        existing,
+        |current| current.version,
+        expected,
+        async |current| replace(ctx, current, new.clone()).await,
+        async |txn| create(ctx, txn, new.clone()).await,
+    )
+    .await
 }
 
 /// Deletes item `id`. Items with recorded interactions are kept for history
@@ -131,16 +128,12 @@ pub async fn delete(ctx: &Context<'_>, id: Uuid, expected: &IfMatch) -> Result<(
             "the item has interactions; set active to false instead",
         ));
     }
-    let deleted = item::Entity::delete_many()
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if deleted.rows_affected == 0 {
-        return Err(DomainError::StaleVersion(
-            "the item was changed by another request; fetch it again".to_owned(),
-        ));
-    }
+    records::delete_if_version::<item::Entity, _>(
+        &txn,
+        (Column::Id, id),
+        (Column::Version, current.version),
+    )
+    .await?;
     let diff = audit::diff(Some(&audit::snapshot(&records::item(&current)?)), None, &[]);
     let event = Event::new("item.delete", "item", Some(id)).with_changes(diff);
     audit::record(&txn, &ctx.actor, event).await?;

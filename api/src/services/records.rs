@@ -206,3 +206,28 @@ fn stale() -> DomainError {
         "the record was changed by another request; fetch it again".to_owned(),
     )
 }
+
+/// The end of an upsert by a natural key: `existing` (if any) checked
+/// against `expected` and replaced by `replace`, else a new record made by
+/// `create` in a transaction of its own; `true` when created.
+pub async fn replace_or_create<M, R>(
+    ctx: &super::Context<'_>,
+    existing: Option<M>,
+    version: impl Fn(&M) -> i32,
+    expected: &crate::domain::IfMatch,
+    replace: impl AsyncFnOnce(M) -> Result<R, DomainError>,
+    create: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<R, DomainError>,
+) -> Result<(R, bool), DomainError> {
+    match existing {
+        Some(current) => {
+            expected.check(version(&current))?;
+            Ok((replace(current).await?, false))
+        }
+        None => {
+            let txn = ctx.begin().await?;
+            let record = create(&txn).await?;
+            ctx.commit(txn).await?;
+            Ok((record, true))
+        }
+    }
+}
