@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use rapport_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    TransactionTrait,
+};
 
 use secrecy::ExposeSecret;
 
@@ -78,11 +81,60 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
 /// Seconds a client is told to wait when the pool is exhausted.
 const POOL_RETRY_AFTER: u64 = 1;
 
+/// Starts a transaction that will write. On SQLite it takes the write lock
+/// first (a no-op `UPDATE`), waiting for other writers under the busy
+/// timeout: a transaction that read first and wrote later would instead be
+/// refused at once when another writer committed in between (its snapshot
+/// is stale). PostgreSQL needs nothing of the kind.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        txn.execute_unprepared("UPDATE app_settings SET value = value WHERE 0")
+            .await?;
+    }
+    Ok(txn)
+}
+
+/// Whether `err` is the database refusing a statement because of a
+/// concurrent transaction, which a retry resolves: SQLite's `SQLITE_BUSY`
+/// and `SQLITE_LOCKED` (with their extended codes, such as a read
+/// transaction that may no longer write), PostgreSQL's serialization
+/// failure and deadlock.
+fn contended(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(e) = e.as_ref() else {
+        return false;
+    };
+    let Some(code) = e.code() else {
+        return false;
+    };
+    match code.parse::<u32>() {
+        // SQLite's primary code is the low byte of the extended code.
+        Ok(sqlite)
+            if e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some() =>
+        {
+            matches!(sqlite & 0xff, 5 | 6)
+        }
+        _ => matches!(code.as_ref(), "40001" | "40P01"),
+    }
+}
+
 /// What a database error means to a use case: a unique or foreign key
 /// violation is a conflict, an exhausted pool or a lost connection is a
 /// retryable unavailability, anything else an internal error with context.
 pub fn classify(err: DbErr) -> DomainError {
     use sea_orm::SqlErr;
+    if contended(&err) {
+        return DomainError::Unavailable {
+            detail: "the database is busy with a concurrent change; retry shortly".to_owned(),
+            retry_after: POOL_RETRY_AFTER,
+        };
+    }
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
             return DomainError::conflict(

@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    IntoActiveModel, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -112,7 +112,7 @@ pub async fn rotate(
     if row.expires_at < Utc::now() {
         return Err(refused("the refresh token has expired"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Conditional on still being unused, so of two concurrent presentations
     // exactly one wins; the other is treated as reuse.
     let spent = refresh_token::Entity::update_many()

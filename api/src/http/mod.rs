@@ -4,11 +4,14 @@
 //!
 //! Nothing outside this module imports from it.
 
+pub mod contract;
 pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;
+pub mod nul_guard;
 pub mod openapi;
+pub mod operation_ids;
 pub mod pagination;
 pub mod routes;
 pub mod schemas;

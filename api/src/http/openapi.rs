@@ -108,5 +108,5 @@ pub fn secure(doc: &mut utoipa::openapi::OpenApi) {
 
 /// The complete document as pretty JSON (what `rapport openapi` prints).
 pub fn to_json() -> Result<String, anyhow::Error> {
-    Ok(crate::http::startup::openapi_document().to_pretty_json()? + "\n")
+    Ok(crate::http::startup::openapi_document()?.to_pretty_json()? + "\n")
 }

@@ -38,14 +38,15 @@ fn mount(cfg: &mut ServiceConfig) {
 }
 
 /// The OpenAPI document of every registered route.
-pub fn openapi_document() -> Document {
+pub fn openapi_document() -> Result<Document, anyhow::Error> {
     let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(mount)
         .split_for_parts();
     secure(&mut doc);
-    doc
+    crate::http::contract::complete(&mut doc).map_err(anyhow::Error::msg)?;
+    Ok(doc)
 }
 
 fn json_error(err: JsonPayloadError) -> ApiError {
@@ -167,7 +168,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let body_limit = settings.body_limit;
-        let doc = openapi_document();
+        let doc = openapi_document()?;
         let mut server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
@@ -193,6 +194,9 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(fallback))
+                .wrap(from_fn(move |req, next| {
+                    crate::http::nul_guard::refuse_nul(body_limit, req, next)
+                }))
                 .wrap(from_fn(crate::telemetry::observe))
         })
         .listen(listener)?

@@ -9,7 +9,6 @@ use base64::Engine;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -99,7 +98,7 @@ pub async fn claim(
 ) -> Result<Claim, DomainError> {
     let Some(key) = key else {
         return Ok(Claim::Fresh(Claimed {
-            txn: db.begin().await?,
+            txn: crate::db::begin_write(db).await?,
             key: None,
         }));
     };
@@ -107,7 +106,7 @@ pub async fn claim(
     if let Some(stored) = find(db, actor, key).await? {
         return replay(&stored, scope, &hash).map(Claim::Replay);
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = idempotency_key::Model {
         actor: actor.to_owned(),
         key: key.to_owned(),

@@ -29,7 +29,7 @@ pub mod workflow_definitions;
 
 use std::sync::Mutex;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -103,7 +103,7 @@ impl<'a> Context<'a> {
 
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<DatabaseTransaction, DomainError> {
-        Ok(self.db.begin().await?)
+        Ok(crate::db::begin_write(self.db).await?)
     }
 
     /// Keeps `note` for [`Context::committed`]; built only when this

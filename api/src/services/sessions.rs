@@ -2,7 +2,7 @@
 //! the refresh-token family, and the audit entries of both.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::audit::{self, Actor, Event};
@@ -42,7 +42,7 @@ pub async fn login(
     let user = match found {
         Some(user) if valid && user.active => user,
         other => {
-            let txn = db.begin().await?;
+            let txn = crate::db::begin_write(db).await?;
             rate_limit::record_failure(&txn, limits, &email, address).await?;
             let event = Event::new("auth.login_failed", "user", other.map(|u| u.id));
             audit::record(&txn, &Actor::anonymous(request_id), event).await?;
@@ -52,7 +52,7 @@ pub async fn login(
             ));
         }
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     rate_limit::clear(&txn, &email).await?;
     let refresh_token = refresh::issue(&txn, user.id, Uuid::now_v7(), refresh_ttl).await?;
     let event = Event::new("auth.login", "user", Some(user.id));
@@ -71,7 +71,7 @@ pub async fn logout(
     request_id: Option<String>,
 ) -> Result<(), DomainError> {
     let row = refresh::find(db, refresh_token).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     refresh::revoke_family(&txn, row.family_id).await?;
     let event = Event::new("auth.logout", "user", Some(row.user_id));
     audit::record(&txn, &Actor::user(row.user_id, request_id), event).await?;

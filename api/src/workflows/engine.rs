@@ -331,7 +331,7 @@ pub async fn apply(
     }
     // The conditional UPDATE comes first: on SQLite it takes the write lock
     // before anything is read, and of two racing requests exactly one matches.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let result = workflow_instance::Entity::update_many()
         .set(changes)
         .filter(Column::Id.eq(current.id))
@@ -357,7 +357,7 @@ pub async fn comment(
     pinned: &Pinned,
     event: NewEvent,
 ) -> Result<EventOut, DomainError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let out = record(&txn, instance, pinned, event).await?;
     txn.commit().await?;
     Ok(out)

@@ -6,10 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::engine::{NewEvent, OPEN, Pinned, record};
 use crate::domain::DomainError;
@@ -40,7 +37,7 @@ pub async fn check(db: &DatabaseConnection) -> Result<usize, DomainError> {
         .await?;
     let mut breached = 0;
     for instance in overdue {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         // Claims the breach: only one replica (and only for this step, as a
         // transition bumps the version) gets a row back.
         let claimed = workflow_instance::Entity::update_many()

@@ -18,7 +18,7 @@ pub struct InstanceOut {
     pub workflow_version: i32,
     pub workflow_name: String,
     pub customer_id: Uuid,
-    /// `open`, `completed` or `cancelled`.
+    #[schema(value_type = crate::domain::InstanceStatus)]
     pub status: String,
     pub current_step: String,
     pub current_step_name: Option<String>,

@@ -35,6 +35,7 @@ pub struct ApiKeyOut {
     pub name: String,
     /// The first characters of the key, to recognise it.
     pub prefix: String,
+    #[schema(value_type = Role)]
     pub role: String,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -61,7 +62,10 @@ impl From<api_key::Model> for ApiKeyOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyCreated {
     /// Send as `Authorization: Bearer <key>`; shown once, store it now.
-    pub key: String,
+    /// Absent from the replay of an `Idempotency-Key` (the key is never
+    /// stored in clear).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     #[serde(flatten)]
     pub api_key: ApiKeyOut,
 }
@@ -102,9 +106,12 @@ async fn create(
     let (secret, row) = (issued.secret, issued.row);
     let location = format!("{BASE}/api-keys/{}", row.id);
     let listed = ApiKeyOut::from(row);
-    let stored = listed.clone();
+    let stored = ApiKeyCreated {
+        key: None,
+        api_key: listed.clone(),
+    };
     let body = ApiKeyCreated {
-        key: secret,
+        key: Some(secret),
         api_key: listed,
     };
     // The key is never stored in clear, not even for an idempotent replay.

@@ -35,6 +35,7 @@ pub struct UserOut {
     pub id: Uuid,
     pub email: String,
     pub name: String,
+    #[schema(value_type = crate::domain::Role)]
     pub role: String,
     pub department: Option<String>,
     pub active: bool,

@@ -30,7 +30,6 @@ pub struct ParamOut {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<String>,
     /// The default, typed like the parameter.
-    #[schema(value_type = Object)]
     pub default: serde_json::Value,
     pub min: Option<f64>,
     pub max: Option<f64>,

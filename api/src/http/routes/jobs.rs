@@ -24,7 +24,7 @@ pub struct JobOut {
     #[schema(value_type = Object)]
     pub params: Value,
     pub activate: bool,
-    /// `queued`, `running`, `succeeded` or `failed`.
+    #[schema(value_type = crate::domain::JobStatus)]
     pub status: String,
     /// 0.0 to 1.0.
     pub progress: f64,

@@ -32,8 +32,7 @@ pub const MAX_BATCH: usize = 1_000;
 pub struct FactorOut {
     /// Input feature (attribute, segment, lifecycle stage or behaviour feature).
     pub feature: String,
-    /// The customer's raw value (null when missing).
-    #[schema(value_type = Object)]
+    /// The customer's raw value: a number, a text, or null when missing.
     pub value: Value,
     /// Contribution to the logit: coefficient x standardised value.
     pub contribution: f64,
