@@ -46,11 +46,11 @@ pub struct UnknownValue {
 /// Declares a string enum: the type, its serde spelling, [`StringEnum`],
 /// `Display` and `FromStr`.
 macro_rules! string_enum {
-    ($(#[doc = $doc:literal])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[doc = $doc:literal])* $name:ident { $($(#[doc = $vdoc:literal])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+            $($(#[doc = $vdoc])* #[serde(rename = $text)] $variant),+
         }
 
         impl StringEnum for $name {
@@ -71,6 +71,13 @@ macro_rules! string_enum {
             /// The value's spelling as stored and sent.
             pub fn as_str(self) -> &'static str {
                 StringEnum::as_str(self)
+            }
+
+            /// What the value means (its doc comment; empty when it has none).
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(Self::$variant => concat!("", $($vdoc),*).trim()),+
+                }
             }
         }
 

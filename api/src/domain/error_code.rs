@@ -148,3 +148,43 @@ mod tests {
         }
     }
 }
+
+/// The table of every code for README.md's "Integrating" section: code,
+/// status, title and meaning, in declaration order.
+pub fn markdown_table() -> String {
+    let mut table = String::from("| code | status | title | meaning |\n|---|---|---|---|\n");
+    for code in ErrorCode::ALL {
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            code.as_str(),
+            code.status(),
+            code.title(),
+            code.meaning()
+        ));
+    }
+    table
+}
+
+#[cfg(test)]
+mod readme_tests {
+    /// README.md's table of error codes is the one the enum makes.
+    #[test]
+    fn the_readme_lists_every_error_code() {
+        let readme = include_str!("../../../README.md");
+        let start = "<!-- error codes: generated from ErrorCode -->\n";
+        let end = "<!-- end of error codes -->";
+        let from = readme.find(start).map(|i| i + start.len());
+        let to = readme.find(end);
+        let (Some(from), Some(to)) = (from, to) else {
+            panic!(
+                "README.md lacks the error code markers; put this between them:\n{}",
+                super::markdown_table()
+            )
+        };
+        assert_eq!(
+            &readme[from..to],
+            super::markdown_table(),
+            "README.md's error codes differ from ErrorCode; replace them with the right side"
+        );
+    }
+}

@@ -17,6 +17,7 @@ use crate::telemetry::RequestId;
 /// Credentials.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "admin@rapport.local", "password": "change me please"}))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,

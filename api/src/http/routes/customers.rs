@@ -27,6 +27,7 @@ use crate::state::AppState;
 /// A customer to create, or to replace by external id.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines Ltd", "external_id": "crm-0001", "lifecycle_stage": "customer", "tags": ["vip"], "attributes": {"tenure_months": 14, "contract": "one-year"}}))]
 pub struct CustomerInput {
     /// Full name or account name (1-255 characters).
     pub name: String,

@@ -26,6 +26,7 @@ use crate::state::AppState;
 /// `customer_external_id`, the item (optional) by `item_id` or `item_sku`.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"customer_external_id": "crm-0001", "item_sku": "COF-001", "kind": "purchase", "value": 24.5, "channel": "web", "occurred_at": "2026-11-30T10:15:00Z"}))]
 pub struct InteractionInput {
     pub customer_id: Option<Uuid>,
     pub customer_external_id: Option<String>,
@@ -45,6 +46,7 @@ pub struct InteractionInput {
 /// A batch of interactions, written all or nothing.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"interactions": [{"customer_external_id": "crm-0001", "item_sku": "COF-001", "kind": "view"}, {"customer_external_id": "crm-0001", "item_sku": "COF-001", "kind": "purchase", "value": 24.5}]}))]
 pub struct InteractionBatch {
     /// 1 to 10,000 rows; each is validated on its own so errors name their index.
     #[schema(value_type = Vec<InteractionInput>)]

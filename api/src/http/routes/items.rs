@@ -25,6 +25,7 @@ use crate::state::AppState;
 /// An item to create, or to replace by SKU.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sku": "COF-001", "name": "Espresso beans", "category": "coffee", "tags": ["beans"], "price": 24.5, "description": "Dark roast, 1 kg", "attributes": {"origin": "Brazil"}}))]
 pub struct ItemInput {
     /// Stock-keeping unit, unique (1-255 characters).
     pub sku: String,

@@ -25,6 +25,7 @@ use crate::state::AppState;
 /// A webhook to create.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://hooks.example.com/rapport", "events": ["customer.created", "interaction.created"], "description": "CRM sync"}))]
 pub struct WebhookInput {
     /// http(s) URL; internal addresses are refused unless the server allows them.
     pub url: String,

@@ -19,6 +19,7 @@ use crate::workflows::engine::{EventOut, InstanceOut};
 /// Move an instance to another step.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "work", "comment": "Qualified: over to sales", "expected_version": 1}))]
 pub struct TransitionRequest {
     /// Key of the step to move to; the definition must allow it.
     pub to: String,
