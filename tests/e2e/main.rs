@@ -37,6 +37,7 @@ mod helpers;
 mod import;
 mod interactions;
 mod items;
+mod nul_characters;
 mod operations;
 mod people;
 mod predictions;
