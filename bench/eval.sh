@@ -13,8 +13,9 @@ for f in u.data u.item; do
 done
 
 cd "$root"
-cargo build --release --quiet -p rapport-engines --example eval
-bin="${CARGO_TARGET_DIR:-$root/target}/release/examples/eval"
+cargo build --release --quiet -p rapport-api --bin rapport
+rapport="${CARGO_TARGET_DIR:-$root/target}/release/rapport"
+bin() { "$rapport" eval "$@"; }
 args=(
     --interactions "$ml/u.data" --no-header
     --map customer=0,item=1,occurred_at=3:unix
@@ -28,7 +29,7 @@ first=1
 for engine in popularity item_item user_user ease content; do
     extra=()
     if [[ $first == 1 ]]; then extra=(--dump-split "$split_dir"); fi
-    out="$("$bin" "$engine" "${args[@]}" "${extra[@]}")"
+    out="$(bin "$engine" "${args[@]}" "${extra[@]}")"
     if [[ $first == 1 ]]; then
         sed -n 1p <<<"$out"
         summary="$(sed -n 3p <<<"$out")"
@@ -37,7 +38,7 @@ for engine in popularity item_item user_user ease content; do
     sed -n 2p <<<"$out"
 done
 # The reference's other ItemKNN variant, as a check of the pull mode.
-line="$("$bin" item_item "${args[@]}" --param neighbours=200 --param mode=pull | sed -n 2p)"
+line="$(bin item_item "${args[@]}" --param neighbours=200 --param mode=pull | sed -n 2p)"
 echo "$line  (neighbours=200, mode=pull)"
 echo "$summary"
 echo "dumped split: train.csv $(($(wc -l <"$split_dir/train.csv") - 1)) rows, test.csv $(($(wc -l <"$split_dir/test.csv") - 1)) rows"

@@ -15,15 +15,15 @@ if [[ ! -f "$csv" ]]; then
 fi
 
 cd "$root"
-cargo build --release -q -p rapport-logistic --example eval
-bin="${CARGO_TARGET_DIR:-$root/target}/release/examples/eval"
+cargo build --release -q -p rapport-api --bin rapport
+rapport="${CARGO_TARGET_DIR:-$root/target}/release/rapport"
 
 # Reference (scikit-learn LogisticRegression, standardised + one-hot, C=1).
 ref_auc=0.8373 ref_acc=0.8054 ref_loss=0.4308 ref_fit=0.068 ref_objective=2313.03
 
 runs=()
 for _ in 1 2 3; do
-    runs+=("$("$bin" --customers "$csv" --label Churn=Yes --drop customerID)")
+    runs+=("$("$rapport" eval logistic --customers "$csv" --label Churn=Yes --drop customerID)")
 done
 field() { awk -v key="$1" 'index($0, key) == 1 { print $NF; exit }' <<<"$2"; }
 auc="$(field "ROC AUC" "${runs[0]}")"

@@ -4,7 +4,16 @@
 
 mod command;
 pub mod eval;
+pub mod files;
 pub mod import;
 pub mod train;
 
 pub use command::{UserCreate, create_user, main};
+
+/// A `--param NAME=VALUE` value, trimmed.
+pub fn parse_param(pair: &str) -> Result<(String, String), String> {
+    pair.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("`{pair}` is not name=value"))
+}

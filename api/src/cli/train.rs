@@ -19,8 +19,8 @@ pub struct TrainArgs {
     /// Engine to train (see `GET /engines`).
     pub engine: String,
     /// Parameter override, name=value (repeatable).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = super::parse_param)]
+    pub params: Vec<(String, String)>,
     /// Activate the model when training succeeds.
     #[arg(long)]
     pub activate: bool,
@@ -41,20 +41,9 @@ pub struct WorkerArgs {
     pub interaction_weights: WeightOverrides,
 }
 
-fn parse_params(pairs: &[String]) -> Result<RawParams, anyhow::Error> {
-    pairs
-        .iter()
-        .map(|pair| {
-            pair.split_once('=')
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                .ok_or_else(|| anyhow::anyhow!("--param `{pair}` is not name=value"))
-        })
-        .collect()
-}
-
 /// Trains in the foreground with a progress bar, stores the model and prints its metrics.
 pub async fn train(args: TrainArgs) -> Result<(), anyhow::Error> {
-    let params = parse_params(&args.params)?;
+    let params: RawParams = args.params.iter().cloned().collect();
     let weights = InteractionWeights::new(&args.interaction_weights)?.to_kind_weights();
     let db = db::connect(&args.database).await?;
     db::migrate(&db).await?;

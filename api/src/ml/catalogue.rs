@@ -1,7 +1,8 @@
-//! Every engine the service offers: the recommenders of the registry plus the
-//! logistic scorer.
+//! Every engine the service offers, as the registry lists them, with the
+//! service-level parameters of scorers, and training parameters as typed JSON.
 
 use rapport_core::{EngineDescription, ParamSpec};
+use rapport_engines::{Kind, registry};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -23,21 +24,24 @@ impl EngineKind {
     }
 }
 
-/// The kind of a registered engine, or `None` for an unknown name.
-pub fn engine_kind(name: &str) -> Option<EngineKind> {
-    if name == rapport_logistic::ENGINE {
-        Some(EngineKind::Scorer)
-    } else if rapport_engines::registry().get(name).is_some() {
-        Some(EngineKind::Recommender)
-    } else {
-        None
+impl From<Kind> for EngineKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Recommender => Self::Recommender,
+            Kind::Scorer => Self::Scorer,
+        }
     }
 }
 
-/// Label used by the scorer when training does not name one.
+/// The kind of a registered engine, or `None` for an unknown name.
+pub fn engine_kind(name: &str) -> Option<EngineKind> {
+    registry().engine(name).map(|e| e.kind().into())
+}
+
+/// Label used by scorers when training does not name one.
 pub const DEFAULT_LABEL: &str = "churn=Yes";
 
-/// Service-level parameters of the scorer, read before the engine's own.
+/// Service-level parameters of every scorer, read before the engine's own.
 pub fn scorer_service_params() -> Vec<ParamSpec> {
     vec![ParamSpec::text(
         "label",
@@ -46,26 +50,21 @@ pub fn scorer_service_params() -> Vec<ParamSpec> {
     )]
 }
 
-/// Descriptions of every engine, recommenders first.
+/// Descriptions of every engine in registry order (recommenders first);
+/// a scorer's parameters start with the service-level ones.
 pub fn descriptions() -> Vec<(EngineKind, EngineDescription)> {
-    let mut out: Vec<(EngineKind, EngineDescription)> = rapport_engines::registry()
+    registry()
         .descriptions()
         .into_iter()
-        .map(|d| (EngineKind::Recommender, d))
-        .collect();
-    let scorer = rapport_logistic::describe();
-    let mut params = scorer_service_params();
-    params.extend(scorer.params);
-    out.push((
-        EngineKind::Scorer,
-        EngineDescription {
-            name: scorer.name,
-            summary: scorer.summary,
-            params,
-            needs: Vec::new(),
-        },
-    ));
-    out
+        .map(|(kind, mut description)| {
+            if kind == Kind::Scorer {
+                let own = std::mem::take(&mut description.params);
+                description.params = scorer_service_params();
+                description.params.extend(own);
+            }
+            (kind.into(), description)
+        })
+        .collect()
 }
 
 /// A parameter's text as the JSON value of its type: a number for `int` and

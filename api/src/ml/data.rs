@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
+use rapport_core::scoring::{BehaviourFeatures, CustomerEvent, Value as Cell};
 use rapport_core::{Dataset, Interaction, ItemMeta, KindWeights};
-use rapport_logistic::{CustomerEvent, Value as Cell};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::Value;
@@ -153,8 +153,8 @@ pub fn feature_rows(
     events: &[CustomerEvent],
     as_of: i64,
 ) -> Vec<FeatureRow> {
-    let behaviour = rapport_logistic::BehaviourFeatures::compute(events, as_of);
-    let behaviour_columns = rapport_logistic::BehaviourFeatures::columns();
+    let behaviour = BehaviourFeatures::compute(events, as_of);
+    let behaviour_columns = BehaviourFeatures::columns();
     customers
         .iter()
         .map(|c| {

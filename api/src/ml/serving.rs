@@ -6,8 +6,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, Utc};
-use rapport_core::{DynRecommender, FittedModel};
-use rapport_logistic::LogisticModel;
+use rapport_core::scoring::{Prediction, Row};
+use rapport_core::{DynRecommender, DynScorer, FittedModel, FittedScorer, ScoreError};
+use rapport_engines::registry;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -29,10 +30,23 @@ pub struct LoadedRecommender {
     pub trained_on_data_until: DateTime<Utc>,
 }
 
+/// A loaded scorer: the engine and its fitted model.
+pub struct LoadedScorer {
+    engine: &'static dyn DynScorer,
+    model: FittedScorer,
+}
+
+impl LoadedScorer {
+    /// Scores one customer's feature row.
+    pub fn predict(&self, row: &dyn Row) -> Result<Prediction, ScoreError> {
+        self.engine.predict(&self.model, row)
+    }
+}
+
 /// What an active model serves.
 pub enum Loaded {
     Recommender(LoadedRecommender),
-    Scorer { model: LogisticModel, label: String },
+    Scorer { model: LoadedScorer, label: String },
 }
 
 /// One active model.
@@ -69,9 +83,9 @@ fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::E
             trained_on_data_until,
             engine_bytes,
         } => {
-            let recommender = rapport_engines::registry()
-                .get(engine)
-                .ok_or_else(|| anyhow::anyhow!("model {id} names unknown engine {engine}"))?;
+            let recommender = registry()
+                .recommender(engine)
+                .ok_or_else(|| anyhow::anyhow!("model {id} names unknown recommender {engine}"))?;
             Loaded::Recommender(LoadedRecommender {
                 engine: recommender,
                 model: recommender.from_bytes(&engine_bytes)?,
@@ -85,10 +99,18 @@ fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::E
         StoredModel::Scorer {
             label,
             engine_bytes,
-        } => Loaded::Scorer {
-            model: LogisticModel::from_bytes(&engine_bytes)?,
-            label,
-        },
+        } => {
+            let scorer = registry()
+                .scorer(engine)
+                .ok_or_else(|| anyhow::anyhow!("model {id} names unknown scorer {engine}"))?;
+            Loaded::Scorer {
+                model: LoadedScorer {
+                    engine: scorer,
+                    model: scorer.from_bytes(&engine_bytes)?,
+                },
+                label,
+            }
+        }
     };
     Ok(ActiveModel {
         id,

@@ -52,6 +52,12 @@ mod tests {
         };
         let back = StoredModel::from_bytes(&model.to_bytes().unwrap()).unwrap();
         assert_eq!(back, model);
+        let scorer = StoredModel::Scorer {
+            label: "churn=Yes".to_owned(),
+            engine_bytes: vec![4, 5],
+        };
+        let back = StoredModel::from_bytes(&scorer.to_bytes().unwrap()).unwrap();
+        assert_eq!(back, scorer);
         assert!(StoredModel::from_bytes(&[9, 9]).is_err());
     }
 }

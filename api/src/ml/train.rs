@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use rapport_core::{KindWeights, Params};
-use rapport_logistic::{Frame, LabelSpec, LogisticModel, LogisticParams, TrainSpec, Value as Cell};
+use rapport_core::scoring::{Frame, LabelSpec, TrainSpec, Value as Cell};
+use rapport_core::{DynRecommender, DynScorer, KindWeights, Params};
+use rapport_engines::{Engine, registry};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
-use super::catalogue::{DEFAULT_LABEL, EngineKind, engine_kind};
+use super::catalogue::{DEFAULT_LABEL, EngineKind};
 use super::data::{self, DataStats, FeatureRow};
 use super::stored::StoredModel;
 
@@ -39,59 +40,62 @@ pub struct Trained {
 /// Raw `name=value` parameters.
 pub type RawParams = BTreeMap<String, String>;
 
+fn refused(e: impl std::fmt::Display) -> TrainError {
+    TrainError::Refused(e.to_string())
+}
+
+/// The registered engine called `name`.
+fn engine(name: &str) -> Result<Engine<'static>, TrainError> {
+    registry()
+        .engine(name)
+        .ok_or_else(|| refused(format!("no engine named `{name}`")))
+}
+
 /// Checks the engine name and its parameters without training.
-pub fn validate(engine: &str, raw: &RawParams) -> Result<EngineKind, TrainError> {
-    let kind = engine_kind(engine)
-        .ok_or_else(|| TrainError::Refused(format!("no engine named `{engine}`")))?;
-    match kind {
-        EngineKind::Recommender => {
-            let specs = rapport_engines::registry()
-                .get(engine)
-                .map(|e| e.describe().params)
-                .unwrap_or_default();
-            to_params(raw)
-                .resolve(&specs)
-                .map_err(|e| TrainError::Refused(e.to_string()))?;
-        }
-        EngineKind::Scorer => {
-            scorer_settings(raw)?;
-        }
-    }
-    Ok(kind)
+pub fn validate(name: &str, raw: &RawParams) -> Result<EngineKind, TrainError> {
+    let engine = engine(name)?;
+    let params = match engine {
+        Engine::Recommender(_) => to_params(raw),
+        Engine::Scorer(_) => scorer_settings(raw)?.1,
+    };
+    params.resolve(&engine.describe().params).map_err(refused)?;
+    Ok(engine.kind().into())
 }
 
 fn to_params(raw: &RawParams) -> Params {
     raw.iter().fold(Params::new(), |p, (k, v)| p.with(k, v))
 }
 
-fn scorer_settings(raw: &RawParams) -> Result<(LabelSpec, LogisticParams), TrainError> {
+/// A scorer's label (the service-level `label` parameter) and the engine's
+/// own parameters.
+fn scorer_settings(raw: &RawParams) -> Result<(LabelSpec, Params), TrainError> {
     let label = raw.get("label").map_or(DEFAULT_LABEL, String::as_str);
-    let label = LabelSpec::parse(label).map_err(|e| TrainError::Refused(e.to_string()))?;
+    let label = LabelSpec::parse(label).map_err(refused)?;
     let mut rest = raw.clone();
     rest.remove("label");
-    let params = LogisticParams::resolve(&to_params(&rest))
-        .map_err(|e| TrainError::Refused(e.to_string()))?;
-    Ok((label, params))
+    Ok((label, to_params(&rest)))
 }
 
-/// Trains `engine`; `progress` is told each stage.
+/// Trains `name`; `progress` is told each stage.
 pub async fn train(
     db: &DatabaseConnection,
     weights: &KindWeights,
-    engine: &str,
+    name: &str,
     raw: &RawParams,
     progress: &(dyn Fn(f64, &str) + Sync),
 ) -> Result<Trained, TrainError> {
-    let kind = validate(engine, raw)?;
+    let kind = validate(name, raw)?;
     progress(0.05, "loading data");
-    let (stats, metrics, bytes) = match kind {
-        EngineKind::Recommender => train_recommender(db, weights, engine, raw, progress).await?,
-        EngineKind::Scorer => train_scorer(db, raw, progress).await?,
+    let (stats, metrics, bytes) = match engine(name)? {
+        Engine::Recommender(engine) => {
+            train_recommender(db, weights, engine, &to_params(raw), progress).await?
+        }
+        Engine::Scorer(scorer) => train_scorer(db, scorer, raw, progress).await?,
     };
     Ok(Trained {
-        engine: engine.to_owned(),
+        engine: name.to_owned(),
         kind,
-        params: super::catalogue::typed_params(engine, raw),
+        params: super::catalogue::typed_params(name, raw),
         stats,
         metrics,
         bytes,
@@ -103,20 +107,15 @@ type Outcome = (DataStats, Value, Vec<u8>);
 async fn train_recommender(
     db: &DatabaseConnection,
     weights: &KindWeights,
-    name: &str,
-    raw: &RawParams,
+    engine: &'static dyn DynRecommender,
+    params: &Params,
     progress: &(dyn Fn(f64, &str) + Sync),
 ) -> Result<Outcome, TrainError> {
     let data = data::recommender_data(db, weights).await?;
     if data.dataset.interactions.is_empty() {
-        return Err(TrainError::Refused(
-            "there are no item interactions to learn from".to_owned(),
-        ));
+        return Err(refused("there are no item interactions to learn from"));
     }
-    let engine = rapport_engines::registry()
-        .get(name)
-        .ok_or_else(|| TrainError::Refused(format!("no engine named `{name}`")))?;
-    let params = to_params(raw);
+    let params = params.clone();
     progress(0.2, "evaluating on the held-out split");
     let fitted = tokio::task::spawn_blocking(move || {
         let report = rapport_core::eval::evaluate(engine, &data.dataset, &params, 10)?;
@@ -129,7 +128,7 @@ async fn train_recommender(
     .map_err(|e| anyhow::anyhow!("training task: {e}"))?;
     let (report, engine_bytes, history, data) = fitted.map_err(|e| {
         if e.is_caller_error() {
-            TrainError::Refused(e.to_string())
+            refused(e)
         } else {
             TrainError::Internal(anyhow::Error::new(e))
         }
@@ -181,11 +180,12 @@ fn frame(rows: Vec<FeatureRow>, label: &LabelSpec) -> Result<Frame, TrainError> 
                 .collect()
         })
         .collect();
-    Frame::new(columns, cells).map_err(|e| TrainError::Refused(e.to_string()))
+    Frame::new(columns, cells).map_err(refused)
 }
 
 async fn train_scorer(
     db: &DatabaseConnection,
+    scorer: &'static dyn DynScorer,
     raw: &RawParams,
     progress: &(dyn Fn(f64, &str) + Sync),
 ) -> Result<Outcome, TrainError> {
@@ -202,9 +202,9 @@ async fn train_scorer(
     };
     let fitted = tokio::task::spawn_blocking(move || {
         let spec = TrainSpec::new(label);
-        let report = rapport_logistic::evaluate(&frame, &spec, &params)?;
-        let model = LogisticModel::fit(&frame, &spec, &params)?;
-        Ok::<_, rapport_logistic::ScoreError>((report, model.to_bytes()?))
+        let report = rapport_core::scoring::eval::evaluate(scorer, &frame, &spec, &params)?;
+        let model = scorer.fit(&frame, &spec, &params)?;
+        Ok::<_, rapport_core::ScoreError>((report, scorer.to_bytes(&model)?))
     })
     .await
     .map_err(|e| anyhow::anyhow!("training task: {e}"))?;
@@ -212,7 +212,7 @@ async fn train_scorer(
         if e.is_internal() {
             TrainError::Internal(anyhow::Error::new(e))
         } else {
-            TrainError::Refused(e.to_string())
+            refused(e)
         }
     })?;
     progress(0.9, "storing");

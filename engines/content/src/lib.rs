@@ -7,11 +7,11 @@
 
 mod features;
 
+use rapport_core::DataNeed;
 use rapport_core::matrix::{
     CustomerRows, InteractionMatrix, MatrixOptions, SparseAccumulator, lane,
 };
 use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
-use rapport_core::recommender::DataNeed;
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
 };

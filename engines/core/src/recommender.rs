@@ -1,14 +1,13 @@
 //! The `Recommender` trait every recommendation engine implements, and its
 //! object-safe form used by registries.
 
-use std::any::Any;
-
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
+use crate::engine::{self, EngineDescription, FittedModel};
 use crate::error::EngineError;
-use crate::params::{ParamSpec, Params};
+use crate::params::Params;
 
 /// Why an item was recommended: one contributing item (from the customer's
 /// history, or a neighbour's) and how much it contributed.
@@ -30,38 +29,6 @@ pub struct Recommendation {
     /// The strongest contributions, largest first.
     pub reasons: Vec<Reason>,
 }
-
-/// What data an engine uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DataNeed {
-    /// The interaction log.
-    Interactions,
-    /// Item metadata (text, category, tags).
-    ItemMetadata,
-}
-
-/// An engine's self-description: name, purpose, parameters and data needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EngineDescription {
-    /// Registry name, e.g. `item_item`.
-    pub name: String,
-    /// One-line summary.
-    pub summary: String,
-    /// Accepted parameters with defaults and ranges.
-    pub params: Vec<ParamSpec>,
-    /// Data the engine reads.
-    pub needs: Vec<DataNeed>,
-}
-
-/// Serialised envelope: lets `from_bytes` refuse another engine's model.
-#[derive(Serialize, Deserialize)]
-struct Envelope<M> {
-    engine: String,
-    format: u32,
-    model: M,
-}
-
-const FORMAT: u32 = 1;
 
 /// A recommendation engine.
 ///
@@ -98,52 +65,16 @@ pub trait Recommender: Send + Sync {
         k: usize,
     ) -> Result<Vec<Recommendation>, EngineError>;
 
-    /// Encodes a model as compact bytes (postcard).
+    /// Encodes a model as compact bytes (postcard) behind the engine's name.
     fn to_bytes(&self, model: &Self::Model) -> Result<Vec<u8>, EngineError> {
-        let envelope = Envelope {
-            engine: self.name().to_owned(),
-            format: FORMAT,
-            model,
-        };
-        postcard::to_allocvec(&envelope).map_err(|e| EngineError::Serialization(e.to_string()))
+        engine::encode(self.name(), model).map_err(EngineError::Serialization)
     }
 
     /// Decodes bytes made by [`Recommender::to_bytes`] of the same engine.
     // `&self` names the engine whose model the bytes must hold.
     #[allow(clippy::wrong_self_convention)]
     fn from_bytes(&self, bytes: &[u8]) -> Result<Self::Model, EngineError> {
-        let envelope: Envelope<Self::Model> =
-            postcard::from_bytes(bytes).map_err(|e| EngineError::Serialization(e.to_string()))?;
-        if envelope.engine != self.name() || envelope.format != FORMAT {
-            return Err(EngineError::Serialization(format!(
-                "bytes hold a `{}` model (format {}), not a `{}` model (format {FORMAT})",
-                envelope.engine,
-                envelope.format,
-                self.name()
-            )));
-        }
-        Ok(envelope.model)
-    }
-}
-
-/// A fitted model of any engine, as held by registries and services.
-pub struct FittedModel {
-    engine: &'static str,
-    model: Box<dyn Any + Send + Sync>,
-}
-
-impl FittedModel {
-    /// The name of the engine that fitted it.
-    pub fn engine(&self) -> &'static str {
-        self.engine
-    }
-}
-
-impl std::fmt::Debug for FittedModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FittedModel")
-            .field("engine", &self.engine)
-            .finish_non_exhaustive()
+        engine::decode(self.name(), bytes).map_err(EngineError::Serialization)
     }
 }
 
@@ -182,13 +113,9 @@ fn downcast<'m, R: Recommender>(
     engine: &R,
     model: &'m FittedModel,
 ) -> Result<&'m R::Model, EngineError> {
-    model.model.downcast_ref::<R::Model>().ok_or_else(|| {
-        EngineError::Internal(format!(
-            "a `{}` model was handed to engine `{}`",
-            model.engine,
-            Recommender::name(engine)
-        ))
-    })
+    model
+        .downcast(Recommender::name(engine))
+        .map_err(EngineError::Internal)
 }
 
 impl<R: Recommender> DynRecommender for R {
@@ -202,10 +129,7 @@ impl<R: Recommender> DynRecommender for R {
 
     fn fit(&self, data: &Dataset, params: &Params) -> Result<FittedModel, EngineError> {
         let model = Recommender::fit(self, data, params)?;
-        Ok(FittedModel {
-            engine: self.name(),
-            model: Box::new(model),
-        })
+        Ok(FittedModel::new(self.name(), model))
     }
 
     fn recommend(
@@ -232,16 +156,15 @@ impl<R: Recommender> DynRecommender for R {
     }
 
     fn from_bytes(&self, bytes: &[u8]) -> Result<FittedModel, EngineError> {
-        Ok(FittedModel {
-            engine: self.name(),
-            model: Box::new(Recommender::from_bytes(self, bytes)?),
-        })
+        let model = Recommender::from_bytes(self, bytes)?;
+        Ok(FittedModel::new(self.name(), model))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::DataNeed;
 
     /// Recommends items by index, to exercise the trait plumbing.
     struct ByIndex(&'static str);

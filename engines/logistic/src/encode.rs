@@ -3,39 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::value::Value;
-
 /// The level a missing categorical value is counted under.
 pub const MISSING_LEVEL: &str = "(missing)";
 /// Name of the bucket for rare and unseen levels.
 pub const OTHER_LEVEL: &str = "(other)";
-
-/// How a column is treated by the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ColumnKind {
-    /// Standardised number; missing values imputed.
-    Numeric,
-    /// One-hot encoded levels.
-    Categorical,
-}
-
-impl ColumnKind {
-    /// Numeric when at least one value is present and every present value reads as a number.
-    pub fn infer<'a>(values: impl Iterator<Item = &'a Value>) -> ColumnKind {
-        let mut any = false;
-        for value in values.filter(|v| !v.is_missing()) {
-            if value.as_number().is_none() {
-                return ColumnKind::Categorical;
-            }
-            any = true;
-        }
-        if any {
-            ColumnKind::Numeric
-        } else {
-            ColumnKind::Categorical
-        }
-    }
-}
 
 /// Train statistics of a numeric column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,20 +118,6 @@ impl CategoricalEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn infers_numeric_only_when_every_present_value_is_a_number() {
-        let numbers = [
-            Value::Text("1.5".into()),
-            Value::Missing,
-            Value::Number(2.0),
-        ];
-        assert_eq!(ColumnKind::infer(numbers.iter()), ColumnKind::Numeric);
-        let mixed = [Value::Text("1".into()), Value::Text("x".into())];
-        assert_eq!(ColumnKind::infer(mixed.iter()), ColumnKind::Categorical);
-        let empty = [Value::Missing];
-        assert_eq!(ColumnKind::infer(empty.iter()), ColumnKind::Categorical);
-    }
 
     #[test]
     fn imputes_median_and_standardises_after_imputation() {

@@ -1,60 +1,17 @@
-//! The logistic model: fitting with linfa, scoring with explanations, and
-//! serialisation together with its fitted pipeline.
-
-use std::collections::BTreeMap;
+//! The logistic model: fitting with linfa, and scoring with per-feature
+//! explanations (coefficient times standardised value, on the logit scale).
 
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
+use rapport_core::ScoreError;
+use rapport_core::scoring::{
+    Factor, Frame, LabelSpec, Prediction, ResolvedLabel, Row, TrainSpec, TrainStats, Value,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::encode::ColumnKind;
-use crate::error::ScoreError;
-use crate::explain::{Prediction, explain};
-use crate::label::{LabelSpec, ResolvedLabel};
 use crate::params::LogisticParams;
 use crate::pipeline::Pipeline;
-use crate::value::{Frame, Row};
-
-/// The engine's registry name, written at the head of its model bytes.
-pub const ENGINE: &str = "logistic";
-/// Version of the byte format written by [`LogisticModel::to_bytes`].
-const FORMAT_VERSION: u32 = 1;
-
-/// What to learn from a frame: the label, the columns to leave out, type overrides.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainSpec {
-    /// The label column and its positive class.
-    pub label: LabelSpec,
-    /// Columns that are not features (ids, leaks); must exist.
-    pub exclude: Vec<String>,
-    /// Column types that override inference.
-    pub kinds: BTreeMap<String, ColumnKind>,
-}
-
-impl TrainSpec {
-    /// Every column but the label is a feature; types are inferred.
-    pub fn new(label: LabelSpec) -> TrainSpec {
-        TrainSpec {
-            label,
-            exclude: Vec::new(),
-            kinds: BTreeMap::new(),
-        }
-    }
-}
-
-/// Figures about the training run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainStats {
-    /// Train rows.
-    pub rows: usize,
-    /// Positive train rows.
-    pub positives: usize,
-    /// Model columns after encoding.
-    pub columns: usize,
-    /// `sum(train log loss) + alpha / 2 * ||w||^2` at the solution (before any class-weight shift).
-    pub objective: f64,
-}
 
 /// A fitted scorer: pipeline, coefficients and intercept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,37 +58,28 @@ impl LogisticModel {
     }
 
     /// Scores one customer; columns the row lacks count as missing.
-    pub fn predict(&self, row: &impl Row) -> Result<Prediction, ScoreError> {
+    pub fn predict(&self, row: &dyn Row) -> Result<Prediction, ScoreError> {
         let mut x = vec![0.0; self.pipeline.width()];
         self.pipeline.transform_row(row, 0, &mut x)?;
-        Ok(explain(
-            &self.pipeline,
-            &self.coefficients,
-            self.intercept,
-            row,
-            &x,
-        ))
-    }
-
-    /// Scores every row of a frame, in order.
-    pub fn predict_frame(&self, frame: &Frame) -> Result<Vec<Prediction>, ScoreError> {
-        let x = self.pipeline.transform_frame(frame)?;
-        let predictions = x
-            .rows()
-            .into_iter()
-            .zip(frame.iter())
-            .map(|(xi, row)| {
-                let xi = xi.to_vec();
-                explain(
-                    &self.pipeline,
-                    &self.coefficients,
-                    self.intercept,
-                    &row,
-                    &xi,
-                )
+        let factors = self
+            .pipeline
+            .features()
+            .iter()
+            .map(|feature| {
+                let columns = feature.offset..feature.offset + feature.width();
+                let contribution = self.coefficients[columns.clone()]
+                    .iter()
+                    .zip(&x[columns])
+                    .map(|(w, v)| w * v)
+                    .sum();
+                Factor {
+                    feature: feature.name.clone(),
+                    value: row.get(&feature.name).cloned().unwrap_or(Value::Missing),
+                    contribution,
+                }
             })
             .collect();
-        Ok(predictions)
+        Ok(Prediction::from_factors(self.intercept, factors))
     }
 
     /// The label this model predicts.
@@ -164,32 +112,15 @@ impl LogisticModel {
         &self.stats
     }
 
-    /// Serialises the model and its pipeline (postcard), behind the engine
-    /// name and format version as the recommenders' models are.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, ScoreError> {
-        postcard::to_allocvec(&(ENGINE, FORMAT_VERSION, self))
-            .map_err(|e| ScoreError::Serialise(e.to_string()))
-    }
-
-    /// Reads a model written by [`LogisticModel::to_bytes`]; refuses another
-    /// engine's model or another format version.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ScoreError> {
-        let bad = |e: postcard::Error| ScoreError::BadModelBytes(e.to_string());
-        let ((engine, version), rest) =
-            postcard::take_from_bytes::<(String, u32)>(bytes).map_err(bad)?;
-        if engine != ENGINE || version != FORMAT_VERSION {
-            return Err(ScoreError::BadModelBytes(format!(
-                "bytes hold a `{engine}` model (format {version}), \
-                 not a `{ENGINE}` model (format {FORMAT_VERSION})"
-            )));
-        }
-        let model: LogisticModel = postcard::from_bytes(rest).map_err(bad)?;
-        if model.coefficients.len() != model.pipeline.width() {
+    /// Refuses a model whose coefficients do not match its pipeline (bytes
+    /// that decode but were not written by this engine's `fit`).
+    pub(crate) fn check(self) -> Result<Self, ScoreError> {
+        if self.coefficients.len() != self.pipeline.width() {
             return Err(ScoreError::BadModelBytes(
                 "coefficient count does not match the pipeline".to_owned(),
             ));
         }
-        Ok(model)
+        Ok(self)
     }
 }
 
@@ -272,4 +203,25 @@ fn objective(x: &Array2<f64>, y: &Array1<bool>, w: &Array1<f64>, b: f64, alpha: 
         })
         .sum();
     loss + 0.5 * alpha * w.dot(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use rapport_core::scoring::Value;
+
+    use super::*;
+
+    #[test]
+    fn check_refuses_coefficients_that_do_not_fit_the_pipeline() {
+        let rows = (0..10)
+            .map(|i| vec![Value::Number(f64::from(i)), Value::Bool(i % 3 == 0)])
+            .collect();
+        let frame = Frame::new(vec!["x".into(), "y".into()], rows).unwrap();
+        let spec = TrainSpec::new(LabelSpec::rule("y", "true"));
+        let model = LogisticModel::fit(&frame, &spec, &LogisticParams::default()).unwrap();
+        let mut mangled = model.clone().check().unwrap();
+        mangled.coefficients.pop();
+        let err = mangled.check().unwrap_err();
+        assert!(err.to_string().contains("coefficient count"), "{err}");
+    }
 }

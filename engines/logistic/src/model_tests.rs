@@ -1,5 +1,11 @@
 //! Tests of fitting, scoring, explanations and serialisation on tiny frames.
 
+use rapport_core::scoring::{
+    BehaviourFeatures, CustomerEvent, Factor, Frame, LabelSpec, Prediction, TrainSpec, Value,
+    sigmoid,
+};
+use rapport_core::{ScoreError, Scorer};
+
 use crate::*;
 
 /// 40 customers: age (numeric, some missing), plan (categorical), active (bool), churn.
@@ -70,7 +76,8 @@ fn contributions_plus_intercept_equal_the_logit() {
     let model = fit();
     let frame = fixture();
     let x = model.pipeline().transform_frame(&frame).unwrap();
-    for (prediction, xi) in model.predict_frame(&frame).unwrap().iter().zip(x.rows()) {
+    let predictions = Logistic.predict_frame(&model, &frame).unwrap();
+    for (prediction, xi) in predictions.iter().zip(x.rows()) {
         let sum: f64 = prediction.factors.iter().map(|f| f.contribution).sum();
         assert!((prediction.intercept + sum - prediction.logit).abs() < 1e-12);
         // The same logit straight from coefficients and encoded columns.
@@ -211,26 +218,26 @@ fn refuses_one_class_no_rows_non_finite_and_missing_labels() {
 #[test]
 fn serialisation_round_trip_keeps_pipeline_and_predictions() {
     let model = fit();
-    let bytes = model.to_bytes().unwrap();
-    let back = LogisticModel::from_bytes(&bytes).unwrap();
+    let bytes = Logistic.to_bytes(&model).unwrap();
+    let back = Logistic.from_bytes(&bytes).unwrap();
     assert_eq!(back, model);
     let frame = fixture();
     assert_eq!(
-        back.predict_frame(&frame).unwrap(),
-        model.predict_frame(&frame).unwrap()
+        Logistic.predict_frame(&back, &frame).unwrap(),
+        Logistic.predict_frame(&model, &frame).unwrap()
     );
     assert!(matches!(
-        LogisticModel::from_bytes(&bytes[..bytes.len() / 2]),
+        Logistic.from_bytes(&bytes[..bytes.len() / 2]),
         Err(ScoreError::BadModelBytes(_))
     ));
     // The head is the engine name (length-prefixed) then the format version.
     let mut other_version = bytes.clone();
     other_version["logistic".len() + 1] = 99;
-    let err = LogisticModel::from_bytes(&other_version).unwrap_err();
+    let err = Logistic.from_bytes(&other_version).unwrap_err();
     assert!(err.to_string().contains("format 99"), "{err}");
     let mut other_engine = bytes.clone();
     other_engine[1..9].copy_from_slice(b"item_ite");
-    let err = LogisticModel::from_bytes(&other_engine).unwrap_err();
+    let err = Logistic.from_bytes(&other_engine).unwrap_err();
     assert!(err.to_string().contains("`item_ite` model"), "{err}");
 }
 
@@ -247,7 +254,7 @@ fn solution_is_the_minimum_of_the_c_scaled_objective() {
         let model = LogisticModel::fit(&fixture(), &spec(), &tight).unwrap();
         let frame = fixture();
         let x = model.pipeline().transform_frame(&frame).unwrap();
-        let p = model.predict_frame(&frame).unwrap();
+        let p = Logistic.predict_frame(&model, &frame).unwrap();
         let residual: Vec<f64> = (0..frame.len())
             .map(|i| {
                 let y = model.label().of_row(&frame.row(i).unwrap(), i).unwrap();

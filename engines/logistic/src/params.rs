@@ -1,11 +1,8 @@
 //! Training parameters, checked against published specs (the same
-//! `ParamSpec` and `Params` types as the recommenders), and the engine's
-//! description.
+//! `ParamSpec` and `Params` types as every engine).
 
-use rapport_core::{EngineError, ParamSpec, Params};
+use rapport_core::{ParamSpec, Params, ScoreError};
 use serde::{Deserialize, Serialize};
-
-use crate::error::ScoreError;
 
 /// How the two classes are weighted.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -130,67 +127,6 @@ impl LogisticParams {
     }
 }
 
-impl From<EngineError> for ScoreError {
-    fn from(e: EngineError) -> ScoreError {
-        match e {
-            EngineError::InvalidParam { name, message } => ScoreError::InvalidParam {
-                name,
-                reason: message,
-            },
-            EngineError::UnknownParam { name, known } => ScoreError::InvalidParam {
-                name,
-                reason: format!("unknown parameter (known: {known})"),
-            },
-            EngineError::UnknownItem(_)
-            | EngineError::UnknownCustomer(_)
-            | EngineError::CatalogueTooLarge { .. }
-            | EngineError::InvalidData(_)
-            | EngineError::Serialization(_)
-            | EngineError::Internal(_) => ScoreError::Internal(e.to_string()),
-        }
-    }
-}
-
-/// What a scorer reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ScorerNeed {
-    /// Customer attributes (numeric, categorical, boolean; missing allowed).
-    CustomerAttributes,
-    /// A label column or rule with both classes present.
-    Label,
-    /// Optionally, behaviour features from the interaction log.
-    Interactions,
-}
-
-/// A scorer's self-description, shaped like the recommenders' `EngineDescription`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScorerDescription {
-    /// Registry name.
-    pub name: String,
-    /// One-line summary.
-    pub summary: String,
-    /// Accepted parameters with defaults and ranges.
-    pub params: Vec<ParamSpec>,
-    /// Data the engine reads.
-    pub needs: Vec<ScorerNeed>,
-}
-
-/// The logistic engine's description.
-pub fn describe() -> ScorerDescription {
-    ScorerDescription {
-        name: "logistic".to_owned(),
-        summary: "L2 logistic regression (linfa) on standardised numbers and one-hot \
-                  categories; probability plus per-feature contributions on the logit scale"
-            .to_owned(),
-        params: param_specs(),
-        needs: vec![
-            ScorerNeed::CustomerAttributes,
-            ScorerNeed::Label,
-            ScorerNeed::Interactions,
-        ],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,24 +155,6 @@ mod tests {
             let err = resolve(&[bad]).unwrap_err();
             assert!(matches!(&err, ScoreError::InvalidParam { name, .. } if name == bad.0));
         }
-    }
-
-    #[test]
-    fn description_names_the_engine_and_its_params() {
-        let description = describe();
-        assert_eq!(description.name, "logistic");
-        let names: Vec<&str> = description.params.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "c",
-                "class_weight",
-                "positive_weight",
-                "max_iterations",
-                "tolerance",
-                "min_frequency"
-            ]
-        );
     }
 
     #[test]

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::encode::{CategoricalEncoder, ColumnKind, MISSING_LEVEL, NumericEncoder};
-use crate::error::ScoreError;
-use crate::value::{Frame, Row, Value};
+use rapport_core::ScoreError;
+use rapport_core::scoring::{ColumnKind, Frame, Row, Value};
+
+use crate::encode::{CategoricalEncoder, MISSING_LEVEL, NumericEncoder};
 
 /// How one original feature is encoded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,7 +168,7 @@ impl Pipeline {
     /// Encodes one row (`index` only names the row in errors); absent columns count as missing.
     pub fn transform_row(
         &self,
-        row: &impl Row,
+        row: &dyn Row,
         index: usize,
         out: &mut [f64],
     ) -> Result<(), ScoreError> {

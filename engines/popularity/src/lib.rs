@@ -4,10 +4,10 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+use rapport_core::DataNeed;
 use rapport_core::data::Dataset;
 use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
 use rapport_core::ranking::{Exclusion, rank_order};
-use rapport_core::recommender::DataNeed;
 use rapport_core::{EngineDescription, EngineError, Params, Recommendation, Recommender};
 use serde::{Deserialize, Serialize};
 

@@ -65,7 +65,7 @@ fn main() -> ExitCode {
     let (n_items, n_customers, n_interactions) =
         (arg(1, 100_000), arg(2, 50_000), arg(3, 1_000_000));
     let data = generate(n_items, n_customers, n_interactions);
-    let Some(engine) = rapport_engines::registry().get("item_item") else {
+    let Some(engine) = rapport_engines::registry().recommender("item_item") else {
         eprintln!("error: item_item is not registered");
         return ExitCode::FAILURE;
     };

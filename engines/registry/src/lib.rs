@@ -1,52 +1,125 @@
-//! Rapport's recommendation engines by name, and the `eval` command that runs
-//! the offline protocol of DESIGN.md §5 straight on CSV files.
+//! Rapport's engines by name: every recommender (ranks items for a customer)
+//! and every scorer (scores customers), with their descriptions, so callers
+//! choose an engine at run time and never name an engine crate.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod cli;
-pub mod mapping;
-mod report;
-
 use std::sync::OnceLock;
 
-use rapport_core::{DynRecommender, EngineDescription};
+use rapport_core::{DynRecommender, DynScorer, EngineDescription};
 
-pub use cli::{EvalArgs, EvalError, run_eval};
+/// Whether an engine ranks items or scores customers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Implements [`rapport_core::Recommender`].
+    Recommender,
+    /// Implements [`rapport_core::Scorer`].
+    Scorer,
+}
 
-/// The recommendation engines, by name.
+/// A registered engine of either kind.
+#[derive(Clone, Copy)]
+pub enum Engine<'r> {
+    /// A recommendation engine.
+    Recommender(&'r dyn DynRecommender),
+    /// A scoring engine.
+    Scorer(&'r dyn DynScorer),
+}
+
+impl Engine<'_> {
+    /// Its kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Engine::Recommender(_) => Kind::Recommender,
+            Engine::Scorer(_) => Kind::Scorer,
+        }
+    }
+
+    /// Its registry name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::Recommender(e) => e.name(),
+            Engine::Scorer(e) => e.name(),
+        }
+    }
+
+    /// Its description.
+    pub fn describe(&self) -> EngineDescription {
+        match self {
+            Engine::Recommender(e) => e.describe(),
+            Engine::Scorer(e) => e.describe(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Engine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Engine")
+            .field(&self.kind())
+            .field(&self.name())
+            .finish()
+    }
+}
+
+/// The engines, by name.
 pub struct Registry {
-    engines: Vec<Box<dyn DynRecommender>>,
+    recommenders: Vec<Box<dyn DynRecommender>>,
+    scorers: Vec<Box<dyn DynScorer>>,
 }
 
 impl Registry {
     fn new() -> Self {
         Self {
-            engines: vec![
+            recommenders: vec![
                 Box::new(rapport_popularity::Popularity),
                 Box::new(rapport_item_item::ItemItem),
                 Box::new(rapport_user_user::UserUser),
                 Box::new(rapport_ease::Ease),
                 Box::new(rapport_content::Content),
             ],
+            scorers: vec![Box::new(rapport_logistic::Logistic)],
         }
     }
 
-    /// The engine registered as `name`.
-    pub fn get(&self, name: &str) -> Option<&dyn DynRecommender> {
-        self.engines
+    /// The recommender registered as `name`.
+    pub fn recommender(&self, name: &str) -> Option<&dyn DynRecommender> {
+        self.recommenders
             .iter()
             .find(|e| e.name() == name)
             .map(|e| e.as_ref())
     }
 
-    /// The registered names, in registration order.
-    pub fn names(&self) -> Vec<String> {
-        self.engines.iter().map(|e| e.name().to_owned()).collect()
+    /// The scorer registered as `name`.
+    pub fn scorer(&self, name: &str) -> Option<&dyn DynScorer> {
+        self.scorers
+            .iter()
+            .find(|e| e.name() == name)
+            .map(|e| e.as_ref())
     }
 
-    /// Every engine's description.
-    pub fn descriptions(&self) -> Vec<EngineDescription> {
-        self.engines.iter().map(|e| e.describe()).collect()
+    /// The engine of either kind registered as `name`.
+    pub fn engine(&self, name: &str) -> Option<Engine<'_>> {
+        self.engines().find(|e| e.name() == name)
+    }
+
+    /// Every engine: the recommenders, then the scorers, each in registration order.
+    pub fn engines(&self) -> impl Iterator<Item = Engine<'_>> {
+        let recommenders = self
+            .recommenders
+            .iter()
+            .map(|e| Engine::Recommender(e.as_ref()));
+        let scorers = self.scorers.iter().map(|e| Engine::Scorer(e.as_ref()));
+        recommenders.chain(scorers)
+    }
+
+    /// The registered names, in the order of [`Registry::engines`].
+    pub fn names(&self) -> Vec<&'static str> {
+        self.engines().map(|e| e.name()).collect()
+    }
+
+    /// Every engine's kind and description, in the order of [`Registry::engines`].
+    pub fn descriptions(&self) -> Vec<(Kind, EngineDescription)> {
+        self.engines().map(|e| (e.kind(), e.describe())).collect()
     }
 }
 
@@ -58,33 +131,51 @@ pub fn registry() -> &'static Registry {
 
 #[cfg(test)]
 mod tests {
+    use rapport_core::scoring::{Frame, LabelSpec, TrainSpec, Value};
+    use rapport_core::{Dataset, Interaction, Params};
+
     use super::*;
 
     #[test]
-    fn every_engine_is_found_by_its_name() {
+    fn every_engine_is_found_by_its_name_and_kind() {
         let names = registry().names();
         assert_eq!(
             names,
-            ["popularity", "item_item", "user_user", "ease", "content"]
+            [
+                "popularity",
+                "item_item",
+                "user_user",
+                "ease",
+                "content",
+                "logistic"
+            ]
         );
-        for name in &names {
-            assert_eq!(&registry().get(name).unwrap().describe().name, name);
+        for (kind, description) in registry().descriptions() {
+            let name = description.name.as_str();
+            let engine = registry().engine(name).unwrap();
+            assert_eq!((engine.kind(), engine.name()), (kind, name));
+            assert!(!description.params.is_empty(), "{name} publishes no params");
+            assert!(!description.needs.is_empty(), "{name} names no data");
+            match kind {
+                Kind::Recommender => {
+                    assert_eq!(registry().recommender(name).unwrap().name(), name);
+                    assert!(registry().scorer(name).is_none());
+                }
+                Kind::Scorer => {
+                    assert_eq!(registry().scorer(name).unwrap().describe().name, name);
+                    assert!(registry().recommender(name).is_none());
+                }
+            }
         }
-        assert!(registry().get("logistic").is_none());
-        assert!(
-            registry()
-                .descriptions()
-                .iter()
-                .all(|d| !d.params.is_empty())
-        );
+        assert!(registry().engine("gbdt").is_none());
     }
 
     #[test]
     fn a_model_handed_to_another_engine_is_an_internal_error() {
-        let data = rapport_core::Dataset {
+        let data = Dataset {
             n_customers: 1,
             n_items: 2,
-            interactions: vec![rapport_core::Interaction {
+            interactions: vec![Interaction {
                 customer: 0,
                 item: 1,
                 weight: 1.0,
@@ -92,14 +183,62 @@ mod tests {
             }],
             items: vec![],
         };
-        let popularity = registry().get("popularity").unwrap();
-        let model = popularity.fit(&data, &rapport_core::Params::new()).unwrap();
-        let item_item = registry().get("item_item").unwrap();
+        let popularity = registry().recommender("popularity").unwrap();
+        let model = popularity.fit(&data, &Params::new()).unwrap();
+        let item_item = registry().recommender("item_item").unwrap();
         let err = item_item.recommend(&model, 0, 1, &[]).unwrap_err();
         assert!(!err.is_caller_error(), "{err}");
         let bytes = popularity.to_bytes(&model).unwrap();
         assert!(item_item.from_bytes(&bytes).is_err());
         let back = popularity.from_bytes(&bytes).unwrap();
         assert_eq!(popularity.recommend(&back, 0, 1, &[]).unwrap()[0].item, 1);
+    }
+
+    /// Twenty customers whose churn follows their plan, with exceptions.
+    fn customers() -> Frame {
+        let rows = (0..20)
+            .map(|i| {
+                let plan = ["basic", "pro"][i % 2];
+                let churned = (plan == "basic") != (i % 7 == 0);
+                vec![
+                    Value::Number(i as f64),
+                    Value::Text(plan.into()),
+                    Value::Text(if churned { "Yes" } else { "No" }.into()),
+                ]
+            })
+            .collect();
+        let columns = ["tenure", "plan", "churn"].map(String::from).to_vec();
+        Frame::new(columns, rows).unwrap()
+    }
+
+    #[test]
+    fn every_scorer_model_round_trips_through_the_dyn_interface() {
+        let spec = TrainSpec::new(LabelSpec::rule("churn", "Yes"));
+        let params = Params::new().with("min_frequency", 1);
+        let frame = customers();
+        for engine in registry().engines() {
+            let Engine::Scorer(scorer) = engine else {
+                continue;
+            };
+            let model = scorer.fit(&frame, &spec, &params).unwrap();
+            assert_eq!(model.engine(), scorer.name());
+            let bytes = scorer.to_bytes(&model).unwrap();
+            let back = scorer.from_bytes(&bytes).unwrap();
+            assert_eq!(back.label(), model.label());
+            assert_eq!(back.stats(), model.stats());
+            let row = frame.row(3).unwrap();
+            assert_eq!(
+                scorer.predict(&back, &row).unwrap(),
+                scorer.predict(&model, &row).unwrap()
+            );
+            assert!(scorer.from_bytes(&bytes[..bytes.len() / 2]).is_err());
+            let recommender_bytes = {
+                let popularity = registry().recommender("popularity").unwrap();
+                let model = popularity.fit(&Dataset::default(), &Params::new()).unwrap();
+                popularity.to_bytes(&model).unwrap()
+            };
+            let err = scorer.from_bytes(&recommender_bytes).unwrap_err();
+            assert!(err.to_string().contains("`popularity` model"), "{err}");
+        }
     }
 }

@@ -5,10 +5,10 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+use rapport_core::DataNeed;
 use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours, cosine_neighbours_of};
 use rapport_core::ranking::{Exclusion, explained, positions, similar_to, top_k_dense};
-use rapport_core::recommender::DataNeed;
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
 };

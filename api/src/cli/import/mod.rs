@@ -5,7 +5,6 @@
 //! external id and SKU, and interactions get ids derived from their content,
 //! so a re-run creates no duplicates.
 
-mod mapping;
 mod presets;
 mod rows;
 mod writer;
@@ -15,12 +14,12 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use rapport_core::table::{RowError, TableOptions, read_table_file};
 
+use super::files::{CsvArgs, Mapping};
 use crate::config::DatabaseSettings;
 use crate::db;
 use crate::services::Context;
 use crate::services::audit::Actor;
 use crate::services::import::{self as bulk, ImportEffects, ImportSummary};
-use mapping::Mapping;
 pub use presets::Preset;
 
 /// What a file holds.
@@ -58,15 +57,8 @@ pub struct ImportArgs {
     /// Columns not in the mapping become attributes (customers and items).
     #[arg(long)]
     pub rest_as_attributes: bool,
-    /// Field separator: `,` `;` `tab` or `|` (detected when absent).
-    #[arg(long)]
-    pub separator: Option<String>,
-    /// The file has no header row: columns are 0-based numbers.
-    #[arg(long)]
-    pub no_header: bool,
-    /// Refuse the whole file if any row is bad.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Do not run the interaction automations on imported interactions.
     #[arg(long)]
     pub no_automations: bool,
@@ -92,15 +84,6 @@ pub struct Report {
     pub rows: usize,
     pub written: usize,
     pub skipped: Vec<RowError>,
-}
-
-fn separator(raw: Option<&str>) -> Result<Option<u8>, anyhow::Error> {
-    match raw {
-        None => Ok(None),
-        Some("tab" | "\\t") => Ok(Some(b'\t')),
-        Some(s) if s.len() == 1 => Ok(Some(s.as_bytes()[0])),
-        Some(other) => anyhow::bail!("--separator `{other}`: use , ; | or tab"),
-    }
 }
 
 /// The files named on the command line, with glob patterns (`'logs/*.csv'`,
@@ -148,11 +131,7 @@ fn plans_of(args: &ImportArgs, file: PathBuf) -> Result<Vec<Plan>, anyhow::Error
     Ok(vec![Plan {
         kind: args.kind,
         file,
-        options: TableOptions {
-            separator: separator(args.separator.as_deref())?,
-            has_header: !args.no_header,
-            strict: args.strict,
-        },
+        options: args.csv.options(),
         mapping,
         interaction_kind: args.interaction_kind.clone(),
     }])
@@ -212,7 +191,7 @@ pub async fn run(args: ImportArgs) -> Result<(), anyhow::Error> {
     for plan in plans {
         let started = std::time::Instant::now();
         let table = read_table_file(&plan.file, &plan.options)?;
-        let mut report = writer::import(&ctx, &plan, &table, args.strict, effects).await?;
+        let mut report = writer::import(&ctx, &plan, &table, args.csv.strict, effects).await?;
         report.skipped.extend(table.skipped.iter().cloned());
         report.skipped.sort_by_key(|e| e.line);
         let summary = ImportSummary {

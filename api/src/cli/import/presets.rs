@@ -5,8 +5,8 @@ use std::path::Path;
 use clap::ValueEnum;
 use rapport_core::table::TableOptions;
 
-use super::mapping::Mapping;
 use super::{ImportKind, Plan};
+use crate::cli::files::Mapping;
 
 /// A known file layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,46 +6,55 @@ use rapport_core::table::{Row, RowError};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::mapping::Resolved;
+use crate::cli::files::{Fields, Resolved};
 use crate::domain::customer::CustomerFields;
 use crate::domain::interaction::InteractionFields;
 use crate::domain::item::ItemFields;
 use crate::domain::{InteractionKind, LifecycleStage};
 
 /// Fields a customers file can map.
-pub const CUSTOMER_FIELDS: &[&str] = &[
-    "external_id",
-    "name",
-    "email",
-    "phone",
-    "company",
-    "segment",
-    "lifecycle_stage",
-    "tags",
-];
+pub const CUSTOMER_FIELDS: Fields = Fields {
+    names: &[
+        "external_id",
+        "name",
+        "email",
+        "phone",
+        "company",
+        "segment",
+        "lifecycle_stage",
+        "tags",
+    ],
+    attributes: true,
+};
 /// Fields an items file can map.
-pub const ITEM_FIELDS: &[&str] = &[
-    "sku",
-    "name",
-    "category",
-    "description",
-    "price",
-    "tags",
-    "active",
-];
+pub const ITEM_FIELDS: Fields = Fields {
+    names: &[
+        "sku",
+        "name",
+        "category",
+        "description",
+        "price",
+        "tags",
+        "active",
+    ],
+    attributes: true,
+};
 /// Fields an interactions file can map.
-pub const INTERACTION_FIELDS: &[&str] = &[
-    "customer",
-    "customer_id",
-    "item",
-    "item_id",
-    "kind",
-    "value",
-    "rating",
-    "channel",
-    "note",
-    "occurred_at",
-];
+pub const INTERACTION_FIELDS: Fields = Fields {
+    names: &[
+        "customer",
+        "customer_id",
+        "item",
+        "item_id",
+        "kind",
+        "value",
+        "rating",
+        "channel",
+        "note",
+        "occurred_at",
+    ],
+    attributes: true,
+};
 
 fn text(row: &Row, map: &Resolved, field: &str) -> Option<String> {
     let (column, _) = map.field(field)?;

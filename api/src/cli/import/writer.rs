@@ -7,9 +7,9 @@ use chrono::Utc;
 use indicatif::ProgressBar;
 use rapport_core::table::{Row, RowError, Table};
 
-use super::mapping::Resolved;
 use super::rows::{self, CUSTOMER_FIELDS, INTERACTION_FIELDS, ITEM_FIELDS};
 use super::{ImportKind, Plan, Report};
+use crate::cli::files::{Fields, Resolved};
 use crate::domain::interaction::NewInteraction;
 use crate::domain::{DomainError, FieldError};
 use crate::services::Context;
@@ -69,7 +69,7 @@ pub async fn import(
 ) -> Result<Report, anyhow::Error> {
     match plan.kind {
         ImportKind::Customers => {
-            let (valid, report) = validated(plan, table, strict, CUSTOMER_FIELDS, |row, map| {
+            let (valid, report) = validated(plan, table, strict, &CUSTOMER_FIELDS, |row, map| {
                 let fields = rows::customer(row, map)?;
                 let key = fields.external_id.clone().unwrap_or_default();
                 Ok((key, fields))
@@ -81,7 +81,7 @@ pub async fn import(
             Ok(Report { written, ..report })
         }
         ImportKind::Items => {
-            let (valid, report) = validated(plan, table, strict, ITEM_FIELDS, |row, map| {
+            let (valid, report) = validated(plan, table, strict, &ITEM_FIELDS, |row, map| {
                 let fields = rows::item(row, map)?;
                 Ok((fields.sku.clone(), fields))
             })?;
@@ -102,7 +102,7 @@ fn validated<F, T>(
     plan: &Plan,
     table: &Table,
     strict: bool,
-    fields: &'static [&'static str],
+    fields: &Fields,
     read: impl Fn(&Row, &Resolved) -> Result<(String, F), RowError>,
 ) -> Result<(Keyed<T>, Report), anyhow::Error>
 where
@@ -137,7 +137,7 @@ async fn import_interactions(
     strict: bool,
     effects: ImportEffects,
 ) -> Result<Report, anyhow::Error> {
-    let map = plan.mapping.resolve(table, INTERACTION_FIELDS)?;
+    let map = plan.mapping.resolve(table, &INTERACTION_FIELDS)?;
     let default_kind = rows::kind(&plan.interaction_kind)?;
     let now = Utc::now();
     let mut parsed = Vec::new();

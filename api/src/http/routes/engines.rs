@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use rapport_core::{DataNeed, ParamKind, ParamSpec};
+use rapport_core::{ParamKind, ParamSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -104,25 +104,12 @@ async fn list(caller: Caller) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ReadPredictions)?;
     let engines: Vec<EngineOut> = catalogue::descriptions()
         .into_iter()
-        .map(|(kind, d)| {
-            let mut needs: Vec<&'static str> = d
-                .needs
-                .iter()
-                .map(|n| match n {
-                    DataNeed::Interactions => "interactions",
-                    DataNeed::ItemMetadata => "item_metadata",
-                })
-                .collect();
-            if kind == EngineKind::Scorer {
-                needs = vec!["customer_attributes", "interactions"];
-            }
-            EngineOut {
-                name: d.name,
-                kind,
-                summary: d.summary,
-                params: d.params.into_iter().map(ParamOut::from).collect(),
-                needs,
-            }
+        .map(|(kind, d)| EngineOut {
+            name: d.name,
+            kind,
+            summary: d.summary,
+            params: d.params.into_iter().map(ParamOut::from).collect(),
+            needs: d.needs.iter().map(|n| n.as_str()).collect(),
         })
         .collect();
     Ok(HttpResponse::Ok().json(engines))

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::Utc;
-use rapport_logistic::Value as Cell;
+use rapport_core::scoring::Value as Cell;
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions,
     TransactionTrait,

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::error::ScoreError;
-use crate::value::{Frame, Value};
+use super::error::ScoreError;
+use super::frame::{Frame, Value};
 
 /// Interaction kinds that get frequency columns (DESIGN.md §3).
 pub const KINDS: [&str; 11] = [

@@ -1,8 +1,11 @@
-//! The scoring engine's error type, split into caller mistakes and internal failures.
+//! The error type shared by every scoring engine, split into caller mistakes
+//! and internal failures.
 
 use thiserror::Error;
 
-/// Everything that can go wrong while fitting, scoring, saving or evaluating a model.
+use crate::error::EngineError;
+
+/// Everything that can go wrong while fitting, scoring, saving or evaluating a scoring model.
 #[derive(Debug, Error)]
 pub enum ScoreError {
     /// There are no rows to train on.
@@ -76,14 +79,15 @@ pub enum ScoreError {
         /// The offending value.
         value: String,
     },
-    /// Model bytes could not be read (corrupt, truncated, or another format version).
-    #[error("model bytes are not a readable logistic model: {0}")]
+    /// Model bytes could not be read (corrupt, truncated, another engine's
+    /// model or another format version).
+    #[error("model bytes are not a readable model: {0}")]
     BadModelBytes(String),
-    /// The evaluation input could not be read.
-    #[error("cannot read input: {0}")]
-    Input(String),
-    /// The solver failed.
-    #[error("logistic regression solver failed: {0}")]
+    /// The evaluation protocol leaves no test row.
+    #[error("{0} rows leave no test row (row i with i % 5 == 4 is test)")]
+    NoTestRows(usize),
+    /// The engine's solver failed.
+    #[error("solver failed: {0}")]
     Solver(String),
     /// An invariant of the engine was broken.
     #[error("internal error: {0}")]
@@ -91,17 +95,6 @@ pub enum ScoreError {
     /// The model could not be serialised.
     #[error("cannot serialise the model: {0}")]
     Serialise(String),
-    /// An error in a row of an input file, with the file's line number.
-    #[error("line {line}: {source}")]
-    AtLine {
-        /// 1-based line number in the file.
-        line: u64,
-        /// What is wrong with the row.
-        source: Box<ScoreError>,
-    },
-    /// Writing the evaluation report failed.
-    #[error("cannot write the report: {0}")]
-    Output(#[from] std::io::Error),
 }
 
 impl ScoreError {
@@ -131,11 +124,7 @@ impl ScoreError {
     /// True for failures the caller cannot fix by changing the input or parameters.
     pub fn is_internal(&self) -> bool {
         match self {
-            ScoreError::AtLine { source, .. } => source.is_internal(),
-            ScoreError::Solver(_)
-            | ScoreError::Internal(_)
-            | ScoreError::Serialise(_)
-            | ScoreError::Output(_) => true,
+            ScoreError::Solver(_) | ScoreError::Internal(_) | ScoreError::Serialise(_) => true,
             ScoreError::NoRows
             | ScoreError::OneClass { .. }
             | ScoreError::NonFinite { .. }
@@ -149,7 +138,52 @@ impl ScoreError {
             | ScoreError::InvalidParam { .. }
             | ScoreError::NotNumeric { .. }
             | ScoreError::BadModelBytes(_)
-            | ScoreError::Input(_) => false,
+            | ScoreError::NoTestRows(_) => false,
         }
+    }
+}
+
+/// Parameter mistakes found by [`crate::Params::resolve`] are the caller's;
+/// any other engine error inside a scorer is internal.
+impl From<EngineError> for ScoreError {
+    fn from(e: EngineError) -> ScoreError {
+        match e {
+            EngineError::InvalidParam { name, message } => ScoreError::InvalidParam {
+                name,
+                reason: message,
+            },
+            EngineError::UnknownParam { name, known } => ScoreError::InvalidParam {
+                name,
+                reason: format!("unknown parameter (known: {known})"),
+            },
+            EngineError::UnknownItem(_)
+            | EngineError::UnknownCustomer(_)
+            | EngineError::CatalogueTooLarge { .. }
+            | EngineError::InvalidData(_)
+            | EngineError::Serialization(_)
+            | EngineError::Internal(_) => ScoreError::Internal(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_renumbered_and_parameter_mistakes_are_the_callers() {
+        let err = ScoreError::MissingLabel {
+            column: "churn".into(),
+            row: 2,
+        };
+        assert_eq!(err.map_row(|r| r * 10).row(), Some(20));
+        assert_eq!(ScoreError::NoRows.map_row(|r| r + 1).row(), None);
+        let err = ScoreError::from(EngineError::UnknownParam {
+            name: "k".into(),
+            known: "c".into(),
+        });
+        assert!(matches!(&err, ScoreError::InvalidParam { name, .. } if name == "k"));
+        assert!(!err.is_internal());
+        assert!(ScoreError::from(EngineError::Internal("x".into())).is_internal());
     }
 }

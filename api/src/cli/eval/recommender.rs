@@ -1,24 +1,23 @@
-//! `rapport eval ENGINE ...`: arguments, loading, running the protocol and output.
+//! `rapport eval RECOMMENDER --interactions FILE --map ...`: reading the
+//! files, running the recommender protocol and writing the report.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use clap::Args;
 use rapport_core::eval::{evaluate, split};
-use rapport_core::table::{RowError, TableError, TableOptions, read_table_file};
-use rapport_core::{EngineError, IdMap, Interaction, Params};
-use thiserror::Error;
+use rapport_core::table::read_table_file;
+use rapport_core::{DynRecommender, IdMap, Interaction};
 
-use crate::mapping::{InteractionMap, ItemMap, load};
-use crate::registry;
-use crate::report::Report;
+use super::load::{InteractionMap, ItemMap, load};
+use super::report::Report;
+use super::{EvalError, params};
+use crate::cli::files::CsvArgs;
 
-/// Arguments of the offline evaluation command.
-#[derive(Debug, Clone, clap::Args)]
-pub struct EvalArgs {
-    /// Engine to evaluate: popularity, item_item, user_user, ease or content.
-    #[arg(value_name = "ENGINE")]
-    pub engine: String,
+/// Arguments of `rapport eval` for a recommender.
+#[derive(Debug, Clone, Args)]
+pub struct RecommenderEvalArgs {
     /// CSV file of interactions.
     #[arg(long, value_name = "FILE")]
     pub interactions: PathBuf,
@@ -45,72 +44,16 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub k: u16,
     /// Engine parameter override, name=value (repeatable).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = crate::cli::parse_param)]
+    pub params: Vec<(String, String)>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Field separator of both files: `,` `;` `tab` or `|` (detected when absent).
-    #[arg(long, value_name = "SEP")]
-    pub separator: Option<String>,
-    /// Files have no header row: columns are 0-based numbers.
-    #[arg(long)]
-    pub no_header: bool,
-    /// Refuse the files at the first malformed row instead of skipping it.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Write the split as train.csv and test.csv into this directory.
     #[arg(long, value_name = "DIR")]
     pub dump_split: Option<PathBuf>,
-}
-
-/// Why an evaluation could not run.
-#[derive(Debug, Error)]
-pub enum EvalError {
-    /// No engine of that name.
-    #[error("unknown engine `{name}` (available: {available})")]
-    UnknownEngine {
-        /// The name asked for.
-        name: String,
-        /// The registered names.
-        available: String,
-    },
-    /// A bad `--map`, `--map-items` or `--separator`.
-    #[error("bad mapping: {0}")]
-    Map(String),
-    /// A file could not be read, or named an unknown column.
-    #[error(transparent)]
-    Table(#[from] TableError),
-    /// A row that could not be mapped, in strict mode.
-    #[error("malformed row at {0}")]
-    Row(RowError),
-    /// No usable interaction.
-    #[error("no usable interaction in {0}")]
-    NoData(String),
-    /// The engine refused the data or parameters.
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    /// Writing output failed.
-    #[error("cannot write {what}: {source}")]
-    Write {
-        /// What was being written.
-        what: String,
-        /// The cause.
-        source: std::io::Error,
-    },
-}
-
-fn separator(arg: Option<&str>) -> Result<Option<u8>, EvalError> {
-    match arg {
-        None => Ok(None),
-        Some("," | "comma") => Ok(Some(b',')),
-        Some(";" | "semicolon") => Ok(Some(b';')),
-        Some("\t" | "tab" | "\\t") => Ok(Some(b'\t')),
-        Some("|" | "pipe") => Ok(Some(b'|')),
-        Some(other) => Err(EvalError::Map(format!(
-            "separator `{other}` is not one of `,` `;` tab `|`"
-        ))),
-    }
 }
 
 fn write_split(
@@ -135,40 +78,27 @@ fn write_split(
     out.flush().map_err(err)
 }
 
-/// Runs the evaluation protocol as the arguments say and writes the table
-/// (or JSON) to `out`.
-pub fn run_eval(args: &EvalArgs, out: &mut dyn Write) -> Result<(), EvalError> {
-    let engine = registry()
-        .get(&args.engine)
-        .ok_or_else(|| EvalError::UnknownEngine {
-            name: args.engine.clone(),
-            available: registry().names().join(", "),
-        })?;
-    let mut params = Params::new();
-    for pair in &args.params {
-        params.parse_pair(pair)?;
-    }
-    // Check parameters before reading any file.
-    params.resolve(&engine.describe().params)?;
+/// Runs the recommender protocol on the files as the arguments say and
+/// writes the table (or JSON) to `out`.
+pub fn run(
+    engine: &dyn DynRecommender,
+    args: &RecommenderEvalArgs,
+    out: &mut dyn Write,
+) -> Result<(), EvalError> {
+    let params = params(&args.params, &engine.describe().params)?;
     let interaction_map = InteractionMap::parse(&args.map)?;
-    let options = TableOptions {
-        separator: separator(args.separator.as_deref())?,
-        has_header: !args.no_header,
-        strict: args.strict,
-    };
+    let item_map = ItemMap::parse(&args.map_items)?;
+    let options = args.csv.options();
     let interactions = read_table_file(&args.interactions, &options)?;
     let items = match &args.items {
-        Some(path) => Some((
-            read_table_file(path, &options)?,
-            ItemMap::parse(&args.map_items)?,
-        )),
+        Some(path) => Some(read_table_file(path, &options)?),
         None => None,
     };
     let loaded = load(
         &interactions,
         &interaction_map,
-        items.as_ref().map(|(t, m)| (t, m)),
-        args.strict,
+        items.as_ref().map(|t| (t, &item_map)),
+        args.csv.strict,
     )?;
     if loaded.data.interactions.is_empty() {
         return Err(EvalError::NoData(args.interactions.display().to_string()));
@@ -179,20 +109,9 @@ pub fn run_eval(args: &EvalArgs, out: &mut dyn Write) -> Result<(), EvalError> {
             source,
         })?;
         let parts = split(&loaded.data.interactions);
-        write_split(
-            dir,
-            "train.csv",
-            &parts.train,
-            &loaded.customers,
-            &loaded.items,
-        )?;
-        write_split(
-            dir,
-            "test.csv",
-            &parts.test,
-            &loaded.customers,
-            &loaded.items,
-        )?;
+        for (name, rows) in [("train.csv", &parts.train), ("test.csv", &parts.test)] {
+            write_split(dir, name, rows, &loaded.customers, &loaded.items)?;
+        }
     }
     let result = evaluate(engine, &loaded.data, &params, usize::from(args.k))?;
     let report = Report::new(result, &params, &loaded.skipped);
@@ -201,21 +120,22 @@ pub fn run_eval(args: &EvalArgs, out: &mut dyn Write) -> Result<(), EvalError> {
     } else {
         report.write_table(out)
     };
-    written.map_err(|source| EvalError::Write {
-        what: "the report".into(),
-        source,
-    })
+    written.map_err(EvalError::report)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use clap::Parser;
+    use rapport_core::EngineError;
+    use rapport_core::table::TableError;
+    use rapport_engines::registry;
+
+    use super::*;
 
     #[derive(Parser)]
     struct Cli {
         #[command(flatten)]
-        args: EvalArgs,
+        args: RecommenderEvalArgs,
     }
 
     /// Three customers with five interactions each (one goes to test), one
@@ -242,38 +162,38 @@ d;i1;2024-01-01
 d;i6;2024-01-02
 ";
 
-    fn run(dir: &Path, extra: &[&str]) -> Result<String, EvalError> {
-        let file = dir.join("log.csv");
-        std::fs::write(&file, LOG).unwrap();
+    fn run_on(file: &Path, engine: &str, map: &str, extra: &[&str]) -> Result<String, EvalError> {
         let mut argv = vec![
             "eval",
             "--interactions",
             file.to_str().unwrap(),
             "--map",
-            "customer=who,item=what,occurred_at=when",
+            map,
         ];
         argv.extend_from_slice(extra);
         let cli = Cli::try_parse_from(argv).unwrap();
         let mut out = Vec::new();
-        run_eval(&cli.args, &mut out)?;
+        run(registry().recommender(engine).unwrap(), &cli.args, &mut out)?;
         Ok(String::from_utf8(out).unwrap())
+    }
+
+    fn run_log(dir: &Path, engine: &str, extra: &[&str]) -> Result<String, EvalError> {
+        let file = dir.join("log.csv");
+        std::fs::write(&file, LOG).unwrap();
+        run_on(
+            &file,
+            engine,
+            "customer=who,item=what,occurred_at=when",
+            extra,
+        )
     }
 
     #[test]
     fn table_reports_metrics_split_and_skipped_rows() {
         let dir = tempfile::tempdir().unwrap();
         let split_dir = dir.path().join("split");
-        let text = run(
-            dir.path(),
-            &[
-                "item_item",
-                "--k",
-                "2",
-                "--dump-split",
-                split_dir.to_str().unwrap(),
-            ],
-        )
-        .unwrap();
+        let extra = ["--k", "2", "--dump-split", split_dir.to_str().unwrap()];
+        let text = run_log(dir.path(), "item_item", &extra).unwrap();
         assert!(text.starts_with("engine"), "{text}");
         assert!(text.contains("P@2") && text.contains("item_item"), "{text}");
         assert!(
@@ -306,7 +226,7 @@ d;i6;2024-01-02
         // P@2 = 1/2 each; NDCG = (0.6309 + 1 + 0.6309) / 3 = 0.7539531691;
         // MAP = (1/2 + 1 + 1/2) / 3 = 2/3; coverage = {i4, i5, i6} / 6.
         let dir = tempfile::tempdir().unwrap();
-        let text = run(dir.path(), &["popularity", "--k", "2", "--json"]).unwrap();
+        let text = run_log(dir.path(), "popularity", &["--k", "2", "--json"]).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let m = &v["metrics"];
         let close = |key: &str, want: f64| {
@@ -325,7 +245,7 @@ d;i6;2024-01-02
     #[test]
     fn strict_mode_refuses_the_malformed_row() {
         let dir = tempfile::tempdir().unwrap();
-        match run(dir.path(), &["popularity", "--strict"]) {
+        match run_log(dir.path(), "popularity", &["--strict"]) {
             Err(EvalError::Table(TableError::Malformed(e))) => assert_eq!(e.line, 5),
             other => panic!("expected a refusal, got {other:?}"),
         }
@@ -334,40 +254,23 @@ d;i6;2024-01-02
     #[test]
     fn caller_mistakes_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let err = run(dir.path(), &["logistic"]).unwrap_err();
-        assert!(
-            err.to_string().contains("unknown engine `logistic`"),
-            "{err}"
-        );
-        assert!(err.to_string().contains("item_item"), "{err}");
-        let err = run(dir.path(), &["item_item", "--param", "neighbours=0"]).unwrap_err();
+        let err = run_log(dir.path(), "item_item", &["--param", "neighbours=0"]).unwrap_err();
         assert!(
             matches!(err, EvalError::Engine(EngineError::InvalidParam { .. })),
             "{err}"
         );
-        let err = run(dir.path(), &["ease", "--param", "max_items=3"]).unwrap_err();
+        let err = run_log(dir.path(), "ease", &["--param", "max_items=3"]).unwrap_err();
         assert!(err.to_string().contains("limit of 3 items"), "{err}");
-        let err = run(dir.path(), &["popularity", "--separator", "x"]).unwrap_err();
-        assert!(matches!(err, EvalError::Map(_)), "{err}");
-        let err = run(dir.path(), &["content"]).unwrap_err();
+        let err = run_log(dir.path(), "content", &[]).unwrap_err();
         assert!(err.to_string().contains("item metadata"), "{err}");
-        let run_on = |file: &Path, map: &str| {
-            let cli = Cli::try_parse_from([
-                "eval",
-                "popularity",
-                "--interactions",
-                file.to_str().unwrap(),
-                "--map",
-                map,
-            ])
-            .unwrap();
-            run_eval(&cli.args, &mut Vec::new()).unwrap_err()
-        };
-        let err = run_on(&dir.path().join("log.csv"), "customer=who,item=nope");
+        let log = dir.path().join("log.csv");
+        let err = run_on(&log, "popularity", "customer=who,item=nope", &[]).unwrap_err();
         assert!(err.to_string().contains("unknown column `nope`"), "{err}");
+        let err = run_on(&log, "popularity", "customer=who,item=what,colour=x", &[]).unwrap_err();
+        assert!(matches!(err, EvalError::Map(_)), "{err}");
         let empty = dir.path().join("empty.csv");
         std::fs::write(&empty, "who,what\n").unwrap();
-        let err = run_on(&empty, "customer=who,item=what");
+        let err = run_on(&empty, "popularity", "customer=who,item=what", &[]).unwrap_err();
         assert!(matches!(err, EvalError::NoData(_)), "{err}");
     }
 }

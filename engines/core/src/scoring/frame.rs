@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ScoreError;
+use super::error::ScoreError;
 
 /// One attribute value of a customer, as it comes from a file, JSON or the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,9 +1,13 @@
-//! The training label: a column, or a rule `column == value`, with a positive class.
+//! What a scorer learns from a frame: the label (a column, or a rule
+//! `column == value`, with a positive class), the columns left out, column
+//! types, and the figures of a training run.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ScoreError;
-use crate::value::{Row, Value};
+use super::error::ScoreError;
+use super::frame::{Row, Value};
 
 /// Levels taken as the positive class when the caller names none.
 const DEFAULT_POSITIVES: [&str; 3] = ["1", "true", "yes"];
@@ -119,6 +123,68 @@ impl ResolvedLabel {
     }
 }
 
+/// How a column is read: as a number or as categorical levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ColumnKind {
+    /// A number; missing values are the engine's to handle.
+    Numeric,
+    /// Categorical levels.
+    Categorical,
+}
+
+impl ColumnKind {
+    /// Numeric when at least one value is present and every present value reads as a number.
+    pub fn infer<'a>(values: impl Iterator<Item = &'a Value>) -> ColumnKind {
+        let mut any = false;
+        for value in values.filter(|v| !v.is_missing()) {
+            if value.as_number().is_none() {
+                return ColumnKind::Categorical;
+            }
+            any = true;
+        }
+        if any {
+            ColumnKind::Numeric
+        } else {
+            ColumnKind::Categorical
+        }
+    }
+}
+
+/// What to learn from a frame: the label, the columns to leave out, type overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSpec {
+    /// The label column and its positive class.
+    pub label: LabelSpec,
+    /// Columns that are not features (ids, leaks); must exist.
+    pub exclude: Vec<String>,
+    /// Column types that override inference.
+    pub kinds: BTreeMap<String, ColumnKind>,
+}
+
+impl TrainSpec {
+    /// Every column but the label is a feature; types are inferred.
+    pub fn new(label: LabelSpec) -> TrainSpec {
+        TrainSpec {
+            label,
+            exclude: Vec::new(),
+            kinds: BTreeMap::new(),
+        }
+    }
+}
+
+/// Figures about a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainStats {
+    /// Train rows.
+    pub rows: usize,
+    /// Positive train rows.
+    pub positives: usize,
+    /// Model columns (inputs after any encoding).
+    pub columns: usize,
+    /// The training objective the engine minimised, at its solution.
+    pub objective: f64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +229,19 @@ mod tests {
         assert_eq!(label.is_positive(&Value::Text("1.0".into())), Some(true));
         assert_eq!(label.is_positive(&Value::Bool(false)), Some(false));
         assert_eq!(label.is_positive(&Value::Missing), None);
+    }
+
+    #[test]
+    fn infers_numeric_only_when_every_present_value_is_a_number() {
+        let numbers = [
+            Value::Text("1.5".into()),
+            Value::Missing,
+            Value::Number(2.0),
+        ];
+        assert_eq!(ColumnKind::infer(numbers.iter()), ColumnKind::Numeric);
+        let mixed = [Value::Text("1".into()), Value::Text("x".into())];
+        assert_eq!(ColumnKind::infer(mixed.iter()), ColumnKind::Categorical);
+        let empty = [Value::Missing];
+        assert_eq!(ColumnKind::infer(empty.iter()), ColumnKind::Categorical);
     }
 }

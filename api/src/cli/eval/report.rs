@@ -1,0 +1,135 @@
+//! Printing an evaluation as a table or JSON: a recommender's metrics with
+//! the rows skipped, a scorer's metrics with its top features.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use rapport_core::Params;
+use rapport_core::eval::EvalReport;
+use rapport_core::scoring::ScorerEvalReport;
+use rapport_core::table::RowError;
+use serde::Serialize;
+
+/// Skipped rows listed one by one; the rest are only counted.
+const LISTED_SKIPS: usize = 20;
+
+/// Pretty JSON and a newline.
+pub(super) fn write_json(value: &impl Serialize, out: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// What `rapport eval` prints for a recommender.
+#[derive(Debug, Serialize)]
+pub(super) struct Report {
+    #[serde(flatten)]
+    result: EvalReport,
+    params: BTreeMap<String, String>,
+    skipped_rows: usize,
+    skipped: Vec<String>,
+}
+
+impl Report {
+    /// The report of `result`, run with `params`, with the rows `skipped`.
+    pub(super) fn new(result: EvalReport, params: &Params, skipped: &[RowError]) -> Self {
+        Self {
+            result,
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            skipped_rows: skipped.len(),
+            skipped: skipped
+                .iter()
+                .take(LISTED_SKIPS)
+                .map(ToString::to_string)
+                .collect(),
+        }
+    }
+
+    /// The report as JSON.
+    pub(super) fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        write_json(self, out)
+    }
+
+    /// The report as a table: a header, the engine's line, the split, skipped rows.
+    pub(super) fn write_table(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let r = &self.result;
+        let m = &r.metrics;
+        let k = m.k;
+        writeln!(
+            out,
+            "{:<12} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "engine",
+            format!("P@{k}"),
+            format!("R@{k}"),
+            format!("NDCG@{k}"),
+            format!("MAP@{k}"),
+            "coverage",
+            "fit_s",
+            "score_s"
+        )?;
+        writeln!(
+            out,
+            "{:<12} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.3} {:>8.3}",
+            r.engine, m.precision, m.recall, m.ndcg, m.map, m.coverage, r.fit_secs, r.score_secs
+        )?;
+        writeln!(
+            out,
+            "train {} rows, test {} rows, {} customers evaluated, {} train items, skipped rows: {}",
+            r.train_rows, r.test_rows, m.customers, r.train_items, self.skipped_rows
+        )?;
+        for line in &self.skipped {
+            writeln!(out, "  skipped {line}")?;
+        }
+        if self.skipped_rows > self.skipped.len() {
+            writeln!(
+                out,
+                "  ... and {} more skipped rows",
+                self.skipped_rows - self.skipped.len()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A scorer's report as text: the split, the metrics and the top features.
+pub(super) fn write_scorer_text(
+    report: &ScorerEvalReport,
+    file: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out, "{} on {file} (label {})", report.engine, report.label)?;
+    writeln!(
+        out,
+        "split: {} train ({} positive), {} test ({} positive); {} model columns",
+        report.train_rows,
+        report.train_positives,
+        report.test_rows,
+        report.test_positives,
+        report.model_columns
+    )?;
+    if report.skipped_rows > 0 {
+        writeln!(out, "skipped {} malformed rows", report.skipped_rows)?;
+    }
+    let auc = report.roc_auc.map_or_else(
+        || "n/a (one class in test)".to_owned(),
+        |a| format!("{a:.4}"),
+    );
+    writeln!(out, "{:<14}{auc}", "ROC AUC")?;
+    writeln!(out, "{:<14}{:.4}", "accuracy@0.5", report.accuracy)?;
+    writeln!(out, "{:<14}{:.4}", "log loss", report.log_loss)?;
+    writeln!(out, "{:<14}{:.3}", "fit seconds", report.fit_seconds)?;
+    writeln!(out, "{:<14}{:.2}", "objective", report.objective)?;
+    writeln!(out, "top features by mean |contribution| on test:")?;
+    for (rank, f) in report.top_features.iter().enumerate() {
+        writeln!(
+            out,
+            "{:>4}. {:<24}{:.4}",
+            rank + 1,
+            f.feature,
+            f.mean_abs_contribution
+        )?;
+    }
+    Ok(())
+}
