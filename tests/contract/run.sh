@@ -11,12 +11,12 @@
 #
 # Tools come pinned from PyPI and npm (requirements.txt, package-lock.json)
 # into CONTRACT_TOOLS (a throw-away directory unless given). The service is
-# RAPPORT_BIN (default target/debug/rapport, built by `cargo test`).
+# RAPPORT_BIN (default target/debug/rapport, or under CARGO_TARGET_DIR).
 # CONTRACT_MAX_EXAMPLES sets schemathesis' cases per operation (default 25).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bin=${RAPPORT_BIN:-$root/target/debug/rapport}
+bin=${RAPPORT_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/rapport}
 tools=${CONTRACT_TOOLS:-$(mktemp -d /tmp/rapport-contract-tools.XXXXXX)}
 work=$(mktemp -d /tmp/rapport-contract.XXXXXX)
 doc="$root/openapi/openapi.json"
