@@ -3,19 +3,11 @@
 
 use clap::Parser;
 use rapport_api::cli::UserCreate;
-use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, USER_PASSWORD, expect_problem, expect_status, spawn_app};
+use crate::helpers::{Backend, USER_PASSWORD, expect_problem, expect_status, id_of, spawn_app};
 
-async fn me(app: &TestApp, token: &str) -> reqwest::Response {
-    app.request_as(token, Method::GET, "/me")
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn api_keys_authenticate_and_can_be_revoked(backend: Backend) {
+async fn api_keys_are_shown_once_and_retried_safely(backend: Backend) {
     let app = spawn_app(backend).await;
     expect_problem(
         app.post("/api-keys", &json!({"name": "root", "role": "admin"}))
@@ -24,7 +16,7 @@ async fn api_keys_authenticate_and_can_be_revoked(backend: Backend) {
         "validation_failed",
     )
     .await;
-    let created = app.create("/api-keys", &json!({"name": "shop sync"})).await;
+    let created = app.create_api_key("shop sync").await;
     let key = created["key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("rpk_"));
     assert_eq!(key.len(), 4 + 43);
@@ -32,100 +24,57 @@ async fn api_keys_authenticate_and_can_be_revoked(backend: Backend) {
     assert!(key.starts_with(created["prefix"].as_str().unwrap()));
 
     // A retried creation gets the same key's details, but the key is never stored in clear.
-    let retry = |_: ()| {
-        app.request(Method::POST, "/api-keys")
-            .header("Idempotency-Key", "key-once")
-            .json(&json!({"name": "retried"}))
-            .send()
+    let retry = async || {
+        let body = json!({"name": "retried"});
+        let response = app
+            .post_once(&app.token, "/api-keys", "key-once", &body)
+            .await;
+        expect_status(response, 201).await
     };
-    let first = expect_status(retry(()).await.unwrap(), 201).await;
+    let first = retry().await;
     assert!(first["key"].as_str().unwrap().starts_with("rpk_"));
-    let replay = expect_status(retry(()).await.unwrap(), 201).await;
+    let replay = retry().await;
     assert_eq!(replay["id"], first["id"]);
     assert!(replay.get("key").is_none(), "{replay}");
-    let response = app
-        .request(
-            Method::DELETE,
-            &format!("/api-keys/{}", first["id"].as_str().unwrap()),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    app.revoke_api_key(&id_of(&first)).await;
 
     let listed = app.list_all("/api-keys").await;
     assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], created["id"]);
     assert!(listed[0].get("key").is_none(), "the key is shown once");
     assert_eq!(listed[0]["last_used_at"], Value::Null);
+}
 
-    let customer = expect_status(
-        app.request_as(&key, Method::POST, "/customers")
-            .json(&json!({"name": "From the shop"}))
-            .send()
-            .await
-            .unwrap(),
-        201,
-    )
-    .await;
+async fn api_keys_authenticate_until_revoked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let created = app.create_api_key("shop sync").await;
+    let key = created["key"].as_str().unwrap().to_owned();
+    let body = json!({"name": "From the shop"});
+    let customer = expect_status(app.post_as(&key, "/customers", &body).await, 201).await;
     // An integration key may not manage access.
-    expect_problem(
-        app.request_as(&key, Method::GET, "/users")
-            .send()
-            .await
-            .unwrap(),
-        403,
-        "forbidden",
-    )
-    .await;
+    expect_problem(app.get_as(&key, "/users").await, 403, "forbidden").await;
     let listed = app.list_all("/api-keys").await;
     assert!(listed[0]["last_used_at"].is_string());
     let entries = app
-        .list_all(&format!(
-            "/audit-log?resource_id={}",
-            customer["id"].as_str().unwrap()
-        ))
+        .audit(&format!("resource_id={}", id_of(&customer)))
         .await;
     assert_eq!(
         entries[0]["actor"],
         format!("key:{}", created["id"].as_str().unwrap())
     );
 
-    let id = created["id"].as_str().unwrap();
-    let response = app
-        .request(Method::DELETE, &format!("/api-keys/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
-    expect_problem(
-        app.request_as(&key, Method::GET, "/customers")
-            .send()
-            .await
-            .unwrap(),
-        401,
-        "unauthorized",
-    )
-    .await;
-    expect_problem(
-        app.request_as("rpk_not-a-key", Method::GET, "/customers")
-            .send()
-            .await
-            .unwrap(),
-        401,
-        "unauthorized",
-    )
-    .await;
+    app.revoke_api_key(&id_of(&created)).await;
+    expect_problem(app.get_as(&key, "/customers").await, 401, "unauthorized").await;
+    let response = app.get_as("rpk_not-a-key", "/customers").await;
+    expect_problem(response, 401, "unauthorized").await;
     assert_eq!(app.count("/api-keys").await, 0);
-    assert_eq!(app.count("/api-keys?include_revoked=true").await, 2);
-    assert_eq!(app.count("/audit-log?action=api_key.revoke").await, 2);
+    assert_eq!(app.count("/api-keys?include_revoked=true").await, 1);
+    assert_eq!(app.count("/audit-log?action=api_key.revoke").await, 1);
 }
 
-async fn users_are_administered_with_their_rules(backend: Backend) {
+async fn new_users_are_validated(backend: Backend) {
     let app = spawn_app(backend).await;
-    let me_body = expect_status(me(&app, &app.token).await, 200).await;
-    let admin_id = me_body["id"].as_str().unwrap().to_owned();
     let before = app.count("/users").await;
-
     let bad = expect_problem(
         app.post(
             "/users",
@@ -160,51 +109,35 @@ async fn users_are_administered_with_their_rules(backend: Backend) {
     )
     .await;
     assert_eq!(app.count("/users").await, before);
+}
 
+async fn the_last_admin_cannot_step_down(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin_id = app.admin_id().await;
+    let path = format!("/users/{admin_id}");
     // The last active admin can be neither demoted nor deactivated.
     expect_problem(
-        app.patch(&format!("/users/{admin_id}"), &json!({"role": "manager"}))
-            .await,
+        app.patch(&path, &json!({"role": "manager"})).await,
         409,
         "last_admin",
     )
     .await;
-    expect_problem(
-        app.request(Method::DELETE, &format!("/users/{admin_id}"))
-            .send()
-            .await
-            .unwrap(),
-        409,
-        "last_admin",
-    )
-    .await;
-    let unchanged = expect_status(app.get(&format!("/users/{admin_id}")).await, 200).await;
+    expect_problem(app.delete(&path).await, 409, "last_admin").await;
+    let unchanged = app.get_user(&admin_id).await;
     assert_eq!(unchanged["role"], "admin");
     assert_eq!(unchanged["active"], true);
 
     // With a second admin, the first may step down; the role change is audited.
-    let (second, second_token) = app.user("admin", None).await;
-    let demoted = expect_status(
-        app.patch(
-            &format!("/users/{admin_id}"),
-            &json!({"role": "manager", "department": "ops"}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let second = app.user("admin", None).await;
+    let demoted = app
+        .change(&path, &json!({"role": "manager", "department": "ops"}))
+        .await;
     assert_eq!(demoted["role"], "manager");
     // The demoted admin lost access at once; the second admin sees the change.
     expect_problem(app.get("/users").await, 403, "forbidden").await;
     let changes = expect_status(
-        app.request_as(
-            &second_token,
-            Method::GET,
-            "/audit-log?action=user.role_change",
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as(&second.token, "/audit-log?action=user.role_change")
+            .await,
         200,
     )
     .await;
@@ -221,10 +154,8 @@ async fn users_are_administered_with_their_rules(backend: Backend) {
     );
     // Now the second admin is the last one.
     expect_problem(
-        app.request_as(&second_token, Method::DELETE, &format!("/users/{second}"))
-            .send()
-            .await
-            .unwrap(),
+        app.delete_as(&second.token, &format!("/users/{}", second.id))
+            .await,
         409,
         "last_admin",
     )
@@ -261,12 +192,10 @@ async fn cli_creates_users_with_a_one_time_password(backend: Backend) {
     assert_eq!(email, "cli.user@example.com");
     assert_eq!(password.len(), 24);
     let token = app.login("CLI.USER@example.com", &password).await;
-    let me_body = expect_status(me(&app, &token).await, 200).await;
-    assert_eq!(me_body["role"], "support");
-    assert_eq!(me_body["department"], "support");
-    let entries = app
-        .list_all("/audit-log?action=user.create&actor=cli")
-        .await;
+    let me = expect_status(app.me_as(&token).await, 200).await;
+    assert_eq!(me["role"], "support");
+    assert_eq!(me["department"], "support");
+    let entries = app.audit("action=user.create&actor=cli").await;
     assert_eq!(entries.len(), 1);
     // A second run with the same e-mail is refused and creates nothing.
     let before = app.count("/users").await;
@@ -276,7 +205,9 @@ async fn cli_creates_users_with_a_one_time_password(backend: Backend) {
 }
 
 crate::on_every_backend!(
-    api_keys_authenticate_and_can_be_revoked,
-    users_are_administered_with_their_rules,
+    api_keys_are_shown_once_and_retried_safely,
+    api_keys_authenticate_until_revoked,
+    new_users_are_validated,
+    the_last_admin_cannot_step_down,
     cli_creates_users_with_a_one_time_password,
 );

@@ -1,33 +1,17 @@
 //! Automations: a rating of 1, a churn score crossing its threshold and a
 //! lifecycle change start the churn-save workflow; every firing is a run.
 
-use reqwest::Method;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app};
-use crate::people;
-use crate::workflows::{customer, define_demo};
+use crate::helpers::{Backend, expect_problem, id_of, spawn_app};
 
-async fn open_churn_saves(app: &TestApp, customer: &str) -> Vec<Value> {
-    app.list_all(&format!(
-        "/workflow-instances?customer_id={customer}&workflow_key=churn-save&status=open"
-    ))
-    .await
-}
-
-async fn outcomes(app: &TestApp, automation: &Value) -> Vec<String> {
-    let mut runs = app
-        .list_all(&format!(
-            "/automations/{}/runs?sort=created_at",
-            automation["id"].as_str().unwrap()
-        ))
-        .await;
-    runs.sort_by_key(|r| r["created_at"].as_str().unwrap().to_owned());
-    runs.iter()
-        .map(|r| r["outcome"].as_str().unwrap().to_owned())
-        .collect()
+/// Starts churn-save on a rating of 1 or less.
+fn unhappy_customer() -> Value {
+    json!({"name": "Unhappy customer",
+           "when": {"type": "interaction", "kind": "rating", "max_rating": 1},
+           "then": {"workflow_key": "churn-save"}})
 }
 
 async fn score(db: &DatabaseConnection, customer: &str, model: Uuid, probability: f64) {
@@ -43,14 +27,13 @@ async fn score(db: &DatabaseConnection, customer: &str, model: Uuid, probability
     txn.commit().await.unwrap();
 }
 
-async fn low_rating_starts_churn_save(backend: Backend) {
+async fn automations_are_validated_and_defined_by_managers(backend: Backend) {
     let app = spawn_app(backend).await;
-    define_demo(&app).await;
-    let sales = people::add(&app, "sales", Some("sales")).await;
-    let rule = json!({"name": "Unhappy customer", "when": {"type": "interaction", "kind": "rating", "max_rating": 1},
-                      "then": {"workflow_key": "churn-save"}});
+    app.define_demo_workflows().await;
+    let sales = app.user("sales", Some("sales")).await;
     expect_problem(
-        app.post_as(&sales, "/automations", &rule).await,
+        app.post_as(&sales.token, "/automations", &unhappy_customer())
+            .await,
         403,
         "forbidden",
     )
@@ -80,146 +63,133 @@ async fn low_rating_starts_churn_save(backend: Backend) {
         .await;
         assert_eq!(problem["errors"][0]["field"], field);
     }
+    let weather = json!({"name": "x", "when": {"type": "weather"},
+                         "then": {"workflow_key": "churn-save"}});
     expect_problem(
-        app.post(
-            "/automations",
-            &json!({"name": "x", "when": {"type": "weather"},
-            "then": {"workflow_key": "churn-save"}}),
-        )
-        .await,
+        app.post("/automations", &weather).await,
         422,
         "validation_failed",
     )
     .await;
     assert_eq!(app.count("/automations").await, 0);
-    let automation = app.create("/automations", &rule).await;
+    let automation = app.create_automation(unhappy_customer()).await;
     assert_eq!(automation["when"]["max_rating"], 1);
+    assert_eq!(app.count("/automations").await, 1);
+}
 
-    let target = customer(&app, "Ada").await;
+async fn a_low_rating_starts_churn_save_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.define_demo_workflows().await;
+    let automation = app.create_automation(unhappy_customer()).await;
+    let target = app.customer("Ada").await;
     let rating = |r: i64| json!({"customer_id": target, "kind": "rating", "rating": r});
-    app.create("/interactions", &rating(3)).await;
-    assert!(open_churn_saves(&app, &target).await.is_empty());
-    app.create("/interactions", &rating(1)).await;
-    let open = open_churn_saves(&app, &target).await;
+    app.record_interaction(rating(3)).await;
+    assert!(app.open_instances(&target, "churn-save").await.is_empty());
+    app.record_interaction(rating(1)).await;
+    let open = app.open_instances(&target, "churn-save").await;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0]["current_step"], "triage");
     assert!(open[0]["created_by"].is_null());
     // A second low rating while it is open is recorded as skipped; a batch fires too.
-    expect_status(
-        app.post(
-            "/interactions/batch",
-            &json!({"interactions": [rating(1), rating(5)]}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    assert_eq!(open_churn_saves(&app, &target).await.len(), 1);
-    assert_eq!(outcomes(&app, &automation).await, ["started", "skipped"]);
-    let events = app
-        .list_all(&format!(
-            "/workflow-instances/{}/events",
-            open[0]["id"].as_str().unwrap()
-        ))
-        .await;
+    app.record_interactions(&[rating(1), rating(5)]).await;
+    assert_eq!(app.open_instances(&target, "churn-save").await.len(), 1);
+    assert_eq!(
+        app.automation_outcomes(&automation).await,
+        ["started", "skipped"]
+    );
+    let events = app.instance_events(&id_of(&open[0])).await;
     assert!(
         events[0]["comment"]
             .as_str()
             .unwrap()
             .contains("Unhappy customer")
     );
+}
 
-    // Inactive automations do not fire.
-    let path = format!("/automations/{}", automation["id"].as_str().unwrap());
-    let paused = expect_status(
-        app.request(Method::PATCH, &path)
-            .header("if-match", "\"1\"")
-            .json(&json!({"active": false}))
-            .send()
-            .await
-            .unwrap(),
+async fn paused_automations_do_not_fire(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.define_demo_workflows().await;
+    let automation = app.create_automation(unhappy_customer()).await;
+    let path = format!("/automations/{}", id_of(&automation));
+    let paused = crate::helpers::expect_status(
+        app.send_if_match(
+            reqwest::Method::PATCH,
+            &path,
+            "\"1\"",
+            Some(&json!({"active": false})),
+        )
+        .await,
         200,
     )
     .await;
     assert_eq!(paused["version"], 2);
-    let audited = app.list_all("/audit-log?resource_type=automation").await;
-    let actions: Vec<&str> = audited
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    assert_eq!(paused["active"], false);
+    let actions = app.audited_actions("resource_type=automation").await;
     assert_eq!(actions.len(), 2, "{actions:?}");
-    assert!(actions.contains(&"automation.create") && actions.contains(&"automation.update"));
-    let other = customer(&app, "Bob").await;
-    app.create(
-        "/interactions",
-        &json!({"customer_id": other, "kind": "rating", "rating": 1}),
-    )
-    .await;
-    assert!(open_churn_saves(&app, &other).await.is_empty());
+    assert!(actions.contains(&"automation.create".to_owned()));
+    assert!(actions.contains(&"automation.update".to_owned()));
+    let other = app.customer("Bob").await;
+    app.record_interaction(json!({"customer_id": other, "kind": "rating", "rating": 1}))
+        .await;
+    assert!(app.open_instances(&other, "churn-save").await.is_empty());
+    assert!(app.automation_outcomes(&automation).await.is_empty());
 }
 
 async fn churn_score_crossing_starts_churn_save(backend: Backend) {
     let app = spawn_app(backend).await;
-    define_demo(&app).await;
-    let db = people::db(&app).await;
-    let support = people::add(&app, "support", Some("support")).await;
+    app.define_demo_workflows().await;
+    let db = app.db().await;
+    let support = app.user("support", Some("support")).await;
     let model = Uuid::now_v7();
     let automation = app
-        .create(
-            "/automations",
-            &json!({"name": "Churn risk", "when": {"type": "score", "model_id": model, "threshold": 0.7},
-                    "then": {"workflow_key": "churn-save", "assignee_id": support.id}}),
-        )
+        .create_automation(json!({"name": "Churn risk",
+            "when": {"type": "score", "model_id": model, "threshold": 0.7},
+            "then": {"workflow_key": "churn-save", "assignee_id": support.id}}))
         .await;
-    let target = customer(&app, "Ada").await;
+    let target = app.customer("Ada").await;
     score(&db, &target, model, 0.5).await;
     score(&db, &target, Uuid::now_v7(), 0.95).await; // another model
-    assert!(open_churn_saves(&app, &target).await.is_empty());
+    assert!(app.open_instances(&target, "churn-save").await.is_empty());
     score(&db, &target, model, 0.8).await;
-    let open = open_churn_saves(&app, &target).await;
+    let open = app.open_instances(&target, "churn-save").await;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0]["assignee_id"], support.id.as_str());
     // Staying above is not a new crossing; dropping and rising again is.
     score(&db, &target, model, 0.9).await;
-    assert_eq!(outcomes(&app, &automation).await, ["started"]);
+    assert_eq!(app.automation_outcomes(&automation).await, ["started"]);
     score(&db, &target, model, 0.2).await;
     score(&db, &target, model, 0.85).await;
-    assert_eq!(outcomes(&app, &automation).await, ["started", "skipped"]);
-    assert_eq!(open_churn_saves(&app, &target).await.len(), 1);
+    assert_eq!(
+        app.automation_outcomes(&automation).await,
+        ["started", "skipped"]
+    );
+    assert_eq!(app.open_instances(&target, "churn-save").await.len(), 1);
 }
 
 async fn lifecycle_change_starts_a_workflow(backend: Backend) {
     let app = spawn_app(backend).await;
-    define_demo(&app).await;
+    app.define_demo_workflows().await;
     let automation = app
-        .create(
-            "/automations",
-            &json!({"name": "Churned", "when": {"type": "lifecycle_stage", "to": "churned"},
-                    "then": {"workflow_key": "churn-save"}}),
-        )
+        .create_automation(json!({"name": "Churned",
+            "when": {"type": "lifecycle_stage", "to": "churned"},
+            "then": {"workflow_key": "churn-save"}}))
         .await;
-    let target = customer(&app, "Ada").await;
-    let path = format!("/customers/{target}");
-    expect_status(
-        app.patch(&path, &json!({"lifecycle_stage": "customer"}))
-            .await,
-        200,
-    )
-    .await;
-    assert!(open_churn_saves(&app, &target).await.is_empty());
-    expect_status(
-        app.patch(&path, &json!({"lifecycle_stage": "churned"}))
-            .await,
-        200,
-    )
-    .await;
-    assert_eq!(open_churn_saves(&app, &target).await.len(), 1);
-    expect_status(app.patch(&path, &json!({"name": "Ada L."})).await, 200).await;
-    assert_eq!(outcomes(&app, &automation).await, ["started"]);
+    let target = app.customer("Ada").await;
+    app.update_customer(&target, json!({"lifecycle_stage": "customer"}))
+        .await;
+    assert!(app.open_instances(&target, "churn-save").await.is_empty());
+    app.update_customer(&target, json!({"lifecycle_stage": "churned"}))
+        .await;
+    assert_eq!(app.open_instances(&target, "churn-save").await.len(), 1);
+    app.update_customer(&target, json!({"name": "Ada L."}))
+        .await;
+    assert_eq!(app.automation_outcomes(&automation).await, ["started"]);
 }
 
 crate::on_every_backend!(
-    low_rating_starts_churn_save,
+    automations_are_validated_and_defined_by_managers,
+    a_low_rating_starts_churn_save_once,
+    paused_automations_do_not_fire,
     churn_score_crossing_starts_churn_save,
     lifecycle_change_starts_a_workflow,
 );

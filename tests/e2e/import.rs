@@ -1,48 +1,22 @@
 //! `rapport import` into the service's database: mappings, bad rows with line
-//! numbers, strict mode, and re-runs that create no duplicates.
-
-use std::io::Write;
-
-use clap::Parser;
-use rapport_api::cli::import::{ImportArgs, run};
+//! numbers, strict mode, re-runs that create no duplicates, several files,
+//! presets, and an import run that is audited and runs the automations.
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, spawn_app, spawn_app_with, write};
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    args: ImportArgs,
-}
-
-fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> String {
-    let path = dir.path().join(name);
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(bytes)
-        .unwrap();
-    path.display().to_string()
-}
-
-async fn import(app: &TestApp, argv: &[&str]) -> Result<(), anyhow::Error> {
-    let mut full = vec!["import"];
-    full.extend_from_slice(argv);
-    full.extend_from_slice(&["--database-url", &app.database_url]);
-    run(Cli::try_parse_from(full).unwrap().args).await
-}
-
-async fn imports_any_layout_and_reruns_cleanly(backend: Backend) {
+async fn customers_import_with_any_layout_and_rerun_in_place(backend: Backend) {
     let app = spawn_app(backend).await;
     let dir = tempfile::tempdir().unwrap();
     // Semicolons, quoted fields, a latin-1 name and a bad e-mail on line 4.
     let customers = write(
-        &dir,
+        dir.path(),
         "people.csv",
         b"Code;Full name;Mail;Plan;Age\nA1;\"Lovelace; Ada\";ada@example.com;pro;36\nB2;Jos\xe9 Garc\xeda;jose@example.com;free;41\nC3;Broken;not-an-email;free;20\n",
     );
     let map = "external_id=Code,name=Full name,email=Mail,attr:plan=Plan,attr:age=Age";
-    import(&app, &["customers", &customers, "--map", map])
+    app.import(&["customers", &customers, "--map", map])
         .await
         .unwrap();
     let rows = app.list_all("/customers?sort=name").await;
@@ -52,31 +26,37 @@ async fn imports_any_layout_and_reruns_cleanly(backend: Backend) {
     assert_eq!(rows[1]["attributes"]["plan"], "pro");
 
     // Strict mode refuses the file and writes nothing more.
-    let err = import(&app, &["customers", &customers, "--map", map, "--strict"])
+    let err = app
+        .import(&["customers", &customers, "--map", map, "--strict"])
         .await
         .unwrap_err();
     assert!(err.to_string().contains("line 4"), "{err}");
     assert_eq!(app.count("/customers").await, 2);
 
     // A re-run updates in place.
-    import(&app, &["customers", &customers, "--map", map])
+    app.import(&["customers", &customers, "--map", map])
         .await
         .unwrap();
     assert_eq!(app.count("/customers").await, 2);
     let ada = app.list_all("/customers?q=lovelace").await;
     assert_eq!(ada[0]["version"], 2);
+}
 
+async fn items_and_headerless_interactions_import_without_duplicates(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let people = write(dir.path(), "people.csv", b"id,name\nA1,Ada\nB2,Bo\n");
+    let map = "external_id=id,name=name";
+    app.import(&["customers", &people, "--map", map])
+        .await
+        .unwrap();
     let items = write(
-        &dir,
+        dir.path(),
         "items.tsv",
         b"sku\ttitle\tprice\nP1\tTea\t4.5\nP2\tMug\tabc\n",
     );
-    import(
-        &app,
-        &["items", &items, "--map", "sku=sku,name=title,price=price"],
-    )
-    .await
-    .unwrap();
+    let map = "sku=sku,name=title,price=price";
+    app.import(&["items", &items, "--map", map]).await.unwrap();
     assert_eq!(
         app.count("/items").await,
         1,
@@ -85,7 +65,7 @@ async fn imports_any_layout_and_reruns_cleanly(backend: Backend) {
 
     // No header: columns by number; unix times; an unknown customer skipped.
     let log = write(
-        &dir,
+        dir.path(),
         "log.csv",
         b"A1,P1,1700000000,5\nB2,P1,1700000100,4\nZZ,P1,1700000200,3\n",
     );
@@ -98,9 +78,9 @@ async fn imports_any_layout_and_reruns_cleanly(backend: Backend) {
         "--interaction-kind",
         "rating",
     ];
-    import(&app, &args).await.unwrap();
+    app.import(&args).await.unwrap();
     assert_eq!(app.count("/interactions").await, 2);
-    import(&app, &args).await.unwrap();
+    app.import(&args).await.unwrap();
     assert_eq!(
         app.count("/interactions?kind=rating").await,
         2,
@@ -108,39 +88,36 @@ async fn imports_any_layout_and_reruns_cleanly(backend: Backend) {
     );
 }
 
-crate::on_every_backend!(imports_any_layout_and_reruns_cleanly);
+/// An automation that starts churn-save on a support ticket.
+fn ticket_rule() -> serde_json::Value {
+    json!({"name": "Ticket", "when": {"type": "interaction", "kind": "support_ticket"},
+           "then": {"workflow_key": "churn-save"}})
+}
 
 async fn an_import_is_audited_and_its_tickets_start_workflows(backend: Backend) {
     let app = spawn_app_with(backend, &["--webhook-allow-private"]).await;
-    crate::workflows::define_demo(&app).await;
-    app.create(
-        "/automations",
-        &json!({"name": "Ticket", "when": {"type": "interaction", "kind": "support_ticket"},
-                "then": {"workflow_key": "churn-save"}}),
-    )
-    .await;
-    let hook =
-        crate::webhooks::subscribe(&app, "http://127.0.0.1:9/hook", json!(["import.completed"]))
-            .await;
+    app.define_demo_workflows().await;
+    app.create_automation(ticket_rule()).await;
+    let hook = app
+        .subscribe("http://127.0.0.1:9/hook", json!(["import.completed"]))
+        .await;
     let dir = tempfile::tempdir().unwrap();
-    let people = write(&dir, "people.csv", b"id,name\nT1,Tess\nT2,Theo\n");
-    import(
-        &app,
-        &["customers", &people, "--map", "external_id=id,name=name"],
-    )
-    .await
-    .unwrap();
+    let people = write(dir.path(), "people.csv", b"id,name\nT1,Tess\nT2,Theo\n");
+    let map = "external_id=id,name=name";
+    app.import(&["customers", &people, "--map", map])
+        .await
+        .unwrap();
     let tickets = write(
-        &dir,
+        dir.path(),
         "tickets.csv",
         b"customer,kind,when\nT1,support_ticket,1700000000\nT2,view,1700000100\nNOBODY,support_ticket,1700000200\n",
     );
     let map = "customer=customer,kind=kind,occurred_at=when:unix";
-    import(&app, &["interactions", &tickets, "--map", map])
+    app.import(&["interactions", &tickets, "--map", map])
         .await
         .unwrap();
 
-    let entries = app.list_all("/audit-log?action=import.completed").await;
+    let entries = app.audit("action=import.completed").await;
     assert_eq!(entries.len(), 2, "one audited action per imported file");
     let details = &entries
         .iter()
@@ -151,7 +128,7 @@ async fn an_import_is_audited_and_its_tickets_start_workflows(backend: Backend) 
     assert_eq!(details["skipped"], 1);
     assert_eq!(details["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(details["skipped_by_reason"][0][1], 1);
-    let deliveries = crate::webhooks::deliveries(&app, &hook).await;
+    let deliveries = app.deliveries(&hook).await;
     assert_eq!(deliveries.len(), 2, "import.completed is in the outbox");
     assert!(
         deliveries
@@ -166,58 +143,40 @@ async fn an_import_is_audited_and_its_tickets_start_workflows(backend: Backend) 
             .unwrap()
             .to_owned()
     };
-    let open = |id: String| {
-        format!("/workflow-instances?customer_id={id}&workflow_key=churn-save&status=open")
-    };
+    let open = async |name: &str| app.open_instances(&id_of(name), "churn-save").await.len();
     assert_eq!(
-        app.count(&open(id_of("Tess"))).await,
+        open("Tess").await,
         1,
         "the imported ticket started the workflow"
     );
-    assert_eq!(
-        app.count(&open(id_of("Theo"))).await,
-        0,
-        "a view starts nothing"
-    );
+    assert_eq!(open("Theo").await, 0, "a view starts nothing");
 
     // A re-run writes nothing new and starts nothing twice.
-    import(&app, &["interactions", &tickets, "--map", map])
+    app.import(&["interactions", &tickets, "--map", map])
         .await
         .unwrap();
-    assert_eq!(app.count(&open(id_of("Tess"))).await, 1);
+    assert_eq!(open("Tess").await, 1);
     assert_eq!(app.count("/interactions?kind=support_ticket").await, 1);
 }
 
 async fn an_import_without_automations_starts_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
-    crate::workflows::define_demo(&app).await;
-    app.create(
-        "/automations",
-        &json!({"name": "Ticket", "when": {"type": "interaction", "kind": "support_ticket"},
-                "then": {"workflow_key": "churn-save"}}),
-    )
-    .await;
+    app.define_demo_workflows().await;
+    app.create_automation(ticket_rule()).await;
     let dir = tempfile::tempdir().unwrap();
-    let people = write(&dir, "people.csv", b"id,name\nT1,Tess\n");
-    import(
-        &app,
-        &["customers", &people, "--map", "external_id=id,name=name"],
-    )
-    .await
-    .unwrap();
-    let tickets = write(&dir, "tickets.csv", b"customer,kind\nT1,support_ticket\n");
-    import(
-        &app,
-        &[
-            "interactions",
-            &tickets,
-            "--map",
-            "customer=customer,kind=kind",
-            "--no-automations",
-        ],
-    )
-    .await
-    .unwrap();
+    let people = write(dir.path(), "people.csv", b"id,name\nT1,Tess\n");
+    app.import(&["customers", &people, "--map", "external_id=id,name=name"])
+        .await
+        .unwrap();
+    let tickets = write(
+        dir.path(),
+        "tickets.csv",
+        b"customer,kind\nT1,support_ticket\n",
+    );
+    let map = "customer=customer,kind=kind";
+    app.import(&["interactions", &tickets, "--map", map, "--no-automations"])
+        .await
+        .unwrap();
     assert_eq!(app.count("/interactions?kind=support_ticket").await, 1);
     assert_eq!(
         app.count("/workflow-instances?workflow_key=churn-save")
@@ -229,31 +188,24 @@ async fn an_import_without_automations_starts_nothing(backend: Backend) {
 async fn an_import_that_skips_every_row_fails(backend: Backend) {
     let app = spawn_app(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let log = write(&dir, "log.csv", b"customer,kind\nNOBODY,view\n");
-    let err = import(
-        &app,
-        &["interactions", &log, "--map", "customer=customer,kind=kind"],
-    )
-    .await
-    .unwrap_err();
+    let log = write(dir.path(), "log.csv", b"customer,kind\nNOBODY,view\n");
+    let err = app
+        .import(&["interactions", &log, "--map", "customer=customer,kind=kind"])
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("every row was skipped"), "{err}");
+    assert_eq!(app.count("/interactions").await, 0);
 }
-
-crate::on_every_backend!(
-    an_import_is_audited_and_its_tickets_start_workflows,
-    an_import_without_automations_starts_nothing,
-    an_import_that_skips_every_row_fails,
-);
 
 async fn several_files_globs_and_clear_messages(backend: Backend) {
     let app = spawn_app(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let first = write(&dir, "people-1.csv", b"id,name\nP1,Pia\n");
-    write(&dir, "people-2.csv", b"id,name\nP2,Per\n");
-    write(&dir, "people-3.csv", b"id,name\nP3,Pol\n");
+    let first = write(dir.path(), "people-1.csv", b"id,name\nP1,Pia\n");
+    write(dir.path(), "people-2.csv", b"id,name\nP2,Per\n");
+    write(dir.path(), "people-3.csv", b"id,name\nP3,Pol\n");
     let pattern = dir.path().join("people-[23].csv").display().to_string();
     let map = "external_id=id,name=name";
-    import(&app, &["customers", &first, &pattern, "--map", map])
+    app.import(&["customers", &first, &pattern, "--map", map])
         .await
         .unwrap();
     assert_eq!(app.count("/customers").await, 3);
@@ -263,30 +215,24 @@ async fn several_files_globs_and_clear_messages(backend: Backend) {
         "one audited action per file"
     );
     let nothing = dir.path().join("none-*.csv").display().to_string();
-    let err = import(&app, &["customers", &nothing, "--map", map])
+    let err = app
+        .import(&["customers", &nothing, "--map", map])
         .await
         .unwrap_err();
     assert!(err.to_string().contains("matches no file"), "{err}");
 
     // An empty required cell names the field and the column it is read from.
-    let log = write(&dir, "log.csv", b"CustomerID,Kind\n,view\nP1,view\n");
-    import(
-        &app,
-        &[
-            "interactions",
-            &log,
-            "--map",
-            "customer=CustomerID,kind=Kind",
-        ],
-    )
-    .await
-    .unwrap();
-    let entry = &app.list_all("/audit-log?action=import.completed").await[0];
-    let changes = if entry["changes"]["kind"] == "interactions" {
-        &entry["changes"]
-    } else {
-        panic!("the newest import is the interactions file: {entry}")
-    };
+    let log = write(dir.path(), "log.csv", b"CustomerID,Kind\n,view\nP1,view\n");
+    let map = "customer=CustomerID,kind=Kind";
+    app.import(&["interactions", &log, "--map", map])
+        .await
+        .unwrap();
+    let entry = &app.audit("action=import.completed").await[0];
+    assert_eq!(
+        entry["changes"]["kind"], "interactions",
+        "the newest import is the interactions file: {entry}"
+    );
+    let changes = &entry["changes"];
     assert_eq!(changes["written"], 1);
     assert_eq!(
         changes["first_errors"][0],
@@ -298,7 +244,7 @@ async fn a_preset_directory_imported_as_interactions_brings_what_they_need(backe
     let app = spawn_app(backend).await;
     let dir = tempfile::tempdir().unwrap();
     write(
-        &dir,
+        dir.path(),
         "u.user",
         b"1|24|M|technician|85711\n2|53|F|other|94043\n",
     );
@@ -306,14 +252,14 @@ async fn a_preset_directory_imported_as_interactions_brings_what_they_need(backe
     let items = format!(
         "1|Toy Story (1995)|01-Jan-1995||http://x{flags}\n2|GoldenEye (1995)|01-Jan-1995||http://y{flags}\n"
     );
-    write(&dir, "u.item", items.as_bytes());
+    write(dir.path(), "u.item", items.as_bytes());
     write(
-        &dir,
+        dir.path(),
         "u.data",
         b"1\t1\t5\t874965758\n2\t2\t3\t876893171\n1\t2\t4\t878542960\n",
     );
     let path = dir.path().display().to_string();
-    import(&app, &["interactions", &path, "--preset", "movielens-100k"])
+    app.import(&["interactions", &path, "--preset", "movielens-100k"])
         .await
         .unwrap();
     assert_eq!(app.count("/customers").await, 2);
@@ -322,6 +268,11 @@ async fn a_preset_directory_imported_as_interactions_brings_what_they_need(backe
 }
 
 crate::on_every_backend!(
+    customers_import_with_any_layout_and_rerun_in_place,
+    items_and_headerless_interactions_import_without_duplicates,
+    an_import_is_audited_and_its_tickets_start_workflows,
+    an_import_without_automations_starts_nothing,
+    an_import_that_skips_every_row_fails,
     several_files_globs_and_clear_messages,
     a_preset_directory_imported_as_interactions_brings_what_they_need,
 );

@@ -1,48 +1,37 @@
-//! GDPR and the audit log: erasure, soft delete and restore, export, and the
-//! audit trail of mutations with personal data redacted.
+//! GDPR and the audit log: erasure (also of what workflows and webhooks hold
+//! about a customer), soft delete and restore, export, and the audit trail of
+//! mutations with personal data redacted.
 
-use reqwest::Method;
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, expect_problem, expect_status, spawn_app};
+use crate::helpers::{
+    Backend, expect_problem, id_of, receiver, spawn_app, spawn_app_with, strings,
+};
 
 async fn erase_removes_personal_data_and_keeps_interactions(backend: Backend) {
     let app = spawn_app(backend).await;
     let customer = app
-        .create(
-            "/customers",
-            &json!({"name": "Grace Hopper", "email": "grace@example.com", "phone": "555-0199",
+        .create_customer(
+            json!({"name": "Grace Hopper", "email": "grace@example.com", "phone": "555-0199",
                 "company": "Navy", "external_id": "crm-42", "segment": "enterprise",
                 "attributes": {"age": 85}}),
         )
         .await;
-    let id = customer["id"].as_str().unwrap().to_owned();
-    let item = app
-        .create("/items", &json!({"sku": "COBOL", "name": "Compiler"}))
-        .await;
-    app.create(
-        "/interactions",
-        &json!({"customer_id": id, "item_id": item["id"], "kind": "purchase", "value": 10.0,
+    let id = id_of(&customer);
+    let item = app.item("COBOL", "Compiler").await;
+    app.record_interaction(
+        json!({"customer_id": id, "item_id": item, "kind": "purchase", "value": 10.0,
             "note": "Grace asked for an invoice"}),
     )
     .await;
-    app.patch(&format!("/customers/{id}"), &json!({"phone": "555-0100"}))
-        .await;
+    app.update_customer(&id, json!({"phone": "555-0100"})).await;
 
-    let response = app
-        .request(Method::DELETE, &format!("/customers/{id}?erase=true"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    app.erase_customer(&id).await;
     expect_problem(app.get(&format!("/customers/{id}")).await, 404, "not_found").await;
     // Erasing twice is harmless; an erased customer cannot be restored.
-    let response = app
-        .request(Method::DELETE, &format!("/customers/{id}?erase=true"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    app.erase_customer(&id).await;
     expect_problem(
         app.post(&format!("/customers/{id}/restore"), &json!({}))
             .await,
@@ -51,7 +40,7 @@ async fn erase_removes_personal_data_and_keeps_interactions(backend: Backend) {
     )
     .await;
 
-    let export = expect_status(app.get(&format!("/customers/{id}/export")).await, 200).await;
+    let export = app.export_customer(&id).await;
     assert!(export["erased_at"].is_string());
     assert_eq!(export["customer"]["name"], "[erased]");
     for field in ["email", "phone", "company", "external_id"] {
@@ -68,55 +57,77 @@ async fn erase_removes_personal_data_and_keeps_interactions(backend: Backend) {
     for secret in ["Grace", "grace@", "555-01", "Navy", "crm-42", "invoice"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
-    let actions: Vec<&str> = export["audit"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let audit = export["audit"].as_array().unwrap();
     assert_eq!(
-        actions,
+        strings(audit, "action"),
         ["customer.create", "customer.update", "customer.erase"]
     );
     // The interaction still counts for the item, for the models.
-    let path = format!("/interactions?item_id={}", item["id"].as_str().unwrap());
-    assert_eq!(app.count(&path).await, 1);
+    assert_eq!(app.count(&format!("/interactions?item_id={item}")).await, 1);
     // The external id is free again.
-    app.create(
-        "/customers",
-        &json!({"name": "New", "external_id": "crm-42"}),
-    )
-    .await;
+    app.create_customer(json!({"name": "New", "external_id": "crm-42"}))
+        .await;
+}
+
+async fn erasure_scrubs_comments_and_pending_deliveries(backend: Backend) {
+    let flags = [
+        "--webhook-allow-private",
+        "--webhook-poll-ms",
+        "100",
+        "--webhook-retry-base-ms",
+        "600000",
+    ];
+    let app = spawn_app_with(backend, &flags).await;
+    app.define_demo_workflows().await;
+    let inbox = receiver(usize::MAX).await;
+    let hook = app
+        .subscribe(&inbox.url, json!(["customer.created", "workflow.started"]))
+        .await;
+    let id = id_of(
+        &app.create_customer(json!({"name": "Ada Lovelace", "email": "ada@example.com"}))
+            .await,
+    );
+    let started = app
+        .create(
+            "/workflow-instances",
+            &json!({"workflow_key": "churn-save", "customer_id": id,
+            "note": "Ada called from 555-0100"}),
+        )
+        .await;
+    let events = app.instance_events(&id_of(&started)).await;
+    assert_eq!(events[0]["comment"], "Ada called from 555-0100");
+    inbox.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = app.deliveries(&hook).await;
+    assert!(log.iter().all(|d| d["status"] == "pending"), "{log:?}");
+
+    app.erase_customer(&id).await;
+    let log = app.deliveries(&hook).await;
+    assert_eq!(log.len(), 2);
+    for delivery in &log {
+        assert_eq!(delivery["status"], "failed");
+        assert!(delivery["last_error"].as_str().unwrap().contains("erased"));
+    }
+    let events = app.instance_events(&id_of(&started)).await;
+    assert_eq!(events[0]["kind"], "started");
+    assert!(events[0]["comment"].is_null(), "{events:?}");
 }
 
 async fn soft_delete_is_restorable_by_admin(backend: Backend) {
     let app = spawn_app(backend).await;
-    let customer = app.create("/customers", &json!({"name": "Linus"})).await;
-    let id = customer["id"].as_str().unwrap();
-    let response = app
-        .request(Method::DELETE, &format!("/customers/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    let id = app.customer("Linus").await;
+    app.delete_customer(&id).await;
     assert_eq!(app.count("/customers").await, 0);
-    let (_, manager) = app.user("manager", None).await;
+    let manager = app.user("manager", None).await;
     // Only an admin sees a soft-deleted customer's export or restores it.
     expect_problem(
-        app.request_as(&manager, Method::GET, &format!("/customers/{id}/export"))
-            .send()
-            .await
-            .unwrap(),
+        app.get_as(&manager.token, &format!("/customers/{id}/export"))
+            .await,
         403,
         "forbidden",
     )
     .await;
-    let restored = expect_status(
-        app.post(&format!("/customers/{id}/restore"), &json!({}))
-            .await,
-        200,
-    )
-    .await;
+    let restored = app.restore_customer(&id).await;
     assert_eq!(restored["name"], "Linus");
     assert_eq!(restored["version"], 3);
     assert_eq!(app.count("/customers").await, 1);
@@ -135,36 +146,25 @@ async fn soft_delete_is_restorable_by_admin(backend: Backend) {
 async fn audit_log_records_mutations_with_pii_redacted(backend: Backend) {
     let app = spawn_app(backend).await;
     let start = chrono::Utc::now();
-    let customer = app
-        .create(
-            "/customers",
-            &json!({"name": "Alan Turing", "email": "alan@example.com"}),
-        )
-        .await;
-    let id = customer["id"].as_str().unwrap();
-    app.patch(
-        &format!("/customers/{id}"),
-        &json!({"email": "turing@example.com", "segment": "research"}),
+    let id = id_of(
+        &app.create_customer(json!({"name": "Alan Turing", "email": "alan@example.com"}))
+            .await,
+    );
+    app.update_customer(
+        &id,
+        json!({"email": "turing@example.com", "segment": "research"}),
     )
     .await;
-    let item = app
-        .create("/items", &json!({"sku": "ENIGMA", "name": "Bombe"}))
-        .await;
-    app.patch(
-        &format!("/items/{}", item["id"].as_str().unwrap()),
-        &json!({"price": 12.5}),
-    )
-    .await;
-    app.post(
-        "/interactions/batch",
-        &json!({"interactions": [{"customer_id": id, "kind": "view"}, {"customer_id": id, "kind": "click"}]}),
-    )
+    let item = app.item("ENIGMA", "Bombe").await;
+    app.update_item(&item, json!({"price": 12.5})).await;
+    app.record_interactions(&[
+        json!({"customer_id": id, "kind": "view"}),
+        json!({"customer_id": id, "kind": "click"}),
+    ])
     .await;
 
     let entries = app
-        .list_all(&format!(
-            "/audit-log?resource_type=customer&resource_id={id}"
-        ))
+        .audit(&format!("resource_type=customer&resource_id={id}"))
         .await;
     assert_eq!(entries.len(), 2);
     let update = &entries[0];
@@ -179,17 +179,11 @@ async fn audit_log_records_mutations_with_pii_redacted(backend: Backend) {
     assert_eq!(create["changes"]["name"]["to"], "[redacted]");
     assert!(!Value::Array(entries.clone()).to_string().contains("alan@"));
 
-    let me = expect_status(app.get("/me").await, 200).await;
-    let actor = format!("user:{}", me["id"].as_str().unwrap());
-    let mine = app
-        .list_all(&format!(
-            "/audit-log?actor={actor}&since={}",
-            start.to_rfc3339().replace('+', "%2B")
-        ))
-        .await;
-    let actions: Vec<&str> = mine.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actor = format!("user:{}", app.admin_id().await);
+    let since = start.to_rfc3339().replace('+', "%2B");
+    let mine = app.audit(&format!("actor={actor}&since={since}")).await;
     assert_eq!(
-        actions,
+        strings(&mine, "action"),
         [
             "interaction.create_batch",
             "item.update",
@@ -203,13 +197,10 @@ async fn audit_log_records_mutations_with_pii_redacted(backend: Backend) {
         item_update["changes"],
         json!({"price": {"from": 0.0, "to": 12.5}})
     );
-    let page = expect_status(app.get("/audit-log?action=item.create&limit=1").await, 200).await;
+    let page = app.fetch("/audit-log?action=item.create&limit=1").await;
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
     let before: Vec<String> = app
-        .list_all(&format!(
-            "/audit-log?until={}",
-            start.to_rfc3339().replace('+', "%2B")
-        ))
+        .audit(&format!("until={since}"))
         .await
         .iter()
         .map(|e| {
@@ -237,6 +228,7 @@ async fn audit_log_records_mutations_with_pii_redacted(backend: Backend) {
 
 crate::on_every_backend!(
     erase_removes_personal_data_and_keeps_interactions,
+    erasure_scrubs_comments_and_pending_deliveries,
     soft_delete_is_restorable_by_admin,
     audit_log_records_mutations_with_pii_redacted,
 );

@@ -2,10 +2,10 @@
 //! against every action whose routes exist, plus the conditional cells
 //! (sales own / other's / unowned customers, analyst masking).
 
-use reqwest::Method;
+use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app};
+use crate::helpers::{Backend, TestApp, expect_problem, expect_status, id_of, spawn_app};
 
 const ROLES: [&str; 7] = [
     "admin",
@@ -41,42 +41,26 @@ fn allowed(action: &str, role: &str) -> bool {
     roles.contains(&role)
 }
 
-/// A signed-in caller per role: users for the human roles, an API key for
-/// `integration`.
-async fn callers(app: &TestApp) -> Vec<(&'static str, String, Option<String>)> {
+/// One signed-in caller per role: users for the human roles (in the sales
+/// department), an API key for `integration`.
+async fn callers(app: &TestApp) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     for role in ROLES {
-        match role {
-            "admin" => out.push((role, app.token.clone(), None)),
+        let token = match role {
+            "admin" => app.token.clone(),
             "integration" => {
-                let key = app.create("/api-keys", &json!({"name": "matrix"})).await;
-                out.push((role, key["key"].as_str().unwrap().to_owned(), None));
+                let key = app.create_api_key("matrix").await;
+                key["key"].as_str().unwrap().to_owned()
             }
-            _ => {
-                let (id, token) = app.user(role, Some("sales")).await;
-                out.push((role, token, Some(id)));
-            }
-        }
+            _ => app.user(role, Some("sales")).await.token,
+        };
+        out.push((role, token));
     }
     out
 }
 
-async fn send(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: impl Into<String>,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut request = app.request_as(token, method, &path.into());
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
-}
-
-/// Asserts 2xx when allowed, else 403 `forbidden`.
-async fn check(response: reqwest::Response, allowed: bool, what: &str) -> Value {
+/// Asserts 2xx when allowed, else 403 `forbidden`; returns the body.
+async fn check(response: Response, allowed: bool, what: &str) -> Value {
     let status = response.status().as_u16();
     if allowed {
         let text = response.text().await.unwrap();
@@ -91,302 +75,202 @@ async fn check(response: reqwest::Response, allowed: bool, what: &str) -> Value 
     }
 }
 
-async fn every_role_against_every_action(backend: Backend) {
+async fn access_management_is_for_admins(backend: Backend) {
     let app = spawn_app(backend).await;
-    let callers = callers(&app).await;
-    let item = app
-        .create("/items", &json!({"sku": "SKU-M", "name": "Matrix item"}))
-        .await;
-    for (role, token, _) in &callers {
-        let role = *role;
-        let what = |action: &str| format!("{role} / {action}");
-
+    for (role, token) in callers(&app).await {
+        let may = allowed("manage_access", role);
         for path in ["/users", "/api-keys", "/audit-log"] {
-            let response = send(&app, token, Method::GET, path, None).await;
-            check(response, allowed("manage_access", role), &what(path)).await;
+            let response = app.get_as(&token, path).await;
+            check(response, may, &format!("{role} / {path}")).await;
         }
         let keys_before = app.count("/api-keys").await;
-        let response = send(
-            &app,
-            token,
-            Method::POST,
-            "/api-keys",
-            Some(json!({"name": role})),
-        )
-        .await;
-        check(
-            response,
-            allowed("manage_access", role),
-            &what("create api key"),
-        )
-        .await;
-        let expected = keys_before + usize::from(allowed("manage_access", role));
-        assert_eq!(app.count("/api-keys").await, expected, "{role}");
-
-        let target = app
-            .create("/customers", &json!({"name": "Target Person"}))
+        let response = app
+            .post_as(&token, "/api-keys", &json!({"name": role}))
             .await;
-        let id = target["id"].as_str().unwrap();
-        let response = send(&app, token, Method::GET, &format!("/customers/{id}"), None).await;
-        check(
-            response,
-            allowed("read_customers", role),
-            &what("read customer"),
-        )
-        .await;
-        let response = send(&app, token, Method::GET, "/customers", None).await;
-        check(
-            response,
-            allowed("read_customers", role),
-            &what("list customers"),
-        )
-        .await;
+        check(response, may, &format!("{role} / create api key")).await;
+        let expected = keys_before + usize::from(may);
+        assert_eq!(app.count("/api-keys").await, expected, "{role}");
+    }
+}
 
+async fn customer_rights_by_role(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (role, token) in callers(&app).await {
+        let what = |action: &str| format!("{role} / {action}");
+        let id = app.customer("Target Person").await;
+        let path = format!("/customers/{id}");
+        let may_read = allowed("read_customers", role);
+        check(app.get_as(&token, &path).await, may_read, &what("read")).await;
+        let response = app.get_as(&token, "/customers").await;
+        check(response, may_read, &what("list")).await;
+
+        let may_write = allowed("write_customers", role);
         let count_before = app.count("/customers").await;
-        let response = send(
-            &app,
-            token,
-            Method::POST,
-            "/customers",
-            Some(json!({"name": "New"})),
-        )
-        .await;
-        check(
-            response,
-            allowed("write_customers", role),
-            &what("create customer"),
-        )
-        .await;
-        let expected = count_before + usize::from(allowed("write_customers", role));
+        let response = app
+            .post_as(&token, "/customers", &json!({"name": "New"}))
+            .await;
+        check(response, may_write, &what("create customer")).await;
+        let expected = count_before + usize::from(may_write);
         assert_eq!(app.count("/customers").await, expected, "{role}");
-        let response = send(
-            &app,
-            token,
-            Method::PATCH,
-            &format!("/customers/{id}"),
-            Some(json!({"segment": "changed"})),
-        )
-        .await;
-        check(
-            response,
-            allowed("write_customers", role),
-            &what("update customer"),
-        )
-        .await;
-        let after = expect_status(app.get(&format!("/customers/{id}")).await, 200).await;
-        let expected = if allowed("write_customers", role) {
+        let response = app
+            .patch_as(&token, &path, &json!({"segment": "changed"}))
+            .await;
+        check(response, may_write, &what("update customer")).await;
+        let expected = if may_write {
             json!("changed")
         } else {
             Value::Null
         };
-        assert_eq!(after["segment"], expected, "{role}");
+        assert_eq!(app.get_customer(&id).await["segment"], expected, "{role}");
+    }
+}
 
-        let response = send(
-            &app,
-            token,
-            Method::DELETE,
-            &format!("/customers/{id}?erase=true"),
-            None,
-        )
-        .await;
-        check(
-            response,
-            allowed("erase_customers", role),
-            &what("erase customer"),
-        )
-        .await;
-        let export = expect_status(app.get(&format!("/customers/{id}/export")).await, 200).await;
-        let expected = if allowed("erase_customers", role) {
+async fn erasure_and_restore_rights_by_role(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (role, token) in callers(&app).await {
+        let what = |action: &str| format!("{role} / {action}");
+        let id = app.customer("Target Person").await;
+        let may_erase = allowed("erase_customers", role);
+        let response = app
+            .delete_as(&token, &format!("/customers/{id}?erase=true"))
+            .await;
+        check(response, may_erase, &what("erase customer")).await;
+        let expected = if may_erase {
             "[erased]"
         } else {
             "Target Person"
         };
+        let export = app.export_customer(&id).await;
         assert_eq!(export["customer"]["name"], expected, "{role}");
 
-        let doomed = app.create("/customers", &json!({"name": "Soft"})).await;
-        let doomed = doomed["id"].as_str().unwrap();
+        let doomed = app.customer("Soft").await;
+        app.delete_customer(&doomed).await;
+        let may_restore = allowed("restore_customers", role);
         let response = app
-            .request(Method::DELETE, &format!("/customers/{doomed}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 204);
-        let response = send(
-            &app,
-            token,
-            Method::POST,
-            &format!("/customers/{doomed}/restore"),
-            None,
-        )
-        .await;
-        check(
-            response,
-            allowed("restore_customers", role),
-            &what("restore customer"),
-        )
-        .await;
-        let status = app
-            .get(&format!("/customers/{doomed}"))
-            .await
-            .status()
-            .as_u16();
+            .send_as(
+                &token,
+                Method::POST,
+                &format!("/customers/{doomed}/restore"),
+                None,
+            )
+            .await;
+        check(response, may_restore, &what("restore customer")).await;
+        let status = app.get(&format!("/customers/{doomed}")).await.status();
+        let expected = if may_restore { 200 } else { 404 };
+        assert_eq!(status.as_u16(), expected, "{role}");
+    }
+}
+
+async fn catalogue_interaction_and_training_rights_by_role(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let item = app.item("SKU-M", "Matrix item").await;
+    for (role, token) in callers(&app).await {
+        let what = |action: &str| format!("{role} / {action}");
+        let may = allowed("write_items", role);
+        let items_before = app.count("/items").await;
+        let body = json!({"sku": format!("SKU-{role}"), "name": "x"});
+        let response = app.post_as(&token, "/items", &body).await;
+        check(response, may, &what("create item")).await;
         assert_eq!(
-            status,
-            if allowed("restore_customers", role) {
-                200
-            } else {
-                404
-            },
+            app.count("/items").await,
+            items_before + usize::from(may),
             "{role}"
         );
 
-        let items_before = app.count("/items").await;
-        let response = send(
-            &app,
-            token,
-            Method::POST,
-            "/items",
-            Some(json!({"sku": format!("SKU-{role}"), "name": "x"})),
-        )
-        .await;
-        check(response, allowed("write_items", role), &what("create item")).await;
-        let expected = items_before + usize::from(allowed("write_items", role));
-        assert_eq!(app.count("/items").await, expected, "{role}");
+        let buyer = app.customer("Buyer").await;
+        let body = json!({"customer_id": buyer, "item_id": item, "kind": "view"});
+        let may = allowed("write_interactions", role);
+        let response = app.post_as(&token, "/interactions", &body).await;
+        check(response, may, &what("record interaction")).await;
+        let path = format!("/interactions?customer_id={buyer}");
+        assert_eq!(app.count(&path).await, usize::from(may), "{role}");
 
-        let live = app.create("/customers", &json!({"name": "Buyer"})).await;
-        let path = format!("/interactions?customer_id={}", live["id"].as_str().unwrap());
-        let response = send(
-            &app,
-            token,
-            Method::POST,
-            "/interactions",
-            Some(json!({
-            "customer_id": live["id"], "item_id": item["id"], "kind": "view"})),
-        )
-        .await;
-        check(
-            response,
-            allowed("write_interactions", role),
-            &what("record interaction"),
-        )
-        .await;
-        let expected = usize::from(allowed("write_interactions", role));
-        assert_eq!(app.count(&path).await, expected, "{role}");
-
-        let response = send(&app, token, Method::GET, "/engines", None).await;
+        let response = app.get_as(&token, "/engines").await;
         check(
             response,
             allowed("read_predictions", role),
             &what("list engines"),
         )
         .await;
+        let may = allowed("train_models", role);
         let jobs_before = app.count("/jobs").await;
-        let response = send(
-            &app,
-            token,
-            Method::POST,
-            "/engines/popularity/train",
-            Some(json!({})),
-        )
-        .await;
-        check(
-            response,
-            allowed("train_models", role),
-            &what("train a model"),
-        )
-        .await;
-        let expected = jobs_before + usize::from(allowed("train_models", role));
-        assert_eq!(app.count("/jobs").await, expected, "{role}");
+        let response = app
+            .post_as(&token, "/engines/popularity/train", &json!({}))
+            .await;
+        check(response, may, &what("train a model")).await;
+        assert_eq!(
+            app.count("/jobs").await,
+            jobs_before + usize::from(may),
+            "{role}"
+        );
     }
 }
 
 async fn sales_may_change_only_own_or_unowned_customers(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (sales_id, sales) = app.user("sales", None).await;
-    let (manager_id, _) = app.user("manager", None).await;
-    let own = app
-        .create("/customers", &json!({"name": "Own", "owner_id": sales_id}))
-        .await;
-    let other = app
-        .create(
-            "/customers",
-            &json!({"name": "Other", "owner_id": manager_id}),
+    let sales = app.user("sales", None).await;
+    let manager = app.user("manager", None).await;
+    let own = id_of(
+        &app.create_customer(json!({"name": "Own", "owner_id": sales.id}))
+            .await,
+    );
+    let other = id_of(
+        &app.create_customer(json!({"name": "Other", "owner_id": manager.id}))
+            .await,
+    );
+    let unowned = app.customer("Nobody's").await;
+    let patch = async |id: &str| {
+        app.patch_as(
+            &sales.token,
+            &format!("/customers/{id}"),
+            &json!({"segment": "touched"}),
         )
-        .await;
-    let unowned = app.create("/customers", &json!({"name": "Nobody's"})).await;
-    let patch = |c: &Value| {
-        send(
-            &app,
-            &sales,
-            Method::PATCH,
-            format!("/customers/{}", c["id"].as_str().unwrap()),
-            Some(json!({"segment": "touched"})),
-        )
+        .await
     };
     expect_status(patch(&own).await, 200).await;
     expect_status(patch(&unowned).await, 200).await;
     expect_problem(patch(&other).await, 403, "forbidden").await;
-    let untouched = expect_status(
-        app.get(&format!("/customers/{}", other["id"].as_str().unwrap()))
-            .await,
-        200,
-    )
-    .await;
+    let untouched = app.get_customer(&other).await;
     assert_eq!(untouched["segment"], Value::Null);
     assert_eq!(untouched["version"], 1);
 
     // Nor may sales give a customer away, or create one for someone else.
-    let response = send(
-        &app,
-        &sales,
-        Method::PATCH,
-        &format!("/customers/{}", own["id"].as_str().unwrap()),
-        Some(json!({"owner_id": manager_id})),
-    )
-    .await;
+    let response = app
+        .patch_as(
+            &sales.token,
+            &format!("/customers/{own}"),
+            &json!({"owner_id": manager.id}),
+        )
+        .await;
     expect_problem(response, 403, "forbidden").await;
+    assert_eq!(app.get_customer(&own).await["owner_id"], sales.id.as_str());
     let before = app.count("/customers").await;
-    let response = send(
-        &app,
-        &sales,
-        Method::POST,
-        "/customers",
-        Some(json!({"name": "Gift", "owner_id": manager_id})),
-    )
-    .await;
+    let response = app
+        .post_as(
+            &sales.token,
+            "/customers",
+            &json!({"name": "Gift", "owner_id": manager.id}),
+        )
+        .await;
     expect_problem(response, 403, "forbidden").await;
     assert_eq!(app.count("/customers").await, before);
-    let response = send(
-        &app,
-        &sales,
-        Method::DELETE,
-        &format!("/customers/{}", other["id"].as_str().unwrap()),
-        None,
-    )
-    .await;
+    let response = app
+        .delete_as(&sales.token, &format!("/customers/{other}"))
+        .await;
     expect_problem(response, 403, "forbidden").await;
-    expect_status(
-        app.get(&format!("/customers/{}", other["id"].as_str().unwrap()))
-            .await,
-        200,
-    )
-    .await;
+    app.get_customer(&other).await;
 }
 
 async fn analysts_read_customers_masked(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, analyst) = app.user("analyst", None).await;
+    let analyst = app.user("analyst", None).await;
     let customer = app
-        .create(
-            "/customers",
-            &json!({"name": "Jane van Doe", "email": "jane@example.com",
-        "phone": "+44 20 7946 0958", "segment": "smb"}),
-        )
+        .create_customer(json!({"name": "Jane van Doe", "email": "jane@example.com",
+            "phone": "+44 20 7946 0958", "segment": "smb"}))
         .await;
-    let id = customer["id"].as_str().unwrap();
-    app.create(
-        "/interactions",
-        &json!({"customer_id": id, "kind": "call", "note": "Jane said she is moving"}),
+    let id = id_of(&customer);
+    app.record_interaction(
+        json!({"customer_id": id, "kind": "call", "note": "Jane said she is moving"}),
     )
     .await;
 
@@ -396,51 +280,15 @@ async fn analysts_read_customers_masked(backend: Backend) {
         assert_eq!(c["phone"], "***58");
         assert_eq!(c["segment"], "smb");
     };
-    let list = expect_status(
-        send(&app, &analyst, Method::GET, "/customers", None).await,
-        200,
-    )
-    .await;
+    let as_analyst =
+        async |path: &str| expect_status(app.get_as(&analyst.token, path).await, 200).await;
+    let list = as_analyst("/customers").await;
     check_masked(&list["data"][0]);
-    let one = expect_status(
-        send(
-            &app,
-            &analyst,
-            Method::GET,
-            &format!("/customers/{id}"),
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
-    check_masked(&one);
-    let timeline = expect_status(
-        send(
-            &app,
-            &analyst,
-            Method::GET,
-            &format!("/customers/{id}/interactions"),
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    check_masked(&as_analyst(&format!("/customers/{id}")).await);
+    let timeline = as_analyst(&format!("/customers/{id}/interactions")).await;
     assert_eq!(timeline["data"][0]["kind"], "call");
     assert_eq!(timeline["data"][0]["note"], Value::Null);
-    let export = expect_status(
-        send(
-            &app,
-            &analyst,
-            Method::GET,
-            &format!("/customers/{id}/export"),
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let export = as_analyst(&format!("/customers/{id}/export")).await;
     check_masked(&export["customer"]);
     assert_eq!(export["interactions"][0]["note"], Value::Null);
     let text = export.to_string();
@@ -451,13 +299,16 @@ async fn analysts_read_customers_masked(backend: Backend) {
     );
 
     // The admin sees everything.
-    let full = expect_status(app.get(&format!("/customers/{id}/export")).await, 200).await;
+    let full = app.export_customer(&id).await;
     assert_eq!(full["customer"]["email"], "jane@example.com");
     assert_eq!(full["interactions"][0]["note"], "Jane said she is moving");
 }
 
 crate::on_every_backend!(
-    every_role_against_every_action,
+    access_management_is_for_admins,
+    customer_rights_by_role,
+    erasure_and_restore_rights_by_role,
+    catalogue_interaction_and_training_rights_by_role,
     sales_may_change_only_own_or_unowned_customers,
     analysts_read_customers_masked,
 );

@@ -2,30 +2,29 @@
 //! step's department (or admin, manager); defining workflows, automations
 //! and webhooks is for admins and managers; everyone reads.
 
-use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app};
-use crate::people::{self, Person};
-use crate::workflows::{customer, define_demo, instance, start, transition};
-use rapport_api::workflows::demo;
+use crate::helpers::{
+    Backend, Person, TestApp, demo_definition, expect_problem, expect_status, id_of, spawn_app,
+    spawn_app_with, transition,
+};
 
 /// Tries to move a fresh churn-save instance out of triage (a support step)
 /// as `person`; returns the status.
 async fn try_triage(app: &TestApp, person: &Person) -> u16 {
-    let started = start(app, "churn-save").await;
-    let id = started["id"].as_str().unwrap();
+    let started = app.start_workflow("churn-save").await;
+    let id = id_of(&started);
     let response = app
-        .post_as(
-            person,
-            &format!("/workflow-instances/{id}/transitions"),
+        .try_transition(
+            &person.token,
+            &id,
             &transition("retention_offer", &started["version"]),
         )
         .await;
     let status = response.status().as_u16();
     if status == 403 {
         expect_problem(response, 403, "forbidden").await;
-        let after = instance(app, id).await;
+        let after = app.instance(&id).await;
         assert_eq!(after["current_step"], "triage", "{person:?}");
         assert_eq!(after["version"], started["version"]);
     } else {
@@ -38,7 +37,7 @@ async fn try_triage(app: &TestApp, person: &Person) -> u16 {
 
 async fn department_rules_for_every_role(backend: Backend) {
     let app = spawn_app(backend).await;
-    define_demo(&app).await;
+    app.define_demo_workflows().await;
     let cases: [(&str, Option<&str>, u16); 9] = [
         ("admin", None, 200),
         ("manager", None, 200),
@@ -51,7 +50,7 @@ async fn department_rules_for_every_role(backend: Backend) {
         ("integration", Some("support"), 403),
     ];
     for (role, department, expected) in cases {
-        let person = people::add(&app, role, department).await;
+        let person = app.user(role, department).await;
         assert_eq!(
             try_triage(&app, &person).await,
             expected,
@@ -60,49 +59,41 @@ async fn department_rules_for_every_role(backend: Backend) {
     }
 
     // On the sales step, sales may act and support may not.
-    let sales = people::add(&app, "sales", Some("sales")).await;
-    let support = people::add(&app, "support", Some("support")).await;
-    let started = start(&app, "churn-save").await;
-    let id = started["id"].as_str().unwrap();
-    let path = format!("/workflow-instances/{id}/transitions");
+    let sales = app.user("sales", Some("sales")).await;
+    let support = app.user("support", Some("support")).await;
+    let started = app.start_workflow("churn-save").await;
+    let id = id_of(&started);
+    let escalate = transition("retention_offer", &started["version"]);
     let moved = expect_status(
-        app.post_as(
-            &support,
-            &path,
-            &transition("retention_offer", &started["version"]),
-        )
-        .await,
+        app.try_transition(&support.token, &id, &escalate).await,
         200,
     )
     .await;
+    let save = transition("saved", &moved["version"]);
     expect_problem(
-        app.post_as(&support, &path, &transition("saved", &moved["version"]))
-            .await,
+        app.try_transition(&support.token, &id, &save).await,
         403,
         "forbidden",
     )
     .await;
-    let done = expect_status(
-        app.post_as(&sales, &path, &transition("saved", &moved["version"]))
-            .await,
-        200,
-    )
-    .await;
+    let done = expect_status(app.try_transition(&sales.token, &id, &save).await, 200).await;
     assert_eq!(done["status"], "completed");
     assert_eq!(done["allowed_transitions"], json!([]));
 
     // Starting follows the initial step's department.
-    let target = customer(&app, "Grace").await;
+    let target = app.customer("Grace").await;
     let body = json!({"workflow_key": "churn-save", "customer_id": target});
     expect_problem(
-        app.post_as(&sales, "/workflow-instances", &body).await,
+        app.post_as(&sales.token, "/workflow-instances", &body)
+            .await,
         403,
         "forbidden",
     )
     .await;
-    let analyst = people::add(&app, "analyst", None).await;
+    let analyst = app.user("analyst", None).await;
     expect_problem(
-        app.post_as(&analyst, "/workflow-instances", &body).await,
+        app.post_as(&analyst.token, "/workflow-instances", &body)
+            .await,
         403,
         "forbidden",
     )
@@ -113,7 +104,8 @@ async fn department_rules_for_every_role(backend: Backend) {
         0
     );
     expect_status(
-        app.post_as(&support, "/workflow-instances", &body).await,
+        app.post_as(&support.token, "/workflow-instances", &body)
+            .await,
         201,
     )
     .await;
@@ -122,8 +114,8 @@ async fn department_rules_for_every_role(backend: Backend) {
 /// DESIGN.md §3: everyone reads workflows; only admins and managers define
 /// workflows, automations and webhooks.
 async fn define_and_read_rights_for_every_role(backend: Backend) {
-    let app = crate::helpers::spawn_app_with(backend, &["--webhook-allow-private"]).await;
-    define_demo(&app).await;
+    let app = spawn_app_with(backend, &["--webhook-allow-private"]).await;
+    app.define_demo_workflows().await;
     for role in [
         "admin",
         "manager",
@@ -133,17 +125,12 @@ async fn define_and_read_rights_for_every_role(backend: Backend) {
         "analyst",
         "integration",
     ] {
-        let person = people::add(&app, role, Some("sales")).await;
+        let person = app.user(role, Some("sales")).await;
         let allowed = matches!(role, "admin" | "manager");
         for path in ["/workflows", "/workflows/churn-save", "/workflow-instances"] {
-            let response = app
-                .as_person(&person, Method::GET, path)
-                .send()
-                .await
-                .unwrap();
-            expect_status(response, 200).await;
+            expect_status(app.get_as(&person.token, path).await, 200).await;
         }
-        let mut definition = serde_json::to_value(demo::lead_handoff()).unwrap();
+        let mut definition = demo_definition("lead-handoff");
         definition["key"] = json!(format!("handoff-{role}"));
         let creations = [
             ("/workflows", definition),
@@ -159,7 +146,7 @@ async fn define_and_read_rights_for_every_role(backend: Backend) {
         ];
         for (path, body) in creations {
             let before = app.count(path).await;
-            let response = app.post_as(&person, path, &body).await;
+            let response = app.post_as(&person.token, path, &body).await;
             if allowed {
                 expect_status(response, 201).await;
             } else {
@@ -170,11 +157,7 @@ async fn define_and_read_rights_for_every_role(backend: Backend) {
                 before + usize::from(allowed),
                 "{role} {path}"
             );
-            let response = app
-                .as_person(&person, Method::GET, path)
-                .send()
-                .await
-                .unwrap();
+            let response = app.get_as(&person.token, path).await;
             if allowed || path == "/workflows" {
                 expect_status(response, 200).await;
             } else {

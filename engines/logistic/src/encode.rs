@@ -32,14 +32,17 @@ impl NumericEncoder {
         let mean = imputed().sum::<f64>() / n;
         let variance = imputed().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
         let std = variance.sqrt();
+        // A column whose values are all equal (up to rounding, which leaves
+        // a spread of about 1e-14) has no spread to scale by: dividing by
+        // its noise would make serving-time values explode.
+        let (low, high) = imputed().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
+        let constant = high - low <= 1e-9 * high.abs().max(low.abs()).max(1.0);
         NumericEncoder {
             median,
             mean,
-            std: if std > f64::EPSILON * mean.abs().max(1.0) {
-                std
-            } else {
-                1.0
-            },
+            std: if constant { 1.0 } else { std },
             indicator: present.len() < values.len(),
         }
     }
@@ -144,6 +147,10 @@ mod tests {
         assert_eq!(enc.width(), 1);
         let constant = NumericEncoder::fit(&[Some(7.0), Some(7.0)]);
         assert_eq!(constant.std, 1.0);
+        // Values equal up to rounding noise (recency computed from the same
+        // instant) are constant too, not scaled by the noise.
+        let noisy = NumericEncoder::fit(&[Some(1000.0), Some(1000.0 + 1e-12), Some(1000.0)]);
+        assert_eq!(noisy.std, 1.0);
     }
 
     #[test]
