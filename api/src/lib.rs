@@ -10,7 +10,7 @@
 //!   which call the same services.
 //!
 //! Storage ([`entities`], [`db`]), identity ([`auth`], [`policy`]), models
-//! ([`ml`]), workflows and webhooks sit beside the services and are used by
+//! ([`ml`]) and webhook delivery sit beside the services and are used by
 //! them; no module outside [`http`] imports from it (see `layers`).
 
 pub mod auth;
@@ -32,4 +32,3 @@ pub mod state;
 pub mod telemetry;
 pub mod webhooks;
 pub mod workers;
-pub mod workflows;

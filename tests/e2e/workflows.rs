@@ -11,7 +11,7 @@ use crate::helpers::{
     Backend, demo_definition, error_fields, expect_problem, expect_status, id_of, spawn_app,
     spawn_app_with, transition,
 };
-use rapport_api::workflows::demo;
+use rapport_api::demo::workflows as demo;
 
 async fn definitions_are_validated(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -231,7 +231,7 @@ async fn concurrent_transitions_have_one_winner(backend: Backend) {
 /// pass a check made only on what was read).
 async fn stale_reads_cannot_both_transition(backend: Backend) {
     use rapport_api::entities::workflow_instance;
-    use rapport_api::workflows::engine::{self, Change, NewEvent, Pinned};
+    use rapport_api::services::workflow_engine::{self as engine, Change, NewEvent, Pinned};
     use sea_orm::EntityTrait;
 
     let app = spawn_app(backend).await;

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::customer::CustomerRecord;
 use super::enums::EventType;
 use super::interaction::InteractionRecord;
+use super::workflow::WorkflowChange;
 
 /// The version of every payload below, sent in each event's envelope.
 pub const PAYLOAD_VERSION: u32 = 1;
@@ -69,8 +70,8 @@ pub enum EventPayload {
     Interaction(InteractionRecord),
     /// `import.completed`.
     Import(ImportSummary),
-    /// `workflow.*`: the instance and the timeline event, as their views show them.
-    Workflow(EventType, serde_json::Value),
+    /// `workflow.*`: the instance after the change and its timeline entry.
+    Workflow(EventType, Box<WorkflowChange>),
     /// `automation.fired`.
     AutomationFired(AutomationFired),
     /// `model.activated`.
@@ -105,7 +106,7 @@ impl EventPayload {
             Self::Customer(_, record) => serde_json::to_value(record),
             Self::Interaction(record) => serde_json::to_value(record),
             Self::Import(summary) => serde_json::to_value(summary),
-            Self::Workflow(_, value) => Ok(value.clone()),
+            Self::Workflow(_, change) => serde_json::to_value(change),
             Self::AutomationFired(fired) => serde_json::to_value(fired),
             Self::ModelActivated(activated) => serde_json::to_value(activated),
         }

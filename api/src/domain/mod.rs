@@ -20,6 +20,7 @@ pub mod precondition;
 pub mod user;
 pub mod validation;
 pub mod webhook;
+pub mod workflow;
 
 pub use enums::{
     DeliveryStatus, EventType, InstanceStatus, InteractionKind, JobStatus, LifecycleStage, Role,

@@ -16,3 +16,4 @@ pub mod pagination;
 pub mod routes;
 pub mod schemas;
 pub mod startup;
+pub mod workflow_views;

@@ -27,7 +27,7 @@ use crate::ml::serving::ModelCache;
 use crate::ml::weights::InteractionWeights;
 use crate::state::AppState;
 use crate::webhooks::dispatcher::Dispatcher;
-use crate::workflows::sla;
+use crate::workers::sla;
 use crate::{db, demo};
 use sea_orm::DatabaseConnection;
 

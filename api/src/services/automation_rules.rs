@@ -6,11 +6,11 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait};
 use uuid::Uuid;
 
+use super::workflow_engine::{self as engine, Pinned};
 use super::{Context, events, records};
 use crate::domain::automation::{AutomationChanges, AutomationFields, AutomationRecord};
 use crate::domain::{DomainError, IfMatch};
 use crate::entities::automation::{self, Column};
-use crate::workflows::engine::{self, Pinned};
 
 /// An automation row, or not found.
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<automation::Model, DomainError> {

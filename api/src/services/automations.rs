@@ -8,12 +8,12 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::workflow_engine::{self as engine, Pinned, Started};
 use crate::domain::DomainError;
 use crate::domain::automation::Trigger;
 use crate::domain::event::{AutomationFired, EventPayload};
 use crate::entities::{automation, automation_mark, automation_run, interaction};
 use crate::services::outbox;
-use crate::workflows::engine::{self, Pinned, Started};
 
 /// Whether any active automation fires on `trigger_type` (so that a bulk
 /// write that sets off nothing can skip the work of telling them).

@@ -26,6 +26,7 @@ pub mod users;
 pub mod webhook_endpoints;
 pub mod workflow_actions;
 pub mod workflow_definitions;
+pub mod workflow_engine;
 
 use std::sync::Mutex;
 

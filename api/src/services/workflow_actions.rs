@@ -1,7 +1,7 @@
 //! The rules of starting a workflow instance and acting on an open one:
 //! moving it along a transition its definition allows, reassigning,
 //! cancelling and commenting. Each is version-checked and recorded on the timeline (and
-//! in the outbox) by [`crate::workflows::engine`]; the HTTP handlers and any
+//! in the outbox) by [`super::workflow_engine`]; the HTTP handlers and any
 //! other caller go through here.
 
 use sea_orm::DatabaseTransaction;
@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use super::Context;
 use crate::domain::validation::{Checks, LONG_TEXT};
-use crate::domain::{DomainError, ErrorCode};
+use crate::domain::workflow::TimelineRecord;
+use crate::domain::{DomainError, ErrorCode, InstanceStatus};
 use crate::entities::workflow_instance;
-use crate::workflows::engine::{self, Change, EventOut, NewEvent, Pinned, Started};
+use crate::services::workflow_engine::{self as engine, Change, NewEvent, Pinned, Started};
 
 /// A live instance, or not found.
 pub async fn find(
@@ -44,7 +45,7 @@ async fn load(
     if let Some((caller, grant)) = ctx.caller {
         grant.check_department(caller, row.department.as_deref())?;
     }
-    if row.status != engine::OPEN {
+    if row.status != InstanceStatus::Open.as_str() {
         return Err(DomainError::conflict(
             ErrorCode::InvalidTransition,
             format!("the instance is {}; it can no longer change", row.status),
@@ -175,7 +176,7 @@ pub async fn transition(
     let change = Change {
         to_step: Some(input.to.clone()),
         assignee_id: Some(assignee),
-        status: terminal.then_some(engine::COMPLETED),
+        status: terminal.then_some(InstanceStatus::Completed),
     };
     let event = NewEvent {
         kind: "transitioned",
@@ -229,7 +230,7 @@ pub async fn cancel(
     let change = Change {
         to_step: None,
         assignee_id: None,
-        status: Some(engine::CANCELLED),
+        status: Some(InstanceStatus::Cancelled),
     };
     let event = NewEvent {
         kind: "cancelled",
@@ -248,7 +249,7 @@ pub async fn comment(
     ctx: &Context<'_>,
     id: Uuid,
     comment: String,
-) -> Result<EventOut, DomainError> {
+) -> Result<TimelineRecord, DomainError> {
     let mut checks = Checks::default();
     checks.text("comment", &comment, LONG_TEXT);
     checks.finish()?;

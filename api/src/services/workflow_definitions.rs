@@ -4,10 +4,10 @@
 use sea_orm::DatabaseTransaction;
 use serde::Serialize;
 
+use super::workflow_engine::{self as engine, Pinned};
 use super::{Context, events};
+use crate::domain::workflow::Definition;
 use crate::domain::{DomainError, ErrorCode, IfMatch};
-use crate::workflows::Definition;
-use crate::workflows::engine::{self, Pinned};
 
 /// What the audit log keeps of one version.
 #[derive(Serialize)]

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::domain::DomainError;
 
+pub mod sla;
+
 /// Runs `job` every `interval` on the current runtime, logging failures
 /// instead of stopping.
 pub fn every<F, Fut>(name: &'static str, interval: Duration, mut job: F)

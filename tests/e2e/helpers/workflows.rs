@@ -1,6 +1,6 @@
 //! Workflow definitions and instances, and the automations that start them.
 
-use rapport_api::workflows::demo;
+use rapport_api::demo::workflows as demo;
 use reqwest::Response;
 use serde_json::{Value, json};
 

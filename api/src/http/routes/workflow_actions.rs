@@ -10,11 +10,11 @@ use uuid::Uuid;
 use super::workflow_instances::respond;
 use crate::auth::Caller;
 use crate::http::error::ApiError;
+use crate::http::workflow_views::{EventOut, InstanceOut};
 use crate::policy::{self, Action};
 use crate::services::Context;
 use crate::services::workflow_actions::{self, Transition};
 use crate::state::AppState;
-use crate::workflows::engine::{EventOut, InstanceOut};
 
 /// Move an instance to another step.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -85,7 +85,7 @@ async fn transition(
     };
     let (updated, pinned) =
         workflow_actions::transition(&context(&state, &caller)?, *id, transition).await?;
-    Ok(respond(StatusCode::OK, updated, &pinned))
+    respond(StatusCode::OK, updated, &pinned)
 }
 
 /// Reassign the current step (same rules as transitions).
@@ -109,7 +109,7 @@ async fn assign(
         input.comment,
     )
     .await?;
-    Ok(respond(StatusCode::OK, updated, &pinned))
+    respond(StatusCode::OK, updated, &pinned)
 }
 
 /// Cancel the instance (same rules as transitions).
@@ -126,7 +126,7 @@ async fn cancel(
     let ctx = context(&state, &caller)?;
     let (updated, pinned) =
         workflow_actions::cancel(&ctx, *id, input.expected_version, input.comment).await?;
-    Ok(respond(StatusCode::OK, updated, &pinned))
+    respond(StatusCode::OK, updated, &pinned)
 }
 
 /// Comment on the instance: any role that acts on workflow steps may
@@ -141,8 +141,8 @@ async fn add_comment(
     body: web::Json<CommentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = context(&state, &caller)?;
-    let out = workflow_actions::comment(&ctx, *id, body.into_inner().comment).await?;
-    Ok(HttpResponse::Created().json(out))
+    let entry = workflow_actions::comment(&ctx, *id, body.into_inner().comment).await?;
+    Ok(HttpResponse::Created().json(EventOut::from(entry)))
 }
 
 /// Mounts the instance action routes.

@@ -21,11 +21,12 @@ use crate::http::error::ApiError;
 use crate::http::etag::with_etag;
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
+use crate::http::workflow_views::{EventOut, InstanceOut};
 use crate::policy::{self, Action};
 use crate::services::Context;
 use crate::services::workflow_actions::{self, Start};
+use crate::services::workflow_engine::{self, Pinned};
 use crate::state::AppState;
-use crate::workflows::engine::{self, EventOut, InstanceOut, Pinned};
 
 use workflow_instance::Column;
 
@@ -57,9 +58,14 @@ pub struct InstanceFilters {
 }
 
 /// 200 with the instance and its version as `ETag`.
-pub fn respond(status: StatusCode, row: workflow_instance::Model, pinned: &Pinned) -> HttpResponse {
+pub fn respond(
+    status: StatusCode,
+    row: workflow_instance::Model,
+    pinned: &Pinned,
+) -> Result<HttpResponse, ApiError> {
     let version = row.version;
-    with_etag(HttpResponse::build(status), version).json(InstanceOut::new(row, pinned))
+    let out = InstanceOut::from(pinned.instance(row)?);
+    Ok(with_etag(HttpResponse::build(status), version).json(out))
 }
 
 fn location(id: Uuid) -> String {
@@ -101,7 +107,7 @@ async fn start(
         .finish(
             StatusCode::CREATED,
             Some(location(row.id)),
-            &InstanceOut::new(row, &pinned),
+            &InstanceOut::from(pinned.instance(row)?),
         )
         .await
 }
@@ -129,7 +135,7 @@ async fn with_definitions(
         let p = pinned
             .get(&row.definition_id)
             .ok_or_else(|| anyhow::anyhow!("definition {} missing", row.definition_id))?;
-        data.push(InstanceOut::new(row, p));
+        data.push(InstanceOut::from(p.instance(row)?));
     }
     Ok(Page {
         data,
@@ -161,12 +167,7 @@ async fn list(
         None => {}
     }
     if let Some(status) = filters.status {
-        let status = match status {
-            InstanceStatus::Open => engine::OPEN,
-            InstanceStatus::Completed => engine::COMPLETED,
-            InstanceStatus::Cancelled => engine::CANCELLED,
-        };
-        select = select.filter(Column::Status.eq(status));
+        select = select.filter(Column::Status.eq(status.as_str()));
     }
     if let Some(id) = filters.customer_id {
         select = select.filter(Column::CustomerId.eq(id));
@@ -179,7 +180,7 @@ async fn list(
     }
     if let Some(overdue) = filters.overdue {
         let is_overdue = Condition::all()
-            .add(Column::Status.eq(engine::OPEN))
+            .add(Column::Status.eq(InstanceStatus::Open.as_str()))
             .add(Column::DueAt.lt(Utc::now()));
         select = select.filter(if overdue {
             is_overdue
@@ -203,7 +204,7 @@ async fn get_one(
     policy::require(&caller, Action::ReadWorkflows)?;
     let row = crate::services::workflow_actions::find(&state.db, *id).await?;
     let pinned = Pinned::of(&state.db, row.definition_id).await?;
-    Ok(respond(StatusCode::OK, row, &pinned))
+    respond(StatusCode::OK, row, &pinned)
 }
 
 /// The instance's timeline, oldest first: who did what, when, from/to, comment.
@@ -226,7 +227,7 @@ async fn events(
     )?;
     let select = workflow_event::Entity::find().filter(E::InstanceId.eq(instance.id));
     let rows = fetch_page(&state.db, select, sort, E::Id, &page).await?;
-    Ok(HttpResponse::Ok().json(rows.map(EventOut::from)))
+    Ok(HttpResponse::Ok().json(rows.map(|row| EventOut::from(workflow_engine::timeline(row)))))
 }
 
 /// Mounts the instance routes.

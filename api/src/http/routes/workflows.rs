@@ -11,16 +11,17 @@ use uuid::Uuid;
 
 use super::BASE;
 use crate::auth::Caller;
+use crate::domain::workflow::{Definition, DefinitionInput};
 use crate::entities::workflow_definition::{self, Column};
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, with_etag};
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
+use crate::http::workflow_views::{StepSpec, TransitionSpec, WorkflowInput};
 use crate::policy::{self, Action};
+use crate::services::workflow_engine::Pinned;
 use crate::services::{Context, workflow_definitions};
 use crate::state::AppState;
-use crate::workflows::engine::Pinned;
-use crate::workflows::{Definition, StepSpec, TransitionSpec, WorkflowInput};
 
 /// One version of a workflow definition.
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,8 +51,10 @@ impl From<Pinned> for WorkflowOut {
             latest: p.row.latest,
             name: p.definition.name,
             description: p.definition.description,
-            steps: p.definition.steps,
-            transitions: p.definition.transitions,
+            steps: p.definition.steps.into_iter().map(StepSpec::from).collect(),
+            transitions: (p.definition.transitions.into_iter())
+                .map(TransitionSpec::from)
+                .collect(),
             initial_step: p.definition.initial_step,
             terminal_steps: p.definition.terminal_steps,
             created_by: p.row.created_by,
@@ -122,7 +125,7 @@ async fn create(
         .key
         .clone()
         .ok_or_else(|| ApiError::invalid("key", "is required"))?;
-    let definition = Definition::try_from(input.clone())?;
+    let definition = Definition::try_from(DefinitionInput::from(input.clone()))?;
     let creation =
         match idempotency::begin(&state.db, &key, &caller, "POST /workflows", &input).await? {
             Begun::Replay(response) => return Ok(response),
@@ -192,7 +195,7 @@ async fn new_version(
     if input.key.as_deref().is_some_and(|k| k != key.as_str()) {
         return Err(ApiError::invalid("key", "differs from the key in the path"));
     }
-    let definition = Definition::try_from(input)?;
+    let definition = Definition::try_from(DefinitionInput::from(input))?;
     let updated = workflow_definitions::new_version(&ctx, &key, &if_match, &definition).await?;
     Ok(respond(updated))
 }

@@ -4,11 +4,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::domain::DomainError;
 use crate::domain::validation::{Checks, LONG_TEXT, SHORT_TEXT};
-use crate::entities::workflow_definition;
 
 /// Most steps in one definition.
 pub const MAX_STEPS: usize = 50;
@@ -18,11 +16,12 @@ pub const MAX_TRANSITIONS: usize = 200;
 pub const MAX_SLA_HOURS: f64 = 8_760.0;
 
 /// One step: who owns it and how long it may take.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct StepSpec {
+pub struct Step {
     /// Unique within the definition: lower-case letters, digits, `-` and `_`.
     pub key: String,
+    /// Shown to users.
     pub name: String,
     /// Department acting on this step; required except on terminal steps.
     pub department: Option<String>,
@@ -31,37 +30,52 @@ pub struct StepSpec {
 }
 
 /// A move the definition allows.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct TransitionSpec {
+pub struct TransitionRule {
+    /// Step key it leaves.
     pub from: String,
+    /// Step key it enters.
     pub to: String,
     /// Label shown to users, e.g. "Escalate to sales".
     pub name: Option<String>,
 }
 
-/// A definition as sent by clients. `key` is required on `POST /workflows`
-/// and, when given on `PUT /workflows/{key}`, must match the path.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WorkflowInput {
+/// A definition as a client or the demo proposes it, before validation.
+/// `key` is required when defining a workflow and, when given on an edit,
+/// must match the edited key. Serialises as `POST /workflows` takes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DefinitionInput {
+    /// The workflow's key.
     pub key: Option<String>,
+    /// Shown to users.
     pub name: String,
+    /// What the workflow is for.
     pub description: Option<String>,
-    pub steps: Vec<StepSpec>,
-    pub transitions: Vec<TransitionSpec>,
+    /// Its steps.
+    pub steps: Vec<Step>,
+    /// The moves between steps it allows.
+    pub transitions: Vec<TransitionRule>,
+    /// Key of the step a new instance starts on.
     pub initial_step: String,
+    /// Keys of the steps that end it.
     pub terminal_steps: Vec<String>,
 }
 
 /// A validated definition (what is stored as one version).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Definition {
+    /// Shown to users.
     pub name: String,
+    /// What the workflow is for.
     pub description: Option<String>,
-    pub steps: Vec<StepSpec>,
-    pub transitions: Vec<TransitionSpec>,
+    /// Its steps, keys unique.
+    pub steps: Vec<Step>,
+    /// The moves between steps it allows, each between known steps.
+    pub transitions: Vec<TransitionRule>,
+    /// Key of the step a new instance starts on.
     pub initial_step: String,
+    /// Keys of the steps that end it, each reachable.
     pub terminal_steps: Vec<String>,
 }
 
@@ -73,7 +87,7 @@ pub fn valid_key(key: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-fn check_steps(checks: &mut Checks, steps: &[StepSpec], terminal: &HashSet<&str>) {
+fn check_steps(checks: &mut Checks, steps: &[Step], terminal: &HashSet<&str>) {
     if steps.is_empty() || steps.len() > MAX_STEPS {
         checks.fail("steps", format!("must hold 1 to {MAX_STEPS} steps"));
     }
@@ -111,7 +125,7 @@ fn check_steps(checks: &mut Checks, steps: &[StepSpec], terminal: &HashSet<&str>
     }
 }
 
-fn check_graph(checks: &mut Checks, input: &WorkflowInput) {
+fn check_graph(checks: &mut Checks, input: &DefinitionInput) {
     let keys: HashSet<&str> = input.steps.iter().map(|s| s.key.as_str()).collect();
     let terminal: HashSet<&str> = input.terminal_steps.iter().map(String::as_str).collect();
     if input.transitions.len() > MAX_TRANSITIONS {
@@ -215,10 +229,10 @@ fn check_graph(checks: &mut Checks, input: &WorkflowInput) {
     }
 }
 
-impl TryFrom<WorkflowInput> for Definition {
+impl TryFrom<DefinitionInput> for Definition {
     type Error = DomainError;
 
-    fn try_from(input: WorkflowInput) -> Result<Self, DomainError> {
+    fn try_from(input: DefinitionInput) -> Result<Self, DomainError> {
         let mut checks = Checks::default();
         if let Some(key) = &input.key
             && !valid_key(key)
@@ -243,30 +257,13 @@ impl TryFrom<WorkflowInput> for Definition {
 }
 
 impl Definition {
-    /// The stored definition of a row.
-    pub fn from_row(row: &workflow_definition::Model) -> Result<Self, DomainError> {
-        let parse = |what: &str, e: serde_json::Error| {
-            DomainError::Internal(anyhow::anyhow!("workflow {} {what}: {e}", row.id))
-        };
-        Ok(Self {
-            name: row.name.clone(),
-            description: row.description.clone(),
-            steps: serde_json::from_value(row.steps.clone()).map_err(|e| parse("steps", e))?,
-            transitions: serde_json::from_value(row.transitions.clone())
-                .map_err(|e| parse("transitions", e))?,
-            initial_step: row.initial_step.clone(),
-            terminal_steps: serde_json::from_value(row.terminal_steps.clone())
-                .map_err(|e| parse("terminal_steps", e))?,
-        })
-    }
-
     /// The step with this key.
-    pub fn step(&self, key: &str) -> Option<&StepSpec> {
+    pub fn step(&self, key: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.key == key)
     }
 
     /// The transition from `from` to `to`, if allowed.
-    pub fn transition(&self, from: &str, to: &str) -> Option<&TransitionSpec> {
+    pub fn transition(&self, from: &str, to: &str) -> Option<&TransitionRule> {
         self.transitions
             .iter()
             .find(|t| t.from == from && t.to == to)
@@ -276,7 +273,7 @@ impl Definition {
     pub fn transitions_from<'a>(
         &'a self,
         from: &'a str,
-    ) -> impl Iterator<Item = &'a TransitionSpec> {
+    ) -> impl Iterator<Item = &'a TransitionRule> {
         self.transitions.iter().filter(move |t| t.from == from)
     }
 
@@ -289,9 +286,9 @@ impl Definition {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workflows::demo;
+    use crate::demo::workflows as demo;
 
-    fn fields(input: WorkflowInput) -> Vec<String> {
+    fn fields(input: DefinitionInput) -> Vec<String> {
         match Definition::try_from(input) {
             Err(DomainError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected a validation error, got {other:?}"),
@@ -309,7 +306,7 @@ mod tests {
     fn reports_unknown_steps_duplicates_and_dead_ends() {
         let mut input = demo::churn_save();
         input.steps[1].key = input.steps[0].key.clone();
-        input.transitions.push(TransitionSpec {
+        input.transitions.push(TransitionRule {
             from: "nowhere".into(),
             to: "done".into(),
             name: None,

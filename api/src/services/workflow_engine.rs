@@ -1,6 +1,7 @@
 //! The workflow engine: storing definition versions, starting instances and
 //! applying version-checked changes, each with its timeline event and outbox
-//! event in the same transaction. Shared by the handlers and the automations.
+//! event in the same transaction. Shared by the workflow services, the
+//! automations and the SLA checker.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
@@ -9,24 +10,29 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
-use serde_json::json;
 use uuid::Uuid;
 
-use super::definition::Definition;
-pub use super::views::{EventOut, InstanceOut};
-use crate::domain::DomainError;
 use crate::domain::event::EventPayload;
-use crate::domain::{ErrorCode, EventType};
+use crate::domain::workflow::{Definition, InstanceRecord, TimelineRecord, WorkflowChange};
+use crate::domain::{DomainError, ErrorCode, EventType, InstanceStatus};
 use crate::entities::{user, workflow_definition, workflow_event, workflow_instance};
 use crate::policy::{self, Role};
 use crate::services::outbox;
 
-/// Status of a running instance.
-pub const OPEN: &str = "open";
-/// Status of an instance that reached a terminal step.
-pub const COMPLETED: &str = "completed";
-/// Status of an instance stopped by hand.
-pub const CANCELLED: &str = "cancelled";
+/// The record of one timeline row.
+pub fn timeline(row: workflow_event::Model) -> TimelineRecord {
+    TimelineRecord {
+        id: row.id,
+        instance_id: row.instance_id,
+        kind: row.kind,
+        actor_id: row.actor_id,
+        from_step: row.from_step,
+        to_step: row.to_step,
+        assignee_id: row.assignee_id,
+        comment: row.comment,
+        created_at: row.created_at,
+    }
+}
 
 /// The newest version of a definition.
 pub async fn latest_definition(
@@ -89,8 +95,62 @@ pub struct Pinned {
 impl Pinned {
     /// Parses a stored row.
     pub fn new(row: workflow_definition::Model) -> Result<Self, DomainError> {
-        let definition = Definition::from_row(&row)?;
+        fn parse<T: serde::de::DeserializeOwned>(
+            row: &workflow_definition::Model,
+            what: &str,
+            value: &serde_json::Value,
+        ) -> Result<T, DomainError> {
+            serde_json::from_value(value.clone()).map_err(|e| {
+                DomainError::Internal(anyhow::anyhow!("workflow {} {what}: {e}", row.id))
+            })
+        }
+        let definition = Definition {
+            name: row.name.clone(),
+            description: row.description.clone(),
+            steps: parse(&row, "steps", &row.steps)?,
+            transitions: parse(&row, "transitions", &row.transitions)?,
+            initial_step: row.initial_step.clone(),
+            terminal_steps: parse(&row, "terminal_steps", &row.terminal_steps)?,
+        };
         Ok(Self { row, definition })
+    }
+
+    /// The record of `row`, an instance running on this version.
+    pub fn instance(&self, row: workflow_instance::Model) -> Result<InstanceRecord, DomainError> {
+        let status: InstanceStatus = row
+            .status
+            .parse()
+            .map_err(|e| DomainError::corrupt("workflow instance status", e))?;
+        let open = status == InstanceStatus::Open;
+        let step = self.definition.step(&row.current_step);
+        Ok(InstanceRecord {
+            overdue: open && row.due_at.is_some_and(|due| due < Utc::now()),
+            allowed_transitions: if open {
+                self.definition
+                    .transitions_from(&row.current_step)
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            current_step_name: step.map(|s| s.name.clone()),
+            workflow_name: self.row.name.clone(),
+            workflow_version: self.row.version,
+            id: row.id,
+            workflow_key: row.workflow_key,
+            customer_id: row.customer_id,
+            status,
+            current_step: row.current_step,
+            department: row.department,
+            assignee_id: row.assignee_id,
+            due_at: row.due_at,
+            sla_breached_at: row.sla_breached_at,
+            version: row.version,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            closed_at: row.closed_at,
+        })
     }
 
     /// The version an instance runs on.
@@ -133,7 +193,7 @@ pub async fn record(
     instance: &workflow_instance::Model,
     pinned: &Pinned,
     event: NewEvent,
-) -> Result<EventOut, DomainError> {
+) -> Result<TimelineRecord, DomainError> {
     let row = workflow_event::Model {
         id: Uuid::now_v7(),
         instance_id: instance.id,
@@ -148,12 +208,15 @@ pub async fn record(
     let row = workflow_event::Entity::insert(workflow_event::ActiveModel::from(row))
         .exec_with_returning(txn)
         .await?;
-    let out = EventOut::from(row);
-    let payload = json!({"instance": InstanceOut::new(instance.clone(), pinned), "event": &out});
+    let change = WorkflowChange {
+        instance: pinned.instance(instance.clone())?,
+        event: timeline(row),
+    };
     let event_type = format!("workflow.{}", event.kind)
         .parse::<EventType>()
         .map_err(|e| DomainError::Internal(e.into()))?;
-    outbox::emit(txn, EventPayload::Workflow(event_type, payload)).await?;
+    let out = change.event.clone();
+    outbox::emit(txn, EventPayload::Workflow(event_type, Box::new(change))).await?;
     Ok(out)
 }
 
@@ -210,7 +273,7 @@ pub async fn start(
         workflow_instance::Entity::find()
             .filter(Column::CustomerId.eq(customer_id))
             .filter(Column::WorkflowKey.eq(pinned.row.key.as_str()))
-            .filter(Column::Status.eq(OPEN))
+            .filter(Column::Status.eq(InstanceStatus::Open.as_str()))
             .one(db)
     };
     let now = Utc::now();
@@ -220,7 +283,7 @@ pub async fn start(
         definition_id: pinned.row.id,
         workflow_key: pinned.row.key.clone(),
         customer_id,
-        status: OPEN.to_owned(),
+        status: InstanceStatus::Open.as_str().to_owned(),
         department: pinned.department(&step),
         due_at: pinned.due_at(&step, now),
         current_step: step.clone(),
@@ -269,7 +332,7 @@ pub async fn start(
 pub struct Change {
     pub to_step: Option<String>,
     pub assignee_id: Option<Option<Uuid>>,
-    pub status: Option<&'static str>,
+    pub status: Option<InstanceStatus>,
 }
 
 fn version_conflict(expected_version: i32) -> DomainError {
@@ -325,7 +388,7 @@ pub async fn apply(
         changes.assignee_id = Set(assignee);
     }
     if let Some(status) = change.status {
-        changes.status = Set(status.to_owned());
+        changes.status = Set(status.as_str().to_owned());
         changes.closed_at = Set(Some(now));
         changes.due_at = Set(None);
     }
@@ -356,7 +419,7 @@ pub async fn comment(
     instance: &workflow_instance::Model,
     pinned: &Pinned,
     event: NewEvent,
-) -> Result<EventOut, DomainError> {
+) -> Result<TimelineRecord, DomainError> {
     let txn = crate::db::begin_write(db).await?;
     let out = record(&txn, instance, pinned, event).await?;
     txn.commit().await?;

@@ -4,6 +4,8 @@
 //! structure the engines can learn (segment tastes, items bought together).
 //! Seeded once into an empty database; then every engine is trained on it.
 
+pub mod workflows;
+
 use chrono::{Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -123,14 +125,14 @@ pub async fn seed(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
         first_errors: Vec::new(),
     };
     import::completed(&ctx, &summary).await?;
-    crate::workflows::demo::seed(db).await?;
+    workflows::seed(db).await?;
     let churned: Vec<Uuid> = customers
         .iter()
         .filter(|(c, _)| c.fields().attributes["churn"] == "Yes")
         .filter_map(|(c, _)| ids.customer(c))
         .take(12)
         .collect();
-    let workflows = crate::workflows::demo::seed_instances(db, &churned).await?;
+    let workflows = workflows::seed_instances(db, &churned).await?;
     tracing::info!(
         customers = customers.len(),
         items = items.len(),

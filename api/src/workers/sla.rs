@@ -8,9 +8,9 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::engine::{NewEvent, OPEN, Pinned, record};
-use crate::domain::DomainError;
+use crate::domain::{DomainError, InstanceStatus};
 use crate::entities::workflow_instance::{self, Column};
+use crate::services::workflow_engine::{NewEvent, Pinned, record};
 use crate::workers;
 
 /// Instances handled per round.
@@ -28,7 +28,7 @@ pub fn spawn(db: DatabaseConnection, interval: Duration) {
 pub async fn check(db: &DatabaseConnection) -> Result<usize, DomainError> {
     let now = Utc::now();
     let overdue = workflow_instance::Entity::find()
-        .filter(Column::Status.eq(OPEN))
+        .filter(Column::Status.eq(InstanceStatus::Open.as_str()))
         .filter(Column::DueAt.lt(now))
         .filter(Column::SlaBreachedAt.is_null())
         .order_by_asc(Column::DueAt)

@@ -4,14 +4,14 @@
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::definition::{Definition, StepSpec, TransitionSpec, WorkflowInput};
 use crate::domain::DomainError;
+use crate::domain::workflow::{Definition, DefinitionInput, Step, TransitionRule};
 use crate::services::audit::Actor;
 use crate::services::workflow_actions::{self, Start, Transition};
 use crate::services::{Context, workflow_definitions};
 
-fn step(key: &str, name: &str, department: Option<&str>, sla_hours: Option<f64>) -> StepSpec {
-    StepSpec {
+fn step(key: &str, name: &str, department: Option<&str>, sla_hours: Option<f64>) -> Step {
+    Step {
         key: key.to_owned(),
         name: name.to_owned(),
         department: department.map(str::to_owned),
@@ -19,8 +19,8 @@ fn step(key: &str, name: &str, department: Option<&str>, sla_hours: Option<f64>)
     }
 }
 
-fn transition(from: &str, to: &str, name: &str) -> TransitionSpec {
-    TransitionSpec {
+fn transition(from: &str, to: &str, name: &str) -> TransitionRule {
+    TransitionRule {
         from: from.to_owned(),
         to: to.to_owned(),
         name: Some(name.to_owned()),
@@ -29,8 +29,8 @@ fn transition(from: &str, to: &str, name: &str) -> TransitionSpec {
 
 /// Churn save: support triages, sales makes a retention offer, finance
 /// approves a retention discount, then the customer is saved or lost.
-pub fn churn_save() -> WorkflowInput {
-    WorkflowInput {
+pub fn churn_save() -> DefinitionInput {
+    DefinitionInput {
         key: Some("churn-save".to_owned()),
         name: "Churn save".to_owned(),
         description: Some(
@@ -78,8 +78,8 @@ pub fn churn_save() -> WorkflowInput {
 }
 
 /// Lead handoff: marketing qualifies a lead, sales works it to won or lost.
-pub fn lead_handoff() -> WorkflowInput {
-    WorkflowInput {
+pub fn lead_handoff() -> DefinitionInput {
+    DefinitionInput {
         key: Some("lead-handoff".to_owned()),
         name: "Lead handoff".to_owned(),
         description: Some(
@@ -105,7 +105,7 @@ pub fn lead_handoff() -> WorkflowInput {
 }
 
 /// Both demo definitions.
-pub fn definitions() -> Vec<WorkflowInput> {
+pub fn definitions() -> Vec<DefinitionInput> {
     vec![churn_save(), lead_handoff()]
 }
 
