@@ -12,6 +12,19 @@ use serde::{Deserialize, Serialize};
 use crate::error::SegmentError;
 use crate::matrix::{Points, sq_dist};
 
+/// Calls `$f::<W>` with the smallest lane count `W` in 4, 8, 16, 32, 64 holding `$m` centres.
+macro_rules! with_lanes {
+    ($m:expr, $f:ident($($arg:expr),*)) => {
+        match $m {
+            0..=4 => $f::<4>($($arg),*),
+            5..=8 => $f::<8>($($arg),*),
+            9..=16 => $f::<16>($($arg),*),
+            17..=32 => $f::<32>($($arg),*),
+            _ => $f::<64>($($arg),*),
+        }
+    };
+}
+
 /// Settings of one k-means fit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct KMeansOptions {
@@ -90,6 +103,12 @@ pub fn kmeans(points: &Points, opts: &KMeansOptions) -> Result<Clustering, Segme
     if d == 0 {
         return Err(SegmentError::NoFeatures);
     }
+    if opts.k > crate::params::MAX_K {
+        return Err(SegmentError::invalid_param(
+            "k",
+            format!("{} is above the maximum {}", opts.k, crate::params::MAX_K),
+        ));
+    }
     let tol = opts.tol * mean_variance(points);
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let mut best: Option<Clustering> = None;
@@ -142,35 +161,36 @@ pub fn kmeans_plusplus(points: &Points, k: usize, rng: &mut ChaCha8Rng) -> Vec<f
         .collect();
     let mut potential: f64 = closest.iter().sum();
     let mut cumulative = vec![0.0; n];
-    let mut candidate_dists = vec![0.0; n];
-    let mut best_dists = vec![0.0; n];
+    let mut candidate_dists = vec![0.0; n * trials];
     for _ in 1..k {
         let mut acc = 0.0;
         for (c, d) in cumulative.iter_mut().zip(&closest) {
             acc += d;
             *c = acc;
         }
-        let mut best: Option<(f64, usize)> = None;
-        for _ in 0..trials {
-            let target = rng.random::<f64>() * potential;
-            // First index whose cumulative sum reaches the target (numpy's searchsorted).
-            let id = cumulative.partition_point(|c| *c < target).min(n - 1);
-            let candidate = points.row(id);
-            let mut pot = 0.0;
-            for (i, (out, old)) in candidate_dists.iter_mut().zip(&closest).enumerate() {
-                *out = old.min(sq_dist(points.row(i), candidate));
-                pot += *out;
-            }
-            if best.is_none_or(|(p, _)| pot < p) {
-                best = Some((pot, id));
-                std::mem::swap(&mut best_dists, &mut candidate_dists);
+        // All trials are drawn first (as scikit-learn does), then scored in one pass.
+        let ids: Vec<usize> = (0..trials)
+            .map(|_| {
+                let target = rng.random::<f64>() * potential;
+                // First index whose cumulative sum reaches the target (numpy's searchsorted).
+                cumulative.partition_point(|c| *c < target).min(n - 1)
+            })
+            .collect();
+        let candidates: Vec<f64> = ids.iter().flat_map(|&id| points.row(id).to_vec()).collect();
+        let pots = with_lanes!(
+            trials,
+            candidate_potentials(points, &candidates, trials, &closest, &mut candidate_dists)
+        );
+        // The lowest potential, the first on ties (numpy's argmin).
+        let mut best = 0;
+        for t in 1..trials {
+            if pots[t] < pots[best] {
+                best = t;
             }
         }
-        if let Some((pot, id)) = best {
-            potential = pot;
-            std::mem::swap(&mut closest, &mut best_dists);
-            centres.extend_from_slice(points.row(id));
-        }
+        potential = pots[best];
+        closest.copy_from_slice(&candidate_dists[best * n..(best + 1) * n]);
+        centres.extend_from_slice(points.row(ids[best]));
     }
     centres
 }
@@ -230,33 +250,89 @@ fn lloyd(points: &Points, mut centres: Vec<f64>, k: usize, max_iter: usize, tol:
 
 /// Nearest centre (lowest index on ties) and its squared distance, for every point.
 fn assign_all(points: &Points, centres: &[f64], k: usize, labels: &mut [u32], nearest: &mut [f64]) {
+    with_lanes!(k, assign_lanes(points, centres, k, labels, nearest));
+}
+
+fn assign_lanes<const W: usize>(
+    points: &Points,
+    centres: &[f64],
+    k: usize,
+    labels: &mut [u32],
+    nearest: &mut [f64],
+) {
     let d = points.cols();
-    // Feature-major centres, so the inner loop runs over centres and vectorises.
-    let mut by_feature = vec![0.0; d * k];
-    for c in 0..k {
-        for j in 0..d {
-            by_feature[j * k + c] = centres[c * d + j];
-        }
-    }
-    let mut dist = vec![0.0; k];
-    for (i, row) in points.as_slice().chunks_exact(d).enumerate() {
-        dist.iter_mut().for_each(|x| *x = 0.0);
-        for (j, x) in row.iter().enumerate() {
-            let column = &by_feature[j * k..(j + 1) * k];
-            for (acc, c) in dist.iter_mut().zip(column) {
-                let diff = x - c;
-                *acc += diff * diff;
-            }
-        }
+    let lanes = lanes::<W>(centres, d, k);
+    let mut dist = [0.0; W];
+    for ((row, label), near) in points
+        .as_slice()
+        .chunks_exact(d)
+        .zip(labels.iter_mut())
+        .zip(nearest.iter_mut())
+    {
+        sq_dists::<W>(row, &lanes, &mut dist);
         let (mut best, mut best_d) = (0, dist[0]);
-        for (c, &dc) in dist.iter().enumerate().skip(1) {
+        for (c, &dc) in dist.iter().enumerate().take(k).skip(1) {
             if dc < best_d {
                 best = c;
                 best_d = dc;
             }
         }
-        labels[i] = best as u32;
-        nearest[i] = best_d;
+        *label = best as u32;
+        *near = best_d;
+    }
+}
+
+/// For each of `m` candidate centres: `out[t * n + i]` = min(`closest[i]`,
+/// squared distance of point `i` to candidate `t`); returns the sums.
+fn candidate_potentials<const W: usize>(
+    points: &Points,
+    candidates: &[f64],
+    m: usize,
+    closest: &[f64],
+    out: &mut [f64],
+) -> Vec<f64> {
+    let (n, d) = (points.rows(), points.cols());
+    let lanes = lanes::<W>(candidates, d, m);
+    let mut dist = [0.0; W];
+    let mut pots = vec![0.0; m];
+    for (i, row) in points.as_slice().chunks_exact(d).enumerate() {
+        sq_dists::<W>(row, &lanes, &mut dist);
+        for t in 0..m {
+            let v = closest[i].min(dist[t]);
+            out[t * n + i] = v;
+            pots[t] += v;
+        }
+    }
+    pots
+}
+
+/// A coordinate no point is near: padding lanes never win a comparison.
+const FAR: f64 = 1e100;
+
+/// `m` row-major centres laid out feature-major in `W` lanes, padded with [`FAR`].
+fn lanes<const W: usize>(centres: &[f64], d: usize, m: usize) -> Vec<f64> {
+    let mut lanes = vec![FAR; d * W];
+    for c in 0..m.min(W) {
+        for j in 0..d {
+            lanes[j * W + c] = centres[c * d + j];
+        }
+    }
+    lanes
+}
+
+/// Squared distances of `row` to the `W` lanes; the inner loop has a fixed
+/// length so that it vectorises.
+#[inline(always)]
+fn sq_dists<const W: usize>(row: &[f64], lanes: &[f64], out: &mut [f64; W]) {
+    *out = [0.0; W];
+    for (x, lane) in row.iter().zip(lanes.chunks_exact(W)) {
+        let Ok(lane) = <&[f64; W]>::try_from(lane) else {
+            continue;
+        };
+        for c in 0..W {
+            let diff = x - lane[c];
+            out[c] += diff * diff;
+        }
     }
 }
 

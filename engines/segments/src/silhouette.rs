@@ -63,25 +63,44 @@ fn exact(points: &Points, labels: &[u32], k: usize, rows: &[usize]) -> Option<f6
     let columns: Vec<Vec<f64>> = (0..d)
         .map(|j| order.iter().map(|&i| points.row(i)[j]).collect())
         .collect();
-    let mut total = 0.0;
-    let mut sums = vec![0.0; k];
+    // Each pair is measured once: row i's distances to the rows after it
+    // feed i's per-cluster sums (`ahead`) and, column-wise, theirs (`behind`).
+    let mut ahead = vec![0.0; m * k];
+    let mut behind = vec![0.0; k * m];
     let mut here = vec![0.0; d];
+    let mut buf = vec![0.0; m];
+    for pos in 0..m {
+        let own = labels[order[pos]] as usize;
+        for (h, col) in here.iter_mut().zip(&columns) {
+            *h = col[pos];
+        }
+        let rest = &mut buf[..m - pos - 1];
+        distances(&columns, &here, pos + 1, rest);
+        for c in 0..k {
+            let (from, to) = (starts[c].max(pos + 1), starts[c + 1]);
+            if from < to {
+                ahead[pos * k + c] = rest[from - pos - 1..to - pos - 1].iter().sum();
+            }
+        }
+        for (b, x) in behind[own * m + pos + 1..(own + 1) * m]
+            .iter_mut()
+            .zip(rest.iter())
+        {
+            *b += x;
+        }
+    }
+    let mut total = 0.0;
     for (pos, &i) in order.iter().enumerate() {
         let own = labels[i] as usize;
         let own_size = starts[own + 1] - starts[own];
         if own_size <= 1 {
             continue;
         }
-        for (h, col) in here.iter_mut().zip(&columns) {
-            *h = col[pos];
-        }
-        for c in 0..k {
-            sums[c] = distance_sum(&columns, &here, starts[c], starts[c + 1]);
-        }
-        let a = sums[own] / (own_size - 1) as f64;
+        let sum = |c: usize| ahead[pos * k + c] + behind[c * m + pos];
+        let a = sum(own) / (own_size - 1) as f64;
         let b = (0..k)
             .filter(|&c| c != own && starts[c + 1] > starts[c])
-            .map(|c| sums[c] / (starts[c + 1] - starts[c]) as f64)
+            .map(|c| sum(c) / (starts[c + 1] - starts[c]) as f64)
             .fold(f64::INFINITY, f64::min);
         let s = if a.max(b) > 0.0 {
             (b - a) / a.max(b)
@@ -93,35 +112,35 @@ fn exact(points: &Points, labels: &[u32], k: usize, rows: &[usize]) -> Option<f6
     Some(total / m as f64)
 }
 
-/// Sum of euclidean distances from `here` to the rows `from..to` of the
-/// feature-major `columns`, in blocks of independent lanes so it vectorises.
-fn distance_sum(columns: &[Vec<f64>], here: &[f64], from: usize, to: usize) -> f64 {
-    let mut acc = [0.0f64; LANES];
+/// Euclidean distances from `here` to the rows `from..` of the feature-major
+/// `columns`, into `out`; full blocks of independent lanes vectorise.
+fn distances(columns: &[Vec<f64>], here: &[f64], from: usize, out: &mut [f64]) {
+    let mut blocks = out.chunks_exact_mut(LANES);
     let mut start = from;
-    while start + LANES <= to {
+    for block in &mut blocks {
         let mut sq = [0.0f64; LANES];
         for (col, h) in columns.iter().zip(here) {
-            let block = &col[start..start + LANES];
-            for (s, x) in sq.iter_mut().zip(block) {
-                let diff = x - h;
-                *s += diff * diff;
+            let Ok(xs) = <&[f64; LANES]>::try_from(&col[start..start + LANES]) else {
+                continue;
+            };
+            for l in 0..LANES {
+                let diff = xs[l] - h;
+                sq[l] += diff * diff;
             }
         }
-        for (a, s) in acc.iter_mut().zip(&sq) {
-            *a += s.sqrt();
+        for (o, s) in block.iter_mut().zip(&sq) {
+            *o = s.sqrt();
         }
         start += LANES;
     }
-    let mut tail = 0.0;
-    for r in start..to {
+    for (r, o) in blocks.into_remainder().iter_mut().enumerate() {
         let sq: f64 = columns
             .iter()
             .zip(here)
-            .map(|(col, h)| (col[r] - h) * (col[r] - h))
+            .map(|(col, h)| (col[start + r] - h) * (col[start + r] - h))
             .sum();
-        tail += sq.sqrt();
+        *o = sq.sqrt();
     }
-    acc.iter().sum::<f64>() + tail
 }
 
 #[cfg(test)]
