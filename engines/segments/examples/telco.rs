@@ -101,7 +101,7 @@ fn telco() -> Result<(), Box<dyn Error>> {
         model.rows, s.means, s.stds
     );
     println!(
-        "\n{:>2} | {:>10} {:>10} {:>8} | {:>7} {:>7} {:>7} | {:>5} {:>9} {:>6} | {:>6} | sizes / reference sizes",
+        "\n{:>2} | {:>10} {:>10} {:>8} | {:>7} {:>7} {:>7} | {:>5} {:>9} {:>6} | {:>6} {:>7} | sizes / reference sizes",
         "k",
         "inertia",
         "reference",
@@ -112,7 +112,8 @@ fn telco() -> Result<(), Box<dyn Error>> {
         "iter",
         "converged",
         "iters",
-        "fit s"
+        "fit s",
+        "silh. s"
     );
     for report in &model.per_k {
         let Some(&(_, ref_inertia, ref_silhouette, ref_sizes)) =
@@ -125,7 +126,7 @@ fn telco() -> Result<(), Box<dyn Error>> {
         let min_it = report.runs.iter().map(|r| r.iterations).min().unwrap_or(0);
         let max_it = report.runs.iter().map(|r| r.iterations).max().unwrap_or(0);
         println!(
-            "{:>2} | {:>10.4} {:>10.4} {:>+8.4} | {:>7.4} {:>7.4} {:>+7.4} | {:>5} {:>6}/{:<2} {:>6} | {:>6.3} | {} / {}",
+            "{:>2} | {:>10.4} {:>10.4} {:>+8.4} | {:>7.4} {:>7.4} {:>+7.4} | {:>5} {:>6}/{:<2} {:>6} | {:>6.3} {:>7.3} | {} / {}",
             report.k,
             report.inertia,
             ref_inertia,
@@ -138,6 +139,7 @@ fn telco() -> Result<(), Box<dyn Error>> {
             report.runs.len(),
             format!("{min_it}-{max_it}"),
             report.fit_seconds,
+            report.silhouette_seconds,
             join(&report.sizes),
             ref_sizes,
         );
@@ -222,8 +224,9 @@ fn synthetic_timing() -> Result<(), Box<dyn Error>> {
     let total = started.elapsed().as_secs_f64();
     let report = fit.model.chosen().ok_or("no report")?;
     println!(
-        "synthetic full model fit (standardise + k-means + silhouette on a 20,000 sample + profiles): {total:.3} s; k-means part {:.3} s; silhouette {:.4}",
+        "synthetic full model fit (standardise + k-means + silhouette on a 20,000 sample + profiles): {total:.3} s; k-means part {:.3} s; silhouette part {:.3} s; silhouette {:.4}",
         report.fit_seconds,
+        report.silhouette_seconds,
         report.silhouette.unwrap_or(f64::NAN)
     );
     Ok(())

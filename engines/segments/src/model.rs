@@ -58,6 +58,8 @@ pub struct KReport {
     pub iterations: usize,
     /// Wall seconds of the k-means fit (restarts included, silhouette excluded).
     pub fit_seconds: f64,
+    /// Wall seconds of the silhouette.
+    pub silhouette_seconds: f64,
     /// Every restart: inertia, iterations, convergence.
     pub runs: Vec<RunSummary>,
 }
@@ -151,6 +153,7 @@ impl SegmentModel {
             let started = Instant::now();
             let clustering = kmeans(&z, &options)?;
             let fit_seconds = started.elapsed().as_secs_f64();
+            let started = Instant::now();
             let score = silhouette(
                 &z,
                 &clustering.labels,
@@ -158,6 +161,7 @@ impl SegmentModel {
                 params.silhouette_rows,
                 params.kmeans.seed,
             );
+            let silhouette_seconds = started.elapsed().as_secs_f64();
             let mut sizes = clustering.sizes();
             sizes.sort_unstable_by(|a, b| b.cmp(a));
             per_k.push(KReport {
@@ -167,6 +171,7 @@ impl SegmentModel {
                 sizes,
                 iterations: clustering.iterations,
                 fit_seconds,
+                silhouette_seconds,
                 runs: clustering.runs.clone(),
             });
             let value = score.unwrap_or(f64::NEG_INFINITY);
