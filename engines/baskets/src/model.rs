@@ -154,29 +154,38 @@ impl RuleIndex {
                 }
             }
         }
-        let mut out: Vec<(Suggestion, usize)> = candidates
+        // Best rule of each candidate: highest confidence, then rank.
+        let order =
+            |a: usize, b: usize| by_confidence_desc(&self.rules[a], &self.rules[b]).then(a.cmp(&b));
+        let mut ranked: Vec<(u32, usize, Vec<usize>)> = candidates
             .into_iter()
-            .filter_map(|(item, mut rules)| {
-                rules.sort_unstable_by(|&a, &b| {
-                    by_confidence_desc(&self.rules[a], &self.rules[b]).then(a.cmp(&b))
-                });
-                let best_position = *rules.first()?;
-                let best = self.rules.get(best_position)?;
-                let n_rules = rules.len();
-                rules.truncate(MAX_SUGGESTION_RULES);
-                let suggestion = Suggestion {
-                    item,
-                    score: best.confidence(),
-                    lift: best.lift(),
-                    n_rules,
-                    rules,
-                };
-                Some((suggestion, best_position))
+            .filter_map(|(item, rules)| {
+                let best = rules.iter().copied().min_by(|&a, &b| order(a, b))?;
+                Some((item, best, rules))
             })
             .collect();
-        out.sort_unstable_by(|(a, ra), (b, rb)| {
-            by_confidence_desc(&self.rules[*ra], &self.rules[*rb]).then(a.item.cmp(&b.item))
+        ranked.sort_unstable_by(|(a, ra, _), (b, rb, _)| {
+            by_confidence_desc(&self.rules[*ra], &self.rules[*rb]).then(a.cmp(b))
         });
-        out.into_iter().take(k).map(|(s, _)| s).collect()
+        ranked.truncate(k);
+        ranked
+            .into_iter()
+            .map(|(item, best, mut rules)| {
+                let n_rules = rules.len();
+                if n_rules > MAX_SUGGESTION_RULES {
+                    rules.select_nth_unstable_by(MAX_SUGGESTION_RULES - 1, |&a, &b| order(a, b));
+                    rules.truncate(MAX_SUGGESTION_RULES);
+                }
+                rules.sort_unstable_by(|&a, &b| order(a, b));
+                let rule = &self.rules[best];
+                Suggestion {
+                    item,
+                    score: rule.confidence(),
+                    lift: rule.lift(),
+                    n_rules,
+                    rules,
+                }
+            })
+            .collect()
     }
 }
