@@ -26,7 +26,6 @@ mod layers;
 pub mod metrics;
 pub mod ml;
 pub mod policy;
-pub mod privacy;
 pub mod services;
 pub mod state;
 pub mod telemetry;

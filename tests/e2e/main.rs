@@ -36,6 +36,7 @@ mod catalogue;
 mod customers;
 mod helpers;
 mod import;
+mod masking;
 mod nul_characters;
 mod predictions_serving;
 mod predictions_training;

@@ -155,6 +155,22 @@ pub struct CustomerRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+impl CustomerRecord {
+    /// The record as a caller without the right to personal data sees it:
+    /// every field of [`PII`] masked or withheld.
+    pub fn masked(self) -> Self {
+        use super::masking;
+        Self {
+            name: masking::mask_name(&self.name),
+            email: self.email.as_deref().map(masking::mask_email),
+            phone: self.phone.as_deref().map(masking::mask_phone),
+            company: masking::withhold(self.company),
+            external_id: masking::withhold(self.external_id),
+            ..self
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -166,6 +166,14 @@ pub struct InteractionRecord {
     pub created_at: DateTime<Utc>,
 }
 
+impl InteractionRecord {
+    /// The record as a caller without the right to personal data sees it:
+    /// the note, free text about the person, left out.
+    pub fn masked(self) -> Self {
+        Self { note: None, ..self }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

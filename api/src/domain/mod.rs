@@ -15,6 +15,7 @@ pub mod error_code;
 pub mod event;
 pub mod interaction;
 pub mod item;
+pub mod masking;
 pub mod precondition;
 
 pub mod user;

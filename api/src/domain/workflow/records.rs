@@ -76,6 +76,17 @@ pub struct TimelineRecord {
     pub created_at: DateTime<Utc>,
 }
 
+impl TimelineRecord {
+    /// The entry as a caller without the right to personal data sees it:
+    /// the comment (free text, often about the person) left out.
+    pub fn masked(self) -> Self {
+        Self {
+            comment: None,
+            ..self
+        }
+    }
+}
+
 /// The payload of a `workflow.*` event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkflowChange {

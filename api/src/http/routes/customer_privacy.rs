@@ -17,7 +17,7 @@ use crate::domain::DomainError;
 use crate::entities::interaction;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, with_etag};
-use crate::policy::{self, Action, Grant};
+use crate::policy::{self, Action};
 use crate::services::{Context, privacy, records};
 use crate::state::AppState;
 
@@ -112,13 +112,7 @@ async fn export(
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|i| {
-            let mut out = InteractionOut::new(i)?;
-            if grant == Grant::Masked {
-                out.note = None;
-            }
-            Ok(out)
-        })
+        .map(|i| InteractionOut::new(i, grant))
         .collect::<Result<_, DomainError>>()?;
     let body = CustomerExport {
         exported_at: Utc::now(),

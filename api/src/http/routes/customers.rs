@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{BASE, filters, interactions};
 use crate::auth::Caller;
 use crate::domain::LifecycleStage;
-use crate::domain::customer::{CustomerChanges, CustomerFields, CustomerRecord};
+use crate::domain::customer::{CustomerChanges, CustomerFields, CustomerRecord, PII};
 use crate::domain::validation::nullable;
 use crate::entities::customer::{self, Column};
 use crate::http::error::ApiError;
@@ -20,7 +20,6 @@ use crate::http::etag::{IfMatch, versioned};
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::policy::{self, Action, Grant};
-use crate::privacy;
 use crate::services::{Context, customers, records};
 use crate::state::AppState;
 
@@ -105,19 +104,16 @@ pub struct CustomerOut {
 impl CustomerOut {
     /// The API view of a record, with personal data masked for a masked grant.
     pub fn new(row: CustomerRecord, grant: Grant) -> Self {
-        let masked = grant == Grant::Masked;
-        let mask = |v: Option<String>, f: fn(&str) -> String| {
-            if masked { v.map(|s| f(&s)) } else { v }
+        let row = if grant == Grant::Masked {
+            row.masked()
+        } else {
+            row
         };
         Self {
             id: row.id,
-            name: if masked {
-                privacy::mask_name(&row.name)
-            } else {
-                row.name
-            },
-            email: mask(row.email, privacy::mask_email),
-            phone: mask(row.phone, privacy::mask_phone),
+            name: row.name,
+            email: row.email,
+            phone: row.phone,
             external_id: row.external_id,
             company: row.company,
             segment: row.segment,
@@ -217,9 +213,20 @@ async fn list(
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let grant = policy::require(&caller, Action::ReadCustomers)?;
-    let sort = Sort::parse(page.sort.as_deref(), SORTABLE, "-created_at")?;
+    // A masked caller may neither search nor sort on what is masked:
+    // matching would tell which record holds a given e-mail.
+    let sortable: Vec<(&str, Column)> = (SORTABLE.iter().copied())
+        .filter(|(field, _)| grant != Grant::Masked || !PII.contains(field))
+        .collect();
+    let sort = Sort::parse(page.sort.as_deref(), &sortable, "-created_at")?;
     let mut select = customer::Entity::find().filter(Column::DeletedAt.is_null());
     if let Some(q) = filters.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        if grant == Grant::Masked {
+            return Err(ApiError::invalid(
+                "q",
+                "searches name, e-mail and company, which this role may not read",
+            ));
+        }
         select = select.filter(filters::search(
             &[Column::Name, Column::Email, Column::Company],
             q,
@@ -354,14 +361,8 @@ async fn timeline(
     let customer = customers::find_live(&state.db, *id).await?;
     let mut filters = filters.into_inner();
     filters.customer_id = Some(customer.id);
-    let rows = interactions::list_rows(&state.db, &filters, &page).await?;
-    // Notes are free text about the person: masked like the other personal data.
-    Ok(HttpResponse::Ok().json(rows.map(|mut row| {
-        if grant == Grant::Masked {
-            row.note = None;
-        }
-        row
-    })))
+    let rows = interactions::list_rows(&state.db, &filters, &page, grant).await?;
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 /// Mounts the customer routes.

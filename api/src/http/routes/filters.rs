@@ -21,3 +21,17 @@ pub fn has_tag<C: ColumnTrait>(index_column: C, tag: &str) -> Condition {
     let pattern = contains_pattern(&format!("|{}|", tag.trim().to_lowercase()));
     Condition::all().add(Expr::col(index_column).like(LikeExpr::new(pattern).escape('\\')))
 }
+
+/// Rows whose customer (in `customer_column`) is live: neither deleted nor
+/// erased. Lists of customer-related data use it so that a soft-deleted
+/// customer is not readable through another resource.
+pub fn of_live_customer<C: ColumnTrait>(customer_column: C) -> Condition {
+    use crate::entities::customer;
+    use sea_orm::sea_query::Query;
+    let live = Query::select()
+        .column(customer::Column::Id)
+        .from(customer::Entity)
+        .and_where(Expr::col(customer::Column::DeletedAt).is_null())
+        .to_owned();
+    Condition::all().add(Expr::col(customer_column).in_subquery(live))
+}

@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::BASE;
+use super::{BASE, filters};
 use crate::auth::Caller;
 use crate::domain::interaction::{InteractionFields, MAX_BATCH, NewInteraction};
 use crate::domain::{DomainError, FieldError, InteractionKind};
@@ -94,9 +94,15 @@ impl From<InteractionInput> for InteractionFields {
 }
 
 impl InteractionOut {
-    /// The API view of a row (its kind read with a checked conversion).
-    pub fn new(row: interaction::Model) -> Result<Self, DomainError> {
+    /// The API view of a row (its kind read with a checked conversion),
+    /// masked for a masked grant.
+    pub fn new(row: interaction::Model, grant: Grant) -> Result<Self, DomainError> {
         let record = crate::services::records::interaction(&row)?;
+        let record = if grant == Grant::Masked {
+            record.masked()
+        } else {
+            record
+        };
         Ok(Self {
             id: record.id,
             customer_id: record.customer_id,
@@ -130,15 +136,18 @@ const SORTABLE: &[(&str, interaction::Column)] = &[
     ("created_at", interaction::Column::CreatedAt),
 ];
 
-/// One page of interactions matching `filters` (newest first by default).
+/// One page of interactions matching `filters` (newest first by default),
+/// of live customers only, masked for a masked grant.
 pub async fn list_rows(
     db: &impl ConnectionTrait,
     filters: &InteractionFilters,
     page: &PageParams,
+    grant: Grant,
 ) -> Result<Page<InteractionOut>, ApiError> {
     use interaction::Column;
     let sort = Sort::parse(page.sort.as_deref(), SORTABLE, "-occurred_at")?;
-    let mut select = interaction::Entity::find();
+    let mut select =
+        interaction::Entity::find().filter(filters::of_live_customer(Column::CustomerId));
     if let Some(id) = filters.customer_id {
         select = select.filter(Column::CustomerId.eq(id));
     }
@@ -156,7 +165,7 @@ pub async fn list_rows(
     }
     Ok(fetch_page(db, select, sort, Column::Id, page)
         .await?
-        .try_map(InteractionOut::new)?)
+        .try_map(|row| InteractionOut::new(row, grant))?)
 }
 
 /// Record one interaction. Honours `Idempotency-Key`.
@@ -202,7 +211,7 @@ async fn create(
         .finish(
             StatusCode::CREATED,
             Some(location),
-            &InteractionOut::new(row)?,
+            &InteractionOut::new(row, Grant::Full)?,
         )
         .await?;
     ctx.committed();
@@ -274,7 +283,8 @@ async fn list(
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ReadCatalog)?;
-    Ok(HttpResponse::Ok().json(list_rows(&state.db, &filters, &page).await?))
+    let grant = policy::require(&caller, Action::ReadCustomers)?;
+    Ok(HttpResponse::Ok().json(list_rows(&state.db, &filters, &page, grant).await?))
 }
 
 /// Get one interaction.
@@ -287,11 +297,13 @@ async fn get_one(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ReadCatalog)?;
+    let grant = policy::require(&caller, Action::ReadCustomers)?;
     let row = interaction::Entity::find_by_id(*id)
+        .filter(filters::of_live_customer(interaction::Column::CustomerId))
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::not_found("interaction"))?;
-    Ok(HttpResponse::Ok().json(InteractionOut::new(row)?))
+    Ok(HttpResponse::Ok().json(InteractionOut::new(row, grant)?))
 }
 
 /// The implicit-feedback weight of each interaction kind, as configured.

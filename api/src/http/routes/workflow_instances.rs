@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::BASE;
+use super::{BASE, filters};
 use crate::auth::Caller;
 use crate::domain::DomainError;
 use crate::domain::InstanceStatus;
@@ -22,7 +22,7 @@ use crate::http::etag::with_etag;
 use crate::http::idempotency::{self, Begun, IdempotencyKey};
 use crate::http::pagination::{Page, PageParams, Sort, fetch_page};
 use crate::http::workflow_views::{EventOut, InstanceOut};
-use crate::policy::{self, Action};
+use crate::policy::{self, Action, Grant};
 use crate::services::Context;
 use crate::services::workflow_actions::{self, Start};
 use crate::services::workflow_engine::{self, Pinned};
@@ -155,7 +155,8 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ReadWorkflows)?;
     let sort = Sort::parse(page.sort.as_deref(), SORTABLE, "-created_at")?;
-    let mut select = workflow_instance::Entity::find();
+    let mut select =
+        workflow_instance::Entity::find().filter(filters::of_live_customer(Column::CustomerId));
     match filters.department.as_deref() {
         Some("mine") => {
             let mine = caller.department.clone().ok_or_else(|| {
@@ -192,6 +193,18 @@ async fn list(
     Ok(HttpResponse::Ok().json(with_definitions(&state.db, rows).await?))
 }
 
+/// An instance on a live customer, or 404.
+async fn live_instance(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<workflow_instance::Model, ApiError> {
+    workflow_instance::Entity::find_by_id(id)
+        .filter(filters::of_live_customer(Column::CustomerId))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("workflow instance"))
+}
+
 /// One instance; the `ETag` is its version.
 #[utoipa::path(tag = "workflows", params(("id" = Uuid, Path)),
     responses((status = 200, body = InstanceOut, headers(("ETag" = String))), (status = 404, body = crate::http::error::Problem)))]
@@ -202,7 +215,7 @@ async fn get_one(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ReadWorkflows)?;
-    let row = crate::services::workflow_actions::find(&state.db, *id).await?;
+    let row = live_instance(&state.db, *id).await?;
     let pinned = Pinned::of(&state.db, row.definition_id).await?;
     respond(StatusCode::OK, row, &pinned)
 }
@@ -219,7 +232,8 @@ async fn events(
 ) -> Result<HttpResponse, ApiError> {
     use workflow_event::Column as E;
     policy::require(&caller, Action::ReadWorkflows)?;
-    let instance = crate::services::workflow_actions::find(&state.db, *id).await?;
+    let grant = policy::require(&caller, Action::ReadCustomers)?;
+    let instance = live_instance(&state.db, *id).await?;
     let sort = Sort::parse(
         page.sort.as_deref(),
         &[("created_at", E::CreatedAt)],
@@ -227,7 +241,14 @@ async fn events(
     )?;
     let select = workflow_event::Entity::find().filter(E::InstanceId.eq(instance.id));
     let rows = fetch_page(&state.db, select, sort, E::Id, &page).await?;
-    Ok(HttpResponse::Ok().json(rows.map(|row| EventOut::from(workflow_engine::timeline(row)))))
+    Ok(HttpResponse::Ok().json(rows.map(|row| {
+        let entry = workflow_engine::timeline(row);
+        EventOut::from(if grant == Grant::Masked {
+            entry.masked()
+        } else {
+            entry
+        })
+    })))
 }
 
 /// Mounts the instance routes.

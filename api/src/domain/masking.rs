@@ -1,4 +1,15 @@
-//! Masking of personal data for roles that read customers without PII.
+//! Masking of personal data for roles that read customers without PII
+//! (analysts): names become initials, e-mails and phones keep a hint of
+//! their shape, company and external id are withheld, and free text about
+//! the person (interaction notes, workflow comments) is left out.
+
+/// What a masked value reads as when nothing of it may be shown.
+pub const WITHHELD: &str = "***";
+
+/// Replaces a present value by [`WITHHELD`].
+pub fn withhold(value: Option<String>) -> Option<String> {
+    value.map(|_| WITHHELD.to_owned())
+}
 
 /// `jane@example.com` -> `j***@example.com`.
 pub fn mask_email(email: &str) -> String {
@@ -7,7 +18,7 @@ pub fn mask_email(email: &str) -> String {
             let first: String = local.chars().take(1).collect();
             format!("{first}***@{domain}")
         }
-        None => "***".to_owned(),
+        None => WITHHELD.to_owned(),
     }
 }
 
