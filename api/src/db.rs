@@ -95,6 +95,27 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     Ok(txn)
 }
 
+/// Serialises, until `txn` ends, every transaction that takes the lock
+/// `name`: a PostgreSQL advisory transaction lock on a stable hash of the
+/// name. On SQLite a transaction from [`begin_write`] already holds the one
+/// write lock, so nothing more is needed.
+pub async fn serialise(txn: &DatabaseTransaction, name: &str) -> Result<(), DbErr> {
+    if txn.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    // FNV-1a: stable across builds and releases, unlike `DefaultHasher`.
+    let key = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }) as i64;
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Whether `err` is the database refusing a statement because of a
 /// concurrent transaction, which a retry resolves: SQLite's `SQLITE_BUSY`
 /// and `SQLITE_LOCKED` (with their extended codes, such as a read

@@ -42,6 +42,7 @@ mod predictions_serving;
 mod predictions_training;
 mod privacy;
 mod roles;
+mod sign_in;
 mod webhooks;
 mod workflow_roles;
 mod workflow_timeline;

@@ -39,11 +39,36 @@ pub fn check_fields(
     checks.finish()
 }
 
+/// Slots for concurrent password work.
+static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(password::CONCURRENT);
+
+/// How long password work waits for a free slot before giving up with 503.
+const PASSWORD_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs argon2 work `job` on the blocking pool, at most
+/// [`password::CONCURRENT`] at once; beyond that it waits up to
+/// [`PASSWORD_QUEUE_WAIT`] for a slot, then fails with 503 and `Retry-After`.
+async fn password_work<T: Send + 'static>(
+    what: &'static str,
+    job: impl FnOnce() -> Result<T, DomainError> + Send + 'static,
+) -> Result<T, DomainError> {
+    let permit = tokio::time::timeout(PASSWORD_QUEUE_WAIT, SLOTS.acquire())
+        .await
+        .map_err(|_| DomainError::Unavailable {
+            detail: "too many sign-ins at once; try again shortly".to_owned(),
+            retry_after: 1,
+        })?
+        .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+    let result = tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+    drop(permit);
+    result
+}
+
 /// Hashes off the async executor (argon2 takes tens of milliseconds).
 pub async fn hash_password(plain: String) -> Result<String, DomainError> {
-    tokio::task::spawn_blocking(move || password::hash(&plain))
-        .await
-        .map_err(|e| anyhow::anyhow!("password hashing: {e}"))?
+    password_work("password hashing", move || password::hash(&plain)).await
 }
 
 /// A valid hash checked when the e-mail is unknown, so both failures take
@@ -62,7 +87,7 @@ pub async fn password_matches(
     plain: String,
 ) -> Result<bool, DomainError> {
     let stored = found.map(|u| u.password_hash.clone());
-    tokio::task::spawn_blocking(move || {
+    password_work("password check", move || {
         let hash = match &stored {
             Some(hash) => Some(hash.as_str()),
             None => decoy_hash(),
@@ -70,8 +95,23 @@ pub async fn password_matches(
         hash.map_or(Ok(false), |hash| password::verify(&plain, hash))
     })
     .await
-    .map_err(|e| anyhow::anyhow!("password check: {e}"))?
 }
+
+/// Checks what a sign-in sends before anything is looked up or stored:
+/// an e-mail of at most 254 characters and a password of at most
+/// [`password::MAX_LENGTH`] characters (422 otherwise).
+pub fn check_credentials(email: &str, password: &str) -> Result<(), DomainError> {
+    let mut checks = Checks::default();
+    checks.max_len("email", email, MAX_EMAIL_LENGTH);
+    if password.is_empty() {
+        checks.fail("password", "is required");
+    }
+    checks.max_len("password", password, password::MAX_LENGTH);
+    checks.finish()
+}
+
+/// Longest e-mail address (RFC 5321's path limit).
+pub const MAX_EMAIL_LENGTH: usize = 254;
 
 /// The audited view of a user (never the hash).
 pub fn audit_view(user: &user::Model) -> Value {
@@ -128,4 +168,52 @@ pub async fn ensure_admin_remains(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn password_work_is_bounded_and_refused_with_503_when_saturated() {
+        assert!((1..=32).contains(&password::CONCURRENT));
+        let held = SLOTS
+            .acquire_many(password::CONCURRENT as u32)
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let refused = password_matches(None, "any password at all".into()).await;
+        assert!(
+            matches!(
+                refused,
+                Err(DomainError::Unavailable { retry_after: 1, .. })
+            ),
+            "{refused:?}"
+        );
+        assert!(started.elapsed() >= PASSWORD_QUEUE_WAIT);
+        drop(held);
+        assert!(
+            !password_matches(None, "any password at all".into())
+                .await
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn oversized_credentials_are_field_errors() {
+        let long_email = format!("{}@example.com", "a".repeat(250));
+        let long_password = "p".repeat(password::MAX_LENGTH + 1);
+        let fields = |r: Result<(), DomainError>| match r {
+            Err(DomainError::Invalid(errors)) => {
+                errors.into_iter().map(|e| e.field).collect::<Vec<_>>()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(fields(check_credentials(&long_email, "x")), ["email"]);
+        assert_eq!(
+            fields(check_credentials("a@example.com", &long_password)),
+            ["password"]
+        );
+        check_credentials("a@example.com", "short").unwrap();
+    }
 }

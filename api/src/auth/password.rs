@@ -9,8 +9,19 @@ pub const MIN_LENGTH: usize = 12;
 /// Longest accepted password (argon2 cost grows with length).
 pub const MAX_LENGTH: usize = 128;
 
+/// Memory one hash or check takes, in KiB (the OWASP minimum for argon2id).
+pub const MEMORY_KIB: u32 = 19 * 1024;
+
+/// Memory all concurrent hashes and checks may take together.
+const MEMORY_BUDGET_KIB: u32 = 256 * 1024;
+
+/// How many hashes or checks may run at once: the memory budget over the
+/// memory each takes (13 at the parameters above), so a flood of logins
+/// cannot exhaust the machine's memory.
+pub const CONCURRENT: usize = (MEMORY_BUDGET_KIB / MEMORY_KIB) as usize;
+
 fn hasher() -> Result<Argon2<'static>, anyhow::Error> {
-    let params = Params::new(19 * 1024, 2, 1, None)
+    let params = Params::new(MEMORY_KIB, 2, 1, None)
         .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }

@@ -1,10 +1,12 @@
 //! The failed-login rate limit, per account and per client address, kept in
-//! the database so every replica counts the same failures.
+//! the database so every replica counts the same failures. An attempt is
+//! counted before the password is checked, under a lock, so parallel
+//! guesses cannot all pass the check; a successful one is then forgotten.
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -49,8 +51,63 @@ async fn blocked_for(
     Ok(Some(wait))
 }
 
+/// The key an address is limited by: an IPv4 address as it is, an IPv6
+/// address by its /64 (one subscriber's usual allocation, so rotating
+/// through it gains nothing); anything else as sent.
+pub fn address_key(address: &str) -> String {
+    use std::net::IpAddr;
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{prefix}/64")
+            }
+        },
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => address.to_owned(),
+    }
+}
+
+/// One counted sign-in attempt, to [`forgive`] when it succeeds.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt(Uuid);
+
+/// Counts an attempt of `email` from `address` before its password is
+/// checked: 429 when the account or the address already used up its
+/// failures in the window (attempts in flight count as failures), else the
+/// attempt is recorded. Checking and recording hold one lock, so of N
+/// parallel attempts at most the limit get through.
+pub async fn claim(
+    db: &DatabaseConnection,
+    limits: LoginLimits,
+    email: &str,
+    address: &str,
+) -> Result<Attempt, DomainError> {
+    let address = address_key(address);
+    let txn = crate::db::begin_write(db).await?;
+    crate::db::serialise(&txn, "login-attempts").await?;
+    check(&txn, limits, email, &address).await?;
+    let id = record_failure(&txn, limits, email, &address).await?;
+    txn.commit().await?;
+    Ok(Attempt(id))
+}
+
+/// A successful sign-in: its attempt and the account's failures are forgotten.
+pub async fn forgive(
+    db: &impl ConnectionTrait,
+    attempt: Attempt,
+    email: &str,
+) -> Result<(), DomainError> {
+    login_attempt::Entity::delete_by_id(attempt.0)
+        .exec(db)
+        .await?;
+    clear(db, email).await
+}
+
 /// 429 when the account or the address has used up its failures.
-pub async fn check(
+async fn check(
     db: &impl ConnectionTrait,
     limits: LoginLimits,
     email: &str,
@@ -70,15 +127,16 @@ pub async fn check(
 }
 
 /// Counts a failure and forgets failures older than the window.
-pub async fn record_failure(
+async fn record_failure(
     db: &impl ConnectionTrait,
     limits: LoginLimits,
     email: &str,
     address: &str,
-) -> Result<(), DomainError> {
+) -> Result<Uuid, DomainError> {
     let now = Utc::now();
+    let id = Uuid::now_v7();
     login_attempt::Model {
-        id: Uuid::now_v7(),
+        id,
         email: email.to_owned(),
         client_addr: address.to_owned(),
         attempted_at: now,
@@ -95,14 +153,38 @@ pub async fn record_failure(
         .filter(Column::AttemptedAt.lt(now - Duration::seconds(limits.window_seconds)))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// A successful sign-in clears the account's failures.
-pub async fn clear(db: &impl ConnectionTrait, email: &str) -> Result<(), DomainError> {
+async fn clear(db: &impl ConnectionTrait, email: &str) -> Result<(), DomainError> {
     login_attempt::Entity::delete_many()
         .filter(Column::Email.eq(email))
         .exec(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_key;
+
+    #[test]
+    fn ipv6_addresses_are_limited_by_their_64() {
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:2:ffff::9")
+        );
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
+        assert_eq!(address_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_key("unknown"), "unknown");
+    }
 }

@@ -45,7 +45,8 @@ impl Checks {
         }
     }
 
-    fn max_len(&mut self, field: &str, value: &str, max: usize) {
+    /// At most `max` characters.
+    pub fn max_len(&mut self, field: &str, value: &str, max: usize) {
         if value.chars().count() > max {
             self.fail(field, format!("must be at most {max} characters"));
         }

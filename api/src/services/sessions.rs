@@ -19,8 +19,9 @@ pub struct SignedIn {
     pub refresh_token: String,
 }
 
-/// Signs in with `email` and `password` from client `address`: refused
-/// (429) past the failed-login limits, 401 for a wrong password or an
+/// Signs in with `email` and `password` from client `address`: 422 for
+/// oversized credentials (nothing stored), refused (429) past the
+/// failed-login limits, counted before the password is checked, 401 for a wrong password or an
 /// inactive account (the failure counted and audited), else a new
 /// refresh-token family whose tokens live `refresh_ttl` seconds.
 pub async fn login(
@@ -32,8 +33,9 @@ pub async fn login(
     address: &str,
     request_id: Option<String>,
 ) -> Result<SignedIn, DomainError> {
+    accounts::check_credentials(email, &password)?;
     let email = accounts::normalise_email(email);
-    rate_limit::check(db, limits, &email, address).await?;
+    let attempt = rate_limit::claim(db, limits, &email, address).await?;
     let found = user::Entity::find()
         .filter(Expr::expr(Func::lower(Expr::col(user::Column::Email))).eq(email.clone()))
         .one(db)
@@ -43,7 +45,6 @@ pub async fn login(
         Some(user) if valid && user.active => user,
         other => {
             let txn = crate::db::begin_write(db).await?;
-            rate_limit::record_failure(&txn, limits, &email, address).await?;
             let event = Event::new("auth.login_failed", "user", other.map(|u| u.id));
             audit::record(&txn, &Actor::anonymous(request_id), event).await?;
             txn.commit().await?;
@@ -53,7 +54,7 @@ pub async fn login(
         }
     };
     let txn = crate::db::begin_write(db).await?;
-    rate_limit::clear(&txn, &email).await?;
+    rate_limit::forgive(&txn, attempt, &email).await?;
     let refresh_token = refresh::issue(&txn, user.id, Uuid::now_v7(), refresh_ttl).await?;
     let event = Event::new("auth.login", "user", Some(user.id));
     audit::record(&txn, &Actor::user(user.id, request_id), event).await?;

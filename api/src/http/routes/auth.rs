@@ -1,5 +1,6 @@
 //! `/auth/login`, `/auth/refresh`, `/auth/logout` and `/me`.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
@@ -86,20 +87,31 @@ fn session(
         user.department.as_deref(),
         user.token_version,
     )?;
-    Ok(HttpResponse::Ok().json(LoginResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: state.tokens.ttl_seconds,
-        refresh_token,
-        user: user.into(),
-    }))
+    // Tokens must not linger in a browser's or a proxy's cache (RFC 6749 §5.1).
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(LoginResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: state.tokens.ttl_seconds,
+            refresh_token,
+            user: user.into(),
+        }))
 }
 
 /// Exchange e-mail and password for an access token and a refresh token.
-/// Failures are limited per account and per client address (429 with `Retry-After`).
+/// Attempts are counted before the password is checked and limited per
+/// account and per client address (an IPv6 address by its /64): 429 with
+/// `Retry-After`. An e-mail over 254 or a password over 128 characters is
+/// 422, and nothing is stored. When too many passwords are being checked at
+/// once, 503 with `Retry-After`.
 #[utoipa::path(tag = "auth", request_body = LoginRequest, security(()),
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::http::error::Problem),
-        (status = 429, body = crate::http::error::Problem, headers(("Retry-After" = u64)))))]
+    responses((status = 200, body = LoginResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 401, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+        (status = 429, body = crate::http::error::Problem, headers(("Retry-After" = u64))),
+        (status = 503, body = crate::http::error::Problem, headers(("Retry-After" = u64)))))]
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
