@@ -5,6 +5,10 @@ COPY . .
 RUN cargo build --release --locked -p rapport-api --bin rapport
 
 FROM debian:bookworm-slim
+# CA certificates, so HTTPS webhooks can verify the servers they call.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --create-home --home-dir /var/lib/rapport rapport
 COPY --from=build /src/target/release/rapport /usr/local/bin/rapport
 USER rapport

@@ -53,12 +53,15 @@ pub struct Settings {
     #[arg(long, env = "RAPPORT_JWT_SECRET", hide_env_values = true, value_parser = secret)]
     pub jwt_secret: Option<SecretString>,
 
-    /// Access token lifetime in seconds.
-    #[arg(long, env = "RAPPORT_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    /// Access token lifetime in seconds (60 to 86,400).
+    #[arg(long, env = "RAPPORT_ACCESS_TOKEN_TTL", default_value_t = 900,
+        value_parser = clap::value_parser!(u64).range(60..=86_400))]
     pub access_token_ttl: u64,
 
-    /// Refresh token lifetime in seconds (each rotation starts a new lifetime).
-    #[arg(long, env = "RAPPORT_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    /// Refresh token lifetime in seconds (each rotation starts a new
+    /// lifetime; 60 to 31,536,000, one year).
+    #[arg(long, env = "RAPPORT_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600,
+        value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
     pub refresh_token_ttl: u64,
 
     /// Failed sign-ins allowed per account within the window (then 429).
@@ -73,8 +76,9 @@ pub struct Settings {
     )]
     pub login_max_failures_per_address: u64,
 
-    /// Length of the failed sign-in window in seconds.
-    #[arg(long, env = "RAPPORT_LOGIN_WINDOW", default_value_t = 900)]
+    /// Length of the failed sign-in window in seconds (1 to 86,400).
+    #[arg(long, env = "RAPPORT_LOGIN_WINDOW", default_value_t = 900,
+        value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub login_window: u64,
 
     /// E-mail of the first admin, created when the database has no user.
@@ -88,6 +92,11 @@ pub struct Settings {
     /// Password of the first admin; when unset a random one is generated and printed once.
     #[arg(long, env = "RAPPORT_ADMIN_PASSWORD", hide_env_values = true, value_parser = secret)]
     pub admin_password: Option<SecretString>,
+
+    /// Bearer token `/metrics` requires. Unset, `/metrics` is public like
+    /// `/healthz`: keep it on an internal network or set this.
+    #[arg(long, env = "RAPPORT_METRICS_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub metrics_token: Option<SecretString>,
 
     /// Log filter (tracing `EnvFilter` syntax, e.g. `info` or `rapport_api=debug`).
     #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
@@ -105,8 +114,9 @@ pub struct Settings {
     #[arg(long, env = "RAPPORT_WORKERS")]
     pub workers: Option<usize>,
 
-    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
-    #[arg(long, env = "RAPPORT_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT (0 to 3,600).
+    #[arg(long, env = "RAPPORT_SHUTDOWN_TIMEOUT", default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub shutdown_timeout: u64,
 
     /// Implicit-feedback weight of each interaction kind, as `kind=weight,...`;
@@ -122,8 +132,9 @@ pub struct Settings {
     #[arg(long, env = "RAPPORT_DEFAULT_ENGINE", default_value = "item_item")]
     pub default_engine: String,
 
-    /// Seconds between checks for models activated by another replica.
-    #[arg(long, env = "RAPPORT_MODEL_POLL", default_value_t = 2)]
+    /// Seconds between checks for models activated by another replica (1 to 3,600).
+    #[arg(long, env = "RAPPORT_MODEL_POLL", default_value_t = 2,
+        value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub model_poll: u64,
 
     /// Do not run training jobs in this process (leave them to `rapport worker`).
@@ -201,6 +212,30 @@ mod tests {
         assert!(parse_weights("view=abc").is_err());
         assert!(parse_weights("view=inf").is_err());
         assert!(parse_weights("").unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn out_of_range_durations_are_clear_errors_not_panics() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        for (flag, value) in [
+            ("--login-window", "99999999999999999"),
+            ("--login-window", "0"),
+            ("--refresh-token-ttl", "9223372036854775807"),
+            ("--access-token-ttl", "18446744073709551615"),
+            ("--model-poll", "0"),
+        ] {
+            let err = Cli::try_parse_from(["rapport", flag, value])
+                .err()
+                .unwrap_or_else(|| panic!("{flag} {value} accepted"));
+            let text = err.to_string();
+            assert!(text.contains(flag) && text.contains(value), "{text}");
+        }
+        Cli::try_parse_from(["rapport", "--login-window", "86400"]).unwrap();
     }
 
     #[test]

@@ -38,10 +38,12 @@ impl Metrics {
         })
     }
 
-    /// Counts one request and records its latency.
+    /// Counts one request and records its latency. Methods other than the
+    /// standard ones are counted as `OTHER`, so that clients sending made-up
+    /// methods cannot create series without bound.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let status = status.to_string();
-        let labels = [method, route, status.as_str()];
+        let labels = [method_label(method), route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
     }
@@ -54,9 +56,34 @@ impl Metrics {
     }
 }
 
+/// The label of a request method: one of the nine of RFC 9110 and RFC
+/// 5789, or `OTHER`.
+fn method_label(method: &str) -> &str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    KNOWN
+        .iter()
+        .find(|known| **known == method)
+        .copied()
+        .unwrap_or("OTHER")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        let metrics = Metrics::new().unwrap();
+        for n in 0..50 {
+            metrics.observe(&format!("FOO{n}"), "unmatched", 404, 0.001);
+        }
+        metrics.observe("GET", "unmatched", 404, 0.001);
+        let text = metrics.render().unwrap();
+        assert!(text.contains("method=\"OTHER\""), "{text}");
+        assert!(!text.contains("FOO"), "{text}");
+    }
 
     #[test]
     fn renders_observations() {

@@ -31,6 +31,8 @@ pub struct AppState {
     pub models: Arc<ModelCache>,
     /// Name of the engine used when a request names none.
     pub default_engine: String,
+    /// The bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<secrecy::SecretString>,
     /// Whether webhook URLs may point at internal addresses.
     pub webhook_allow_private: bool,
 }

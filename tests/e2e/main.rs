@@ -38,6 +38,7 @@ mod helpers;
 mod import;
 mod masking;
 mod nul_characters;
+mod operations;
 mod predictions_serving;
 mod predictions_training;
 mod privacy;

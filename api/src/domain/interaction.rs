@@ -14,6 +14,11 @@ pub const MAX_BATCH: usize = 10_000;
 /// Personal fields of an interaction, redacted in the audit log.
 pub const PII: &[&str] = &["note"];
 
+/// Largest amount an interaction may carry either way (a trillion): far
+/// beyond any order, and small enough that sums over millions of rows stay
+/// exact to the cent in `f64`.
+pub const MAX_VALUE: f64 = 1e12;
+
 /// Who an interaction is about: a customer by id or by external id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CustomerRef {
@@ -45,7 +50,7 @@ pub struct InteractionFields {
     pub item_sku: Option<String>,
     /// What happened.
     pub kind: InteractionKind,
-    /// Amount (e.g. purchase value).
+    /// Amount (e.g. purchase value), at most [`MAX_VALUE`] either way.
     pub value: Option<f64>,
     /// 1 to 5.
     pub rating: Option<i16>,
@@ -104,8 +109,14 @@ impl NewInteraction {
             (None, Some(sku)) => Some(ItemRef::Sku(sku)),
             (None, None) => None,
         };
-        if fields.value.is_some_and(|v| !v.is_finite()) {
-            checks.fail("value", "must be a finite number");
+        if fields
+            .value
+            .is_some_and(|v| !v.is_finite() || v.abs() > MAX_VALUE)
+        {
+            checks.fail(
+                "value",
+                format!("must be a number between -{MAX_VALUE:e} and {MAX_VALUE:e}"),
+            );
         }
         if fields.rating.is_some_and(|r| !(1..=5).contains(&r)) {
             checks.fail("rating", "must be between 1 and 5");

@@ -162,6 +162,7 @@ impl Application {
             metrics: Metrics::new()?,
             models,
             default_engine: settings.default_engine.clone(),
+            metrics_token: settings.metrics_token.clone(),
             webhook_allow_private: settings.background.webhook_allow_private,
         });
         start_background(&state.db, &settings.background)?;

@@ -1,7 +1,9 @@
 //! Operations endpoints: liveness, readiness and metrics (no authentication).
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use rapport_migrations::{Migrator, MigratorTrait};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -32,6 +34,13 @@ fn unavailable(detail: String) -> ApiError {
     .into()
 }
 
+/// The cause is logged; anyone may call `/readyz`, so the answer only says
+/// `database unavailable`.
+fn database_unavailable(what: &str, err: &sea_orm::DbErr) -> ApiError {
+    tracing::warn!(error = %err, "readiness: {what}");
+    unavailable("database unavailable".to_owned())
+}
+
 #[utoipa::path(tag = "operations", security(()),
     responses((status = 200, body = Status), (status = 503, body = crate::http::error::Problem)))]
 #[get("/readyz")]
@@ -40,10 +49,10 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         .db
         .ping()
         .await
-        .map_err(|e| unavailable(format!("database unreachable: {e}")))?;
+        .map_err(|e| database_unavailable("database unreachable", &e))?;
     let pending = Migrator::get_pending_migrations(&state.db)
         .await
-        .map_err(|e| unavailable(format!("cannot read migrations: {e}")))?;
+        .map_err(|e| database_unavailable("cannot read migrations", &e))?;
     if pending.is_empty() {
         Ok(HttpResponse::Ok().json(Status { status: "ready" }))
     } else {
@@ -54,11 +63,34 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     }
 }
 
-/// Prometheus metrics: request counts and latency histograms per route and status.
+/// Whether `req` carries `Authorization: Bearer <expected>`, compared by
+/// digest so the comparison's time says nothing of the token.
+fn bearer_matches(req: &HttpRequest, expected: &SecretString) -> bool {
+    use sha2::{Digest, Sha256};
+    let sent = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    Sha256::digest(sent.as_bytes()) == Sha256::digest(expected.expose_secret().as_bytes())
+}
+
+/// Prometheus metrics: request counts and latency histograms per route and
+/// status. Public unless `RAPPORT_METRICS_TOKEN` is set; then it needs
+/// `Authorization: Bearer <that token>` (401 otherwise).
 #[utoipa::path(tag = "operations", security(()),
-    responses((status = 200, content_type = "text/plain", body = String)))]
+    responses((status = 200, content_type = "text/plain", body = String),
+        (status = 401, body = crate::http::error::Problem)))]
 #[get("/metrics")]
-async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = &state.metrics_token
+        && !bearer_matches(&req, token)
+    {
+        return Err(
+            DomainError::Unauthorized("`/metrics` needs its bearer token".to_owned()).into(),
+        );
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render()?))

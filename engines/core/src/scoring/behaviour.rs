@@ -84,7 +84,12 @@ impl BehaviourFeatures {
                 }
             }
             match event.kind.as_str() {
-                "purchase" => t.monetary += event.value.filter(|v| v.is_finite()).unwrap_or(0.0),
+                "purchase" => {
+                    // Sums saturate instead of overflowing to infinity, so
+                    // one absurd value cannot poison the scaler for everyone.
+                    let value = event.value.filter(|v| v.is_finite()).unwrap_or(0.0);
+                    t.monetary = (t.monetary + value).clamp(-f64::MAX, f64::MAX);
+                }
                 "support_ticket" => t.tickets += 1,
                 _ => {}
             }
@@ -183,6 +188,18 @@ mod tests {
 
     fn number(v: &Value) -> f64 {
         v.as_number().unwrap()
+    }
+
+    #[test]
+    fn extreme_values_saturate_instead_of_overflowing() {
+        let events = [
+            event("a", "purchase", 1, Some(f64::MAX), None),
+            event("a", "purchase", 2, Some(f64::MAX), None),
+            event("a", "purchase", 3, Some(f64::INFINITY), None),
+        ];
+        let features = BehaviourFeatures::compute(&events, 1_000 * 86_400);
+        let monetary = features.for_customer("a")[2].as_number().unwrap();
+        assert!(monetary.is_finite(), "{monetary}");
     }
 
     #[test]
