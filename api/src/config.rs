@@ -59,9 +59,9 @@ pub struct Settings {
     pub access_token_ttl: u64,
 
     /// Refresh token lifetime in seconds (each rotation starts a new
-    /// lifetime; 60 to 31,536,000, one year).
+    /// lifetime; 1 to 31,536,000, one year).
     #[arg(long, env = "RAPPORT_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600,
-        value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+        value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub refresh_token_ttl: u64,
 
     /// Failed sign-ins allowed per account within the window (then 429).

@@ -43,10 +43,10 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
 }
 
 async fn expired_refresh_tokens_are_refused(backend: Backend) {
-    let app = spawn_app_with(backend, &["--refresh-token-ttl", "0"]).await;
+    let app = spawn_app_with(backend, &["--refresh-token-ttl", "1"]).await;
     let session = app.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let token = session["refresh_token"].as_str().unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let body = expect_problem(app.refresh(token).await, 401, "unauthorized").await;
     assert!(
         body["detail"].as_str().unwrap().contains("expired"),

@@ -22,8 +22,9 @@ pub fn has_tag<C: ColumnTrait>(index_column: C, tag: &str) -> Condition {
     Condition::all().add(Expr::col(index_column).like(LikeExpr::new(pattern).escape('\\')))
 }
 
-/// Rows whose customer (in `customer_column`) is live: neither deleted nor
-/// erased. Lists of customer-related data use it so that a soft-deleted
+/// Rows whose customer (in `customer_column`) is not soft-deleted: live, or
+/// erased (nothing personal is left of them; their interactions stay, for
+/// the models). Customer-related lists use it, so that a soft-deleted
 /// customer is not readable through another resource.
 pub fn of_live_customer<C: ColumnTrait>(customer_column: C) -> Condition {
     use crate::entities::customer;
@@ -31,7 +32,11 @@ pub fn of_live_customer<C: ColumnTrait>(customer_column: C) -> Condition {
     let live = Query::select()
         .column(customer::Column::Id)
         .from(customer::Entity)
-        .and_where(Expr::col(customer::Column::DeletedAt).is_null())
+        .cond_where(
+            Condition::any()
+                .add(Expr::col(customer::Column::DeletedAt).is_null())
+                .add(Expr::col(customer::Column::ErasedAt).is_not_null()),
+        )
         .to_owned();
     Condition::all().add(Expr::col(customer_column).in_subquery(live))
 }
