@@ -26,7 +26,7 @@ pub fn has_tag<C: ColumnTrait>(index_column: C, tag: &str) -> Condition {
 /// erased (nothing personal is left of them; their interactions stay, for
 /// the models). Customer-related lists use it, so that a soft-deleted
 /// customer is not readable through another resource.
-pub fn of_live_customer<C: ColumnTrait>(customer_column: C) -> Condition {
+pub fn of_visible_customer<C: ColumnTrait>(customer_column: C) -> Condition {
     use crate::entities::customer;
     use sea_orm::sea_query::Query;
     let live = Query::select()

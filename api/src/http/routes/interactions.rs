@@ -147,7 +147,7 @@ pub async fn list_rows(
     use interaction::Column;
     let sort = Sort::parse(page.sort.as_deref(), SORTABLE, "-occurred_at")?;
     let mut select =
-        interaction::Entity::find().filter(filters::of_live_customer(Column::CustomerId));
+        interaction::Entity::find().filter(filters::of_visible_customer(Column::CustomerId));
     if let Some(id) = filters.customer_id {
         select = select.filter(Column::CustomerId.eq(id));
     }
@@ -299,7 +299,9 @@ async fn get_one(
     policy::require(&caller, Action::ReadCatalog)?;
     let grant = policy::require(&caller, Action::ReadCustomers)?;
     let row = interaction::Entity::find_by_id(*id)
-        .filter(filters::of_live_customer(interaction::Column::CustomerId))
+        .filter(filters::of_visible_customer(
+            interaction::Column::CustomerId,
+        ))
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::not_found("interaction"))?;

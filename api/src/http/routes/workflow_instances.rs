@@ -156,7 +156,7 @@ async fn list(
     policy::require(&caller, Action::ReadWorkflows)?;
     let sort = Sort::parse(page.sort.as_deref(), SORTABLE, "-created_at")?;
     let mut select =
-        workflow_instance::Entity::find().filter(filters::of_live_customer(Column::CustomerId));
+        workflow_instance::Entity::find().filter(filters::of_visible_customer(Column::CustomerId));
     match filters.department.as_deref() {
         Some("mine") => {
             let mine = caller.department.clone().ok_or_else(|| {
@@ -193,13 +193,13 @@ async fn list(
     Ok(HttpResponse::Ok().json(with_definitions(&state.db, rows).await?))
 }
 
-/// An instance on a live customer, or 404.
-async fn live_instance(
+/// An instance on a customer that is not soft-deleted, or 404.
+async fn visible_instance(
     db: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<workflow_instance::Model, ApiError> {
     workflow_instance::Entity::find_by_id(id)
-        .filter(filters::of_live_customer(Column::CustomerId))
+        .filter(filters::of_visible_customer(Column::CustomerId))
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("workflow instance"))
@@ -215,7 +215,7 @@ async fn get_one(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ReadWorkflows)?;
-    let row = live_instance(&state.db, *id).await?;
+    let row = visible_instance(&state.db, *id).await?;
     let pinned = Pinned::of(&state.db, row.definition_id).await?;
     respond(StatusCode::OK, row, &pinned)
 }
@@ -233,7 +233,7 @@ async fn events(
     use workflow_event::Column as E;
     policy::require(&caller, Action::ReadWorkflows)?;
     let grant = policy::require(&caller, Action::ReadCustomers)?;
-    let instance = live_instance(&state.db, *id).await?;
+    let instance = visible_instance(&state.db, *id).await?;
     let sort = Sort::parse(
         page.sort.as_deref(),
         &[("created_at", E::CreatedAt)],
