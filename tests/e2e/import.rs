@@ -86,6 +86,26 @@ async fn items_and_headerless_interactions_import_without_duplicates(backend: Ba
         2,
         "a re-run creates no duplicates"
     );
+
+    // Calls in the same second that differ only in their note or channel
+    // are distinct interactions, and stay so on a re-run.
+    let calls = write(
+        dir.path(),
+        "calls.csv",
+        b"who,what,at,via,note\n\
+          A1,call,1700000300,phone,asked for a quote\n\
+          A1,call,1700000300,phone,sent the quote\n\
+          A1,call,1700000300,email,sent the quote\n",
+    );
+    let args = [
+        "interactions",
+        &calls,
+        "--map",
+        "customer=who,kind=what,occurred_at=at:unix,channel=via,note=note",
+    ];
+    app.import(&args).await.unwrap();
+    app.import(&args).await.unwrap();
+    assert_eq!(app.count("/interactions?kind=call").await, 3);
 }
 
 /// An automation that starts churn-save on a support ticket.

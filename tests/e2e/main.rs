@@ -33,6 +33,7 @@ mod api_contract;
 mod automations;
 mod bad_input;
 mod catalogue;
+mod consistency;
 mod customers;
 mod helpers;
 mod import;

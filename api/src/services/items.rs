@@ -3,7 +3,9 @@
 
 use chrono::Utc;
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::audit::{self, Event};
@@ -113,10 +115,17 @@ pub async fn upsert_by_sku(
 }
 
 /// Deletes item `id`. Items with recorded interactions are kept for history
-/// and models (deactivate them instead): checked in the deleting transaction.
+/// and models (deactivate them instead): checked in the deleting transaction,
+/// with the item's row locked first, so an interaction recorded at the same
+/// moment (which holds a key-share lock on the item through its foreign key)
+/// either commits before the check sees it or fails after the delete.
 pub async fn delete(ctx: &Context<'_>, id: Uuid, expected: &IfMatch) -> Result<(), DomainError> {
     let txn = ctx.begin().await?;
-    let current = find(&txn, id).await?;
+    let current = item::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("item"))?;
     expected.check(current.version)?;
     let used = interaction::Entity::find()
         .filter(interaction::Column::ItemId.eq(id))

@@ -50,7 +50,38 @@ pub struct InteractionInput {
 pub struct InteractionBatch {
     /// 1 to 10,000 rows; each is validated on its own so errors name their index.
     #[schema(value_type = Vec<InteractionInput>)]
+    #[serde(deserialize_with = "at_most_a_batch")]
     pub interactions: Vec<Value>,
+}
+
+/// Reads the rows of a batch, refusing the array as soon as it holds more
+/// than [`MAX_BATCH`] rows, before the rest of it is parsed.
+fn at_most_a_batch<'de, D: serde::Deserializer<'de>>(input: D) -> Result<Vec<Value>, D::Error> {
+    struct Rows;
+    impl<'de> serde::de::Visitor<'de> for Rows {
+        type Value = Vec<Value>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "an array of at most {MAX_BATCH} interactions")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Vec<Value>, A::Error> {
+            let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_BATCH));
+            while let Some(row) = seq.next_element()? {
+                if rows.len() == MAX_BATCH {
+                    return Err(serde::de::Error::custom(format!(
+                        "interactions: a batch holds at most {MAX_BATCH} rows"
+                    )));
+                }
+                rows.push(row);
+            }
+            Ok(rows)
+        }
+    }
+    input.deserialize_seq(Rows)
 }
 
 /// Result of a batch.
@@ -184,7 +215,15 @@ async fn create(
     let input = body.into_inner();
     let now = Utc::now();
     let new = NewInteraction::parse(input.clone().into(), now).map_err(DomainError::Invalid)?;
-    let rows = interactions::prepare(&state.db, vec![new], now)
+    let ctx = Context::for_caller(&state.db, &caller, Grant::Full, &state.models);
+    // The key is claimed before the references are checked, so a retry gets
+    // the first response even if a referenced row changed since.
+    let creation =
+        match idempotency::begin(&state.db, &key, &caller, "POST /interactions", &input).await? {
+            Begun::Replay(response) => return Ok(response),
+            Begun::Fresh(creation) => creation,
+        };
+    let rows = interactions::prepare(&creation.txn, vec![new], now)
         .await
         .map_err(|err| match err {
             // A single interaction has no row index to report.
@@ -196,12 +235,6 @@ async fn create(
             ),
             other => other,
         })?;
-    let ctx = Context::for_caller(&state.db, &caller, Grant::Full, &state.models);
-    let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /interactions", &input).await? {
-            Begun::Replay(response) => return Ok(response),
-            Begun::Fresh(creation) => creation,
-        };
     let mut recorded = interactions::record(&ctx, &creation.txn, rows, Recording::SINGLE).await?;
     let row = recorded
         .pop()
@@ -232,7 +265,7 @@ async fn create_batch(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::WriteInteractions)?;
     let batch = body.into_inner();
-    if batch.interactions.is_empty() || batch.interactions.len() > MAX_BATCH {
+    if batch.interactions.is_empty() {
         return Err(ApiError::invalid(
             "interactions",
             format!("must hold 1 to {MAX_BATCH} rows"),
@@ -253,7 +286,6 @@ async fn create_batch(
     if !errors.is_empty() {
         return Err(DomainError::Invalid(errors).into());
     }
-    let rows = interactions::prepare(&state.db, rows, now).await?;
     let ctx = Context::for_caller(&state.db, &caller, Grant::Full, &state.models);
     let creation =
         match idempotency::begin(&state.db, &key, &caller, "POST /interactions/batch", &batch)
@@ -262,6 +294,7 @@ async fn create_batch(
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };
+    let rows = interactions::prepare(&creation.txn, rows, now).await?;
     let recorded = interactions::record(&ctx, &creation.txn, rows, Recording::BATCH).await?;
     let created = BatchCreated {
         created: recorded.len(),
