@@ -178,7 +178,12 @@ impl Tally {
         });
         let interval = std_dev.map(|s| {
             let half = t975(responses - 1) * s / n.sqrt();
-            clamped(mean - half, mean + half, 1.0, 7.0)
+            clamped(
+                mean - half,
+                mean + half,
+                kind.min().into(),
+                kind.max().into(),
+            )
         });
         Some(CesStats {
             responses,
