@@ -174,6 +174,13 @@ pub struct BackgroundSettings {
     /// How often overdue workflow steps are looked for, in milliseconds.
     #[arg(long, env = "RAPPORT_SLA_CHECK_INTERVAL_MS", default_value_t = 30_000)]
     pub sla_check_interval_ms: u64,
+
+    /// How often every live customer is scored by the active scorers to run
+    /// the score automations (threshold crossings), in milliseconds. Reading
+    /// scores through the API sets nothing off.
+    #[arg(long, env = "RAPPORT_SCORE_SWEEP_INTERVAL_MS", default_value_t = 300_000,
+          value_parser = clap::value_parser!(u64).range(100..=86_400_000))]
+    pub score_sweep_interval_ms: u64,
 }
 
 /// Per-kind weight overrides given on the command line or in the environment.

@@ -1,6 +1,7 @@
 //! What trained models serve: recommendations with reasons, the popularity
 //! fallback, similar items, replicas that follow changes made elsewhere, and
-//! churn scores (explained, batched, starting the churn-save automation).
+//! churn scores (explained, batched; the score sweep starts the churn-save
+//! automation).
 //! Every test starts on a copy of the trained database (`spawn_trained`).
 
 use std::time::Duration;
@@ -9,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     Backend, TestApp, eventually, expect_problem, listed, spawn_app, spawn_replica, spawn_trained,
+    spawn_trained_with,
 };
 
 /// The number in an item's name (`Item 7` -> 7).
@@ -212,8 +214,9 @@ async fn scores_are_explained_by_their_factors(backend: Backend) {
     );
 }
 
-async fn batch_scoring_starts_the_churn_automation(backend: Backend) {
-    let (app, trained) = spawn_trained(backend).await;
+/// Reading scores sets nothing off; the score sweep runs the automations.
+async fn the_score_sweep_starts_the_churn_automation(backend: Backend) {
+    let (app, trained) = spawn_trained_with(backend, &["--score-sweep-interval-ms", "300"]).await;
     let (churner, stayer) = (
         &trained.catalogue.customers[0],
         &trained.catalogue.customers[1],
@@ -223,16 +226,45 @@ async fn batch_scoring_starts_the_churn_automation(backend: Backend) {
         .unwrap();
     assert!(probability > 0.5, "the churner scores {probability}");
     app.define_demo_workflows().await;
-    app.create_automation(json!({"name": "Churn risk",
-        "when": {"type": "score", "threshold": 0.5}, "then": {"workflow_key": "churn-save"}}))
+    let rule = app
+        .create_automation(json!({"name": "Churn risk",
+            "when": {"type": "score", "threshold": 0.5}, "then": {"workflow_key": "churn-save"}}))
         .await;
-    assert!(app.open_instances(churner, "churn-save").await.is_empty());
-
-    app.score_batch(&[churner, stayer]).await;
-    assert_eq!(app.open_instances(churner, "churn-save").await.len(), 1);
+    let started = || async { app.open_instances(churner, "churn-save").await.len() == 1 };
+    eventually(
+        "the sweep starts churn-save",
+        Duration::from_secs(20),
+        started,
+    )
+    .await;
     let stayer_started =
         format!("/workflow-instances?customer_id={stayer}&workflow_key=churn-save");
     assert_eq!(app.count(&stayer_started).await, 0);
+    // Later sweeps see the same crossings and start nothing new.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let runs = app.automation_outcomes(&rule).await;
+    assert!(runs.iter().all(|outcome| outcome == "started"), "{runs:?}");
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(app.automation_outcomes(&rule).await, runs);
+}
+
+/// `POST /scores/batch` only reads: with an active score rule and the sweep
+/// off, a batch starts no workflow.
+async fn batch_scoring_starts_nothing(backend: Backend) {
+    let (app, trained) = spawn_trained(backend).await;
+    let churner = &trained.catalogue.customers[0];
+    app.define_demo_workflows().await;
+    app.create_automation(json!({"name": "Churn risk",
+        "when": {"type": "score", "threshold": 0.5}, "then": {"workflow_key": "churn-save"}}))
+        .await;
+    let batch = app.score_batch(&[churner]).await;
+    assert!(
+        batch["data"][0]["scores"][0]["probability"]
+            .as_f64()
+            .unwrap()
+            > 0.5
+    );
+    assert!(app.open_instances(churner, "churn-save").await.is_empty());
 }
 
 async fn batch_scoring_reports_unknown_customers_and_has_limits(backend: Backend) {
@@ -260,7 +292,8 @@ async fn batch_scoring_reports_unknown_customers_and_has_limits(backend: Backend
 
 crate::on_every_backend!(
     scores_are_explained_by_their_factors,
-    batch_scoring_starts_the_churn_automation,
+    the_score_sweep_starts_the_churn_automation,
+    batch_scoring_starts_nothing,
     batch_scoring_reports_unknown_customers_and_has_limits,
 );
 

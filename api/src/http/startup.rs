@@ -27,7 +27,7 @@ use crate::ml::serving::ModelCache;
 use crate::ml::weights::InteractionWeights;
 use crate::state::AppState;
 use crate::webhooks::dispatcher::Dispatcher;
-use crate::workers::sla;
+use crate::workers::{score_sweep, sla};
 use crate::{db, demo};
 use sea_orm::DatabaseConnection;
 
@@ -84,15 +84,22 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-/// Starts the webhook dispatcher and the SLA checker on this replica.
+/// Starts the webhook dispatcher, the SLA checker and the score sweep on
+/// this replica.
 fn start_background(
     db: &DatabaseConnection,
+    models: &Arc<ModelCache>,
     settings: &BackgroundSettings,
 ) -> Result<(), anyhow::Error> {
     Dispatcher::new(settings)?.spawn(db.clone(), Duration::from_millis(settings.webhook_poll_ms));
     sla::spawn(
         db.clone(),
         Duration::from_millis(settings.sla_check_interval_ms),
+    );
+    score_sweep::spawn(
+        db.clone(),
+        Arc::clone(models),
+        Duration::from_millis(settings.score_sweep_interval_ms),
     );
     Ok(())
 }
@@ -165,7 +172,7 @@ impl Application {
             metrics_token: settings.metrics_token.clone(),
             webhook_allow_private: settings.background.webhook_allow_private,
         });
-        start_background(&state.db, &settings.background)?;
+        start_background(&state.db, &state.models, &settings.background)?;
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let body_limit = settings.body_limit;

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod data;
 pub mod jobs;
 pub mod listing;
+pub mod scoring;
 pub mod serving;
 pub mod stored;
 pub mod train;

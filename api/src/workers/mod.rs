@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::domain::DomainError;
 
+pub mod score_sweep;
 pub mod sla;
 
 /// Runs `job` every `interval` on the current runtime, logging failures

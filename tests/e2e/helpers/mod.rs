@@ -35,6 +35,6 @@ pub use app::{
 pub use checks::{error_fields, eventually, expect_problem, expect_status, id_of, strings};
 pub use import::write;
 pub use models::{CUSTOMERS, ITEMS, listed};
-pub use trained::spawn_trained;
+pub use trained::{spawn_trained, spawn_trained_with};
 pub use webhooks::{FAST, SLOW_FAILURE, receiver, verify};
 pub use workflows::{demo_definition, transition};

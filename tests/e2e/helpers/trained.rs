@@ -29,6 +29,11 @@ pub struct Trained {
 
 /// Starts the service on a fresh copy of the trained database.
 pub async fn spawn_trained(backend: Backend) -> (TestApp, Trained) {
+    spawn_trained_with(backend, &[]).await
+}
+
+/// [`spawn_trained`], with extra service flags.
+pub async fn spawn_trained_with(backend: Backend, flags: &[&str]) -> (TestApp, Trained) {
     static SQLITE: OnceLock<(Template, Trained)> = OnceLock::new();
     static POSTGRES: OnceLock<(Template, Trained)> = OnceLock::new();
     let cell = match backend {
@@ -37,7 +42,7 @@ pub async fn spawn_trained(backend: Backend) -> (TestApp, Trained) {
     };
     let (template, trained) = cell.get_or_init(|| build(backend));
     let (url, dir) = template.copy().await;
-    (start(url, dir, &[]).await, trained.clone())
+    (start(url, dir, flags).await, trained.clone())
 }
 
 /// Trains on a service of its own, then makes the template: of the file

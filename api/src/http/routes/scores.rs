@@ -2,25 +2,18 @@
 //! every active scoring model, each with its per-feature explanation.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::Utc;
 use rapport_core::scoring::Value as Cell;
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::domain::{DomainError, ErrorCode};
 use crate::entities::customer;
 use crate::http::error::ApiError;
-use crate::ml::data::{customer_events, feature_rows};
-use crate::ml::serving::Loaded;
+use crate::ml::scoring::{CustomerScore, score_customers};
 use crate::policy::{self, Action};
-use crate::services::automations;
 use crate::services::customers::find_live;
 use crate::state::AppState;
 
@@ -84,46 +77,20 @@ fn json_of(cell: &Cell) -> Value {
     }
 }
 
-/// Scores `customers` with every active scorer (one query for their interactions).
-async fn score(
-    state: &AppState,
-    customers: &[customer::Model],
-) -> Result<Vec<CustomerScores>, ApiError> {
-    let scorers = state.models.scorers();
-    if scorers.is_empty() {
-        return Err(ApiError::Domain(DomainError::Conflict {
-            code: ErrorCode::NoActiveModel,
-            detail: "no scoring model is active; train and activate one".to_owned(),
-        }));
-    }
-    let ids: Vec<Uuid> = customers.iter().map(|c| c.id).collect();
-    let (events, _) = customer_events(&state.db, Some(&ids)).await?;
-    let rows = feature_rows(customers, &events, Utc::now().timestamp());
-    let mut out = Vec::with_capacity(customers.len());
-    for (customer, row) in customers.iter().zip(&rows) {
-        let mut scores = Vec::with_capacity(scorers.len());
-        for active in &scorers {
-            let Loaded::Scorer { model, label } = &active.loaded else {
-                continue;
-            };
-            let prediction = model.predict(row).map_err(|e| {
-                if e.is_internal() {
-                    ApiError::Domain(DomainError::Internal(anyhow::Error::new(e)))
-                } else {
-                    ApiError::Domain(DomainError::Unprocessable {
-                        code: ErrorCode::Unscorable,
-                        detail: format!("customer {} cannot be scored: {e}", customer.id),
-                    })
-                }
-            })?;
-            scores.push(ScoreOut {
-                model_id: active.id,
-                engine: active.engine.clone(),
-                label: label.clone(),
-                probability: prediction.probability,
-                logit: prediction.logit,
-                intercept: prediction.intercept,
-                factors: prediction
+impl From<CustomerScore> for CustomerScores {
+    fn from(scored: CustomerScore) -> Self {
+        let scores = scored
+            .scores
+            .into_iter()
+            .map(|score| ScoreOut {
+                model_id: score.model_id,
+                engine: score.engine,
+                label: score.label,
+                probability: score.prediction.probability,
+                logit: score.prediction.logit,
+                intercept: score.prediction.intercept,
+                factors: score
+                    .prediction
                     .factors
                     .iter()
                     .map(|f| FactorOut {
@@ -132,37 +99,22 @@ async fn score(
                         contribution: f.contribution,
                     })
                     .collect(),
-            });
-        }
-        out.push(CustomerScores {
-            customer_id: customer.id,
+            })
+            .collect();
+        Self {
+            customer_id: scored.customer_id,
             scores,
-        });
+        }
     }
-    Ok(out)
 }
 
-/// Runs the score automations (threshold crossings) on freshly computed
-/// scores, in one transaction that takes SQLite's write lock at once.
-async fn fire_automations(state: &AppState, scored: &[CustomerScores]) -> Result<(), ApiError> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
-    let txn = state.db.begin_with_options(options).await?;
-    for customer in scored {
-        for score in &customer.scores {
-            automations::on_score(
-                &txn,
-                customer.customer_id,
-                score.model_id,
-                score.probability,
-            )
-            .await?;
-        }
-    }
-    txn.commit().await?;
-    Ok(())
+/// Scores `customers` with every active scorer, as the API shows them.
+async fn score(
+    state: &AppState,
+    customers: &[customer::Model],
+) -> Result<Vec<CustomerScores>, ApiError> {
+    let scored = score_customers(&state.db, &state.models, customers).await?;
+    Ok(scored.into_iter().map(CustomerScores::from).collect())
 }
 
 /// A customer's scores from every active scoring model, with explanations.
@@ -184,8 +136,8 @@ async fn customer_scores(
     Ok(HttpResponse::Ok().json(one))
 }
 
-/// Scores of up to 1,000 customers at once; score automations whose
-/// threshold a customer's probability crosses upwards fire.
+/// Scores of up to 1,000 customers at once. Reading only: score
+/// automations are evaluated by the service's score sweep, not here.
 #[utoipa::path(tag = "predictions", request_body = BatchRequest,
     responses((status = 200, body = BatchScores), (status = 422, body = crate::http::error::Problem),
         (status = 409, body = crate::http::error::Problem, description = "no active scoring model (`no_active_model`)")))]
@@ -220,7 +172,6 @@ async fn batch(
     } else {
         score(&state, &customers).await?
     };
-    fire_automations(&state, &data).await?;
     Ok(HttpResponse::Ok().json(BatchScores { data, not_found }))
 }
 
