@@ -142,6 +142,9 @@ pub struct Settings {
     pub no_worker: bool,
 
     #[command(flatten)]
+    pub training: TrainingLimits,
+
+    #[command(flatten)]
     pub background: BackgroundSettings,
 }
 
@@ -181,6 +184,30 @@ pub struct BackgroundSettings {
     #[arg(long, env = "RAPPORT_SCORE_SWEEP_INTERVAL_MS", default_value_t = 300_000,
           value_parser = clap::value_parser!(u64).range(100..=86_400_000))]
     pub score_sweep_interval_ms: u64,
+}
+
+/// What one caller may ask of the trainer.
+#[derive(Args, Clone, Debug)]
+pub struct TrainingLimits {
+    /// Most memory in MiB a fit's parameters may imply (EASE's `max_items`
+    /// bounds its dense matrices); beyond it a training request gets 422
+    /// with the estimate.
+    #[arg(long, env = "RAPPORT_TRAINING_MEMORY_MIB", default_value_t = 4_096,
+          value_parser = clap::value_parser!(u64).range(64..=1_048_576))]
+    pub training_memory_mib: u64,
+
+    /// Most training jobs one user may have queued or running at once;
+    /// beyond it a training request gets 429.
+    #[arg(long, env = "RAPPORT_TRAINING_JOBS_PER_USER", default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    pub training_jobs_per_user: u64,
+}
+
+impl TrainingLimits {
+    /// The memory budget in bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        self.training_memory_mib.saturating_mul(1024 * 1024)
+    }
 }
 
 /// Per-kind weight overrides given on the command line or in the environment.

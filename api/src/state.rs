@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::user_states::UserStates;
+use crate::config::TrainingLimits;
 use crate::metrics::Metrics;
 use crate::ml::serving::ModelCache;
 use crate::ml::weights::InteractionWeights;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub default_engine: String,
     /// The bearer token `/metrics` requires, if any.
     pub metrics_token: Option<secrecy::SecretString>,
+    /// What one caller may ask of the trainer.
+    pub training: TrainingLimits,
     /// Whether webhook URLs may point at internal addresses.
     pub webhook_allow_private: bool,
 }

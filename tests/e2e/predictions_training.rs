@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, CUSTOMERS, ITEMS, expect_problem, expect_status, spawn_app, spawn_replica,
+    Backend, CUSTOMERS, ITEMS, expect_problem, expect_status, spawn_app, spawn_app_with,
+    spawn_replica,
 };
 
 async fn engines_are_listed_with_typed_defaults(backend: Backend) {
@@ -87,6 +88,62 @@ async fn bad_training_requests_queue_nothing_and_retries_queue_once(backend: Bac
     let (a, b) = (retry().await, retry().await);
     assert_eq!(a["job_id"], b["job_id"]);
     assert_eq!(app.count("/jobs").await, 1);
+}
+
+/// A user's share of the training queue is bounded (parallel requests
+/// included), and parameters that imply more memory than the budget are
+/// refused with the estimate before anything is queued.
+async fn training_requests_are_bounded_by_queue_share_and_memory(backend: Backend) {
+    let flags = [
+        "--no-worker",
+        "--training-jobs-per-user",
+        "2",
+        "--training-memory-mib",
+        "1024",
+    ];
+    let app = spawn_app_with(backend, &flags).await;
+    // EASE's default (10,000 items: about 2,670 MiB) is over 1 GiB.
+    for params in [json!({}), json!({"max_items": 100_000})] {
+        let refused = app
+            .post("/engines/ease/train", &json!({"params": params}))
+            .await;
+        let problem = expect_problem(refused, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "params");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("MiB") && message.contains("max_items"),
+            "{message}"
+        );
+    }
+    assert_eq!(app.count("/jobs").await, 0);
+
+    let request = json!({"params": {"max_items": 5_000}});
+    let attempts = (0..6).map(|_| app.post("/engines/ease/train", &request));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 202).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        4,
+        "{statuses:?}"
+    );
+    let refused = app.post("/engines/popularity/train", &json!({})).await;
+    assert!(refused.headers().contains_key("retry-after"));
+    expect_problem(refused, 429, "rate_limited").await;
+    // The share is per user: an analyst may still queue.
+    let analyst = app.user("analyst", None).await;
+    let queued = app
+        .post_as(&analyst.token, "/engines/popularity/train", &json!({}))
+        .await;
+    assert_eq!(queued.status(), 202);
+    assert_eq!(app.count("/jobs").await, 3);
 }
 
 async fn nothing_is_served_before_a_model_is_active(backend: Backend) {
@@ -183,6 +240,7 @@ async fn activation_reaches_other_replicas(backend: Backend) {
 }
 
 crate::on_every_backend!(
+    training_requests_are_bounded_by_queue_share_and_memory,
     engines_are_listed_with_typed_defaults,
     bad_training_requests_queue_nothing_and_retries_queue_once,
     nothing_is_served_before_a_model_is_active,

@@ -74,6 +74,14 @@ pub enum DomainError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// The caller has as much work in progress as it may have; retry later.
+    #[error("{detail}")]
+    TooMuchWork {
+        /// What the limit is and what counts.
+        detail: String,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// A dependency is unavailable or saturated; retry after this many seconds.
     #[error("{detail}")]
     Unavailable {
@@ -120,7 +128,7 @@ impl DomainError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::StaleVersion(_) => ErrorCode::PreconditionFailed,
-            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::RateLimited { .. } | Self::TooMuchWork { .. } => ErrorCode::RateLimited,
             Self::Unavailable { .. } => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::InternalError,
         }

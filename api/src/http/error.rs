@@ -192,6 +192,7 @@ impl ResponseError for ApiError {
             }
             Self::Domain(
                 DomainError::RateLimited { retry_after }
+                | DomainError::TooMuchWork { retry_after, .. }
                 | DomainError::Unavailable { retry_after, .. },
             ) => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));

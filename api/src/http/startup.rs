@@ -170,6 +170,7 @@ impl Application {
             models,
             default_engine: settings.default_engine.clone(),
             metrics_token: settings.metrics_token.clone(),
+            training: settings.training.clone(),
             webhook_allow_private: settings.background.webhook_allow_private,
         });
         start_background(&state.db, &state.models, &settings.background)?;

@@ -10,8 +10,8 @@ use chrono::Utc;
 use rapport_core::KindWeights;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -70,6 +70,33 @@ pub async fn enqueue(
         .exec_without_returning(db)
         .await?;
     Ok(row)
+}
+
+/// Refuses a new job of `user` (429) when they already have `limit` jobs
+/// queued or running. Call it in the transaction that queues the job: the
+/// check and the insert run under one database-wide lock, so parallel
+/// requests cannot all pass it.
+pub async fn check_queue_share(
+    txn: &DatabaseTransaction,
+    user: Uuid,
+    limit: u64,
+) -> Result<(), DomainError> {
+    crate::db::serialise(txn, "training-queue").await?;
+    let pending = job::Entity::find()
+        .filter(job::Column::RequestedBy.eq(user))
+        .filter(job::Column::Status.is_in([status::QUEUED, status::RUNNING]))
+        .count(txn)
+        .await?;
+    if pending >= limit {
+        return Err(DomainError::TooMuchWork {
+            detail: format!(
+                "you have {pending} training jobs queued or running, the most allowed \
+                 (RAPPORT_TRAINING_JOBS_PER_USER); retry when one has finished"
+            ),
+            retry_after: 30,
+        });
+    }
+    Ok(())
 }
 
 /// Claims the oldest queued job, or a running one whose lease expired.

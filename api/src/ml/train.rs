@@ -51,15 +51,39 @@ fn engine(name: &str) -> Result<Engine<'static>, TrainError> {
         .ok_or_else(|| refused(format!("no engine named `{name}`")))
 }
 
-/// Checks the engine name and its parameters without training.
-pub fn validate(name: &str, raw: &RawParams) -> Result<EngineKind, TrainError> {
+/// Checks the engine name and its parameters without training, and that
+/// the memory the parameters imply (if they bound it) fits in
+/// `memory_budget` bytes.
+pub fn validate(name: &str, raw: &RawParams, memory_budget: u64) -> Result<EngineKind, TrainError> {
+    let (engine, params) = checked_params(name, raw)?;
+    if let Engine::Recommender(recommender) = engine
+        && let Some(needed) = recommender.fit_memory(&params).map_err(refused)?
+        && needed > memory_budget
+    {
+        return Err(refused(format!(
+            "these parameters imply about {} of memory for the fit, over the training \
+             budget of {} (RAPPORT_TRAINING_MEMORY_MIB); lower them (for ease, max_items)",
+            mebibytes(needed),
+            mebibytes(memory_budget)
+        )));
+    }
+    Ok(engine.kind().into())
+}
+
+/// The engine named `name` and its parameters, checked against its ranges.
+fn checked_params(name: &str, raw: &RawParams) -> Result<(Engine<'static>, Params), TrainError> {
     let engine = engine(name)?;
     let params = match engine {
         Engine::Recommender(_) => to_params(raw),
         Engine::Scorer(_) => scorer_settings(raw)?.1,
     };
     params.resolve(&engine.describe().params).map_err(refused)?;
-    Ok(engine.kind().into())
+    Ok((engine, params))
+}
+
+/// `bytes` in MiB, as people read it.
+fn mebibytes(bytes: u64) -> String {
+    format!("{} MiB", bytes.div_ceil(1024 * 1024))
 }
 
 fn to_params(raw: &RawParams) -> Params {
@@ -84,7 +108,7 @@ pub async fn train(
     raw: &RawParams,
     progress: &(dyn Fn(f64, &str) + Sync),
 ) -> Result<Trained, TrainError> {
-    let kind = validate(name, raw)?;
+    let kind = checked_params(name, raw)?.0.kind().into();
     progress(0.05, "loading data");
     let (stats, metrics, bytes) = match engine(name)? {
         Engine::Recommender(engine) => {

@@ -65,6 +65,15 @@ pub trait Recommender: Send + Sync {
         k: usize,
     ) -> Result<Vec<Recommendation>, EngineError>;
 
+    /// The most memory, in bytes, a fit with `params` may need whatever the
+    /// data, when the parameters alone bound it (EASE's dense item-by-item
+    /// matrices grow with the square of `max_items`); `None` when the data
+    /// decides. The service refuses parameters whose bound exceeds its
+    /// training budget before a job is queued.
+    fn fit_memory(&self, _params: &Params) -> Result<Option<u64>, EngineError> {
+        Ok(None)
+    }
+
     /// Encodes a model as compact bytes (postcard) behind the engine's name.
     fn to_bytes(&self, model: &Self::Model) -> Result<Vec<u8>, EngineError> {
         engine::encode(self.name(), model).map_err(EngineError::Serialization)
@@ -87,6 +96,8 @@ pub trait DynRecommender: Send + Sync {
     fn describe(&self) -> EngineDescription;
     /// See [`Recommender::fit`].
     fn fit(&self, data: &Dataset, params: &Params) -> Result<FittedModel, EngineError>;
+    /// See [`Recommender::fit_memory`].
+    fn fit_memory(&self, params: &Params) -> Result<Option<u64>, EngineError>;
     /// See [`Recommender::recommend`].
     fn recommend(
         &self,
@@ -130,6 +141,10 @@ impl<R: Recommender> DynRecommender for R {
     fn fit(&self, data: &Dataset, params: &Params) -> Result<FittedModel, EngineError> {
         let model = Recommender::fit(self, data, params)?;
         Ok(FittedModel::new(self.name(), model))
+    }
+
+    fn fit_memory(&self, params: &Params) -> Result<Option<u64>, EngineError> {
+        Recommender::fit_memory(self, params)
     }
 
     fn recommend(

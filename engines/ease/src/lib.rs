@@ -77,6 +77,9 @@ fn regularised_gram(
     gram
 }
 
+/// Bytes a fit holds per cell of the item-by-item matrices at its peak.
+const BYTES_PER_CELL: u64 = 8 + 8 + 8 + 4;
+
 impl Recommender for Ease {
     type Model = EaseModel;
 
@@ -95,10 +98,11 @@ impl Recommender for Ease {
             ),
             ParamSpec::int(
                 "max_items",
-                20_000,
+                10_000,
                 1,
                 100_000,
-                "largest number of interacted items accepted (memory grows with its square)",
+                "largest number of interacted items accepted (the fit needs about \
+                 28 bytes times its square: 2.8 GB for 10,000)",
             ),
         ];
         params.extend(MatrixOptions::param_specs());
@@ -110,6 +114,14 @@ impl Recommender for Ease {
             params,
             needs: vec![DataNeed::Interactions],
         }
+    }
+
+    /// The Gram matrix and its inverse (f64), the inverse's working copy and
+    /// the f32 weights: 28 bytes per cell of `max_items` x `max_items`.
+    fn fit_memory(&self, params: &Params) -> Result<Option<u64>, EngineError> {
+        let values = params.resolve(&self.describe().params)?;
+        let m = values.usize("max_items")? as u64;
+        Ok(Some(m.saturating_mul(m).saturating_mul(BYTES_PER_CELL)))
     }
 
     fn fit(&self, data: &Dataset, params: &Params) -> Result<EaseModel, EngineError> {
@@ -232,6 +244,22 @@ mod tests {
         check_contract(
             &Ease,
             &[("lambda", "0"), ("max_items", "0"), ("lambda", "big")],
+        );
+    }
+
+    #[test]
+    fn fit_memory_grows_with_the_square_of_max_items() {
+        let of = |m: u64| {
+            Ease.fit_memory(&Params::new().with("max_items", m))
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(of(10_000), 2_800_000_000);
+        assert_eq!(of(100_000), 100 * of(10_000));
+        assert_eq!(Ease.fit_memory(&Params::new()).unwrap(), Some(of(10_000)));
+        assert!(
+            Ease.fit_memory(&Params::new().with("max_items", 0))
+                .is_err()
         );
     }
 

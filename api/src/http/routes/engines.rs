@@ -150,7 +150,7 @@ async fn train_engine(
         return Err(ApiError::not_found("engine"));
     }
     let params = raw_params(&request.params)?;
-    train::validate(&name, &params).map_err(|e| match e {
+    train::validate(&name, &params, state.training.memory_bytes()).map_err(|e| match e {
         TrainError::Refused(message) => ApiError::invalid("params", message),
         TrainError::Internal(err) => ApiError::Domain(DomainError::Internal(err)),
     })?;
@@ -159,6 +159,10 @@ async fn train_engine(
         Begun::Replay(response) => return Ok(response),
         Begun::Fresh(creation) => creation,
     };
+    if !caller.api_key {
+        let limit = state.training.training_jobs_per_user;
+        jobs::check_queue_share(&creation.txn, caller.user_id, limit).await?;
+    }
     let job = jobs::enqueue(
         &creation.txn,
         &name,
