@@ -184,6 +184,43 @@ pub struct BackgroundSettings {
     #[arg(long, env = "RAPPORT_SCORE_SWEEP_INTERVAL_MS", default_value_t = 300_000,
           value_parser = clap::value_parser!(u64).range(100..=86_400_000))]
     pub score_sweep_interval_ms: u64,
+
+    #[command(flatten)]
+    pub retention: RetentionSettings,
+}
+
+/// How long what the service keeps only for a while is kept, and how often
+/// the pruner deletes what is older.
+#[derive(Args, Clone, Debug)]
+pub struct RetentionSettings {
+    /// Hours a reply is kept for retries with the same `Idempotency-Key`.
+    #[arg(long, env = "RAPPORT_RETAIN_IDEMPOTENCY_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(1..=8_760))]
+    pub retain_idempotency_hours: u64,
+
+    /// Days a delivered or failed webhook delivery (and its attempts) stays
+    /// in the delivery log.
+    #[arg(long, env = "RAPPORT_RETAIN_DELIVERIES_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3_650))]
+    pub retain_deliveries_days: u64,
+
+    /// Hours a sign-in attempt is kept (at least a day, the longest
+    /// rate-limit window).
+    #[arg(long, env = "RAPPORT_RETAIN_LOGIN_ATTEMPTS_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(24..=8_760))]
+    pub retain_login_attempts_hours: u64,
+
+    /// Inactive models kept per engine (the newest; older ones and their
+    /// stored bytes are deleted). Expired refresh tokens are deleted a day
+    /// after they expire.
+    #[arg(long, env = "RAPPORT_RETAIN_MODELS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub retain_models: u64,
+
+    /// How often the pruner runs, in milliseconds.
+    #[arg(long, env = "RAPPORT_PRUNE_INTERVAL_MS", default_value_t = 3_600_000,
+          value_parser = clap::value_parser!(u64).range(100..=86_400_000))]
+    pub prune_interval_ms: u64,
 }
 
 /// What one caller may ask of the trainer.

@@ -43,6 +43,7 @@ mod operations;
 mod predictions_serving;
 mod predictions_training;
 mod privacy;
+mod retention;
 mod roles;
 mod sign_in;
 mod webhooks;

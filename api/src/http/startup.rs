@@ -27,7 +27,7 @@ use crate::ml::serving::ModelCache;
 use crate::ml::weights::InteractionWeights;
 use crate::state::AppState;
 use crate::webhooks::dispatcher::Dispatcher;
-use crate::workers::{score_sweep, sla};
+use crate::workers::{retention, score_sweep, sla};
 use crate::{db, demo};
 use sea_orm::DatabaseConnection;
 
@@ -84,8 +84,8 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-/// Starts the webhook dispatcher, the SLA checker and the score sweep on
-/// this replica.
+/// Starts the webhook dispatcher, the SLA checker, the score sweep and the
+/// retention pruner on this replica.
 fn start_background(
     db: &DatabaseConnection,
     models: &Arc<ModelCache>,
@@ -101,6 +101,7 @@ fn start_background(
         Arc::clone(models),
         Duration::from_millis(settings.score_sweep_interval_ms),
     );
+    retention::spawn(db.clone(), settings.retention.clone());
     Ok(())
 }
 

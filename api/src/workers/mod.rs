@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::domain::DomainError;
 
+pub mod retention;
 pub mod score_sweep;
 pub mod sla;
 
