@@ -143,6 +143,50 @@ async fn soft_delete_is_restorable_by_admin(backend: Backend) {
     .await;
 }
 
+/// The export is streamed a page at a time: a history longer than a page
+/// comes back whole, in order, as one JSON document.
+async fn a_long_history_exports_whole_and_streamed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app.customer("Grace").await;
+    let rows: Vec<Value> = (0..1_203)
+        .map(|i| {
+            json!({"customer_id": id, "kind": "view", "value": i,
+                   "occurred_at": format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60)})
+        })
+        .collect();
+    app.record_interactions(&rows).await;
+    for name in ["Grace H.", "Grace Hopper"] {
+        app.update_customer(&id, json!({"name": name})).await;
+    }
+    let response = app.get(&format!("/customers/{id}/export")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.content_length(),
+        None,
+        "sent in chunks, not sized up front"
+    );
+    let export: Value = response.json().await.unwrap();
+    assert_eq!(export["customer"]["name"], "Grace Hopper");
+    let values: Vec<i64> = export["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["value"].as_f64().unwrap() as i64)
+        .collect();
+    // Oldest first: row i happened i seconds after midnight.
+    assert_eq!(values, (0..1_203).collect::<Vec<i64>>());
+    let actions: Vec<&str> = export["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["customer.create", "customer.update", "customer.update"]
+    );
+}
+
 async fn audit_log_records_mutations_with_pii_redacted(backend: Backend) {
     let app = spawn_app(backend).await;
     let start = chrono::Utc::now();
@@ -230,5 +274,6 @@ crate::on_every_backend!(
     erase_removes_personal_data_and_keeps_interactions,
     erasure_scrubs_comments_and_pending_deliveries,
     soft_delete_is_restorable_by_admin,
+    a_long_history_exports_whole_and_streamed,
     audit_log_records_mutations_with_pii_redacted,
 );

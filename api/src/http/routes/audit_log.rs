@@ -64,23 +64,6 @@ pub struct AuditFilters {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// Entries about one resource, oldest first (used by the customer export).
-pub async fn about(
-    db: &impl sea_orm::ConnectionTrait,
-    resource_type: &str,
-    resource_id: Uuid,
-) -> Result<Vec<AuditEntryOut>, ApiError> {
-    use sea_orm::QueryOrder;
-    let rows = audit_entry::Entity::find()
-        .filter(Column::ResourceType.eq(resource_type))
-        .filter(Column::ResourceId.eq(resource_id.to_string()))
-        .order_by_asc(Column::OccurredAt)
-        .order_by_asc(Column::Id)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(AuditEntryOut::from).collect())
-}
-
 /// Read the audit log (admin), newest first by default.
 #[utoipa::path(tag = "audit", params(AuditFilters, PageParams),
     responses((status = 200, body = Page<AuditEntryOut>, description = "One page; sort by occurred_at")))]

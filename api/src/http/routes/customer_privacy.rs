@@ -1,24 +1,18 @@
 //! Customers and the GDPR: soft delete and erasure (`DELETE
-//! /customers/{id}[?erase=true]`), restore by an admin, and the export of
-//! everything held on a person.
+//! /customers/{id}[?erase=true]`) and restore by an admin (the export of
+//! everything held on a person is `customer_export`).
 
-use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use actix_web::{HttpResponse, delete, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::audit_log::{self, AuditEntryOut};
 use super::customers::CustomerOut;
-use super::interactions::InteractionOut;
 use crate::auth::Caller;
-use crate::domain::DomainError;
-use crate::entities::interaction;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, with_etag};
 use crate::policy::{self, Action};
-use crate::services::{Context, privacy, records};
+use crate::services::{Context, privacy};
 use crate::state::AppState;
 
 /// `?erase=` of `DELETE /customers/{id}`.
@@ -28,21 +22,6 @@ pub struct DeleteParams {
     /// Erase the personal data for good (GDPR; admin and manager) instead of
     /// a restorable soft delete.
     pub erase: Option<bool>,
-}
-
-/// Everything held on one customer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CustomerExport {
-    pub exported_at: DateTime<Utc>,
-    /// Set when the customer was soft-deleted.
-    pub deleted_at: Option<DateTime<Utc>>,
-    /// Set when the customer's personal data was erased.
-    pub erased_at: Option<DateTime<Utc>>,
-    pub customer: CustomerOut,
-    /// Every interaction, oldest first.
-    pub interactions: Vec<InteractionOut>,
-    /// Audit entries about the customer, oldest first.
-    pub audit: Vec<AuditEntryOut>,
 }
 
 /// Delete a customer: soft (hidden, restorable by an admin), or with
@@ -88,44 +67,7 @@ async fn restore(
     Ok(with_etag(HttpResponse::Ok(), version).json(CustomerOut::new(record, grant)))
 }
 
-/// Everything held on a customer as one JSON document: the record, every
-/// interaction and the audit entries about them. Masked for roles that read
-/// without personal data; an erased customer's export holds nothing personal.
-#[utoipa::path(tag = "customers", params(("id" = Uuid, Path)),
-    responses((status = 200, body = CustomerExport), (status = 404, body = crate::http::error::Problem)))]
-#[get("/customers/{id}/export")]
-async fn export(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let grant = policy::require(&caller, Action::ReadCustomers)?;
-    let row = privacy::find_any(&state.db, *id).await?;
-    if row.deleted_at.is_some() && row.erased_at.is_none() {
-        // A soft-deleted customer is only visible to whoever may restore it.
-        policy::require(&caller, Action::RestoreCustomers)?;
-    }
-    let interactions = interaction::Entity::find()
-        .filter(interaction::Column::CustomerId.eq(row.id))
-        .order_by_asc(interaction::Column::OccurredAt)
-        .order_by_asc(interaction::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|i| InteractionOut::new(i, grant))
-        .collect::<Result<_, DomainError>>()?;
-    let body = CustomerExport {
-        exported_at: Utc::now(),
-        deleted_at: row.deleted_at,
-        erased_at: row.erased_at,
-        audit: audit_log::about(&state.db, "customer", row.id).await?,
-        customer: CustomerOut::new(records::customer(&row)?, grant),
-        interactions,
-    };
-    Ok(HttpResponse::Ok().json(body))
-}
-
 /// Mounts the privacy routes of customers.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(remove).service(restore).service(export);
+    cfg.service(remove).service(restore);
 }

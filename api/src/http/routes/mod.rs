@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
 pub mod automations;
+pub mod customer_export;
 pub mod customer_privacy;
 pub mod customers;
 pub mod engines;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     audit_log::configure(cfg);
     customers::configure(cfg);
     customer_privacy::configure(cfg);
+    customer_export::configure(cfg);
     items::configure(cfg);
     interactions::configure(cfg);
     engines::configure(cfg);
