@@ -10,6 +10,8 @@ use crate::auth::user_states::UserStates;
 use crate::metrics::Metrics;
 use crate::ml::serving::ModelCache;
 use crate::ml::weights::InteractionWeights;
+use crate::secrets::MasterKey;
+use crate::webhooks::resolver::CheckedResolver;
 
 /// What handlers reach through `web::Data<AppState>`.
 pub struct AppState {
@@ -33,6 +35,10 @@ pub struct AppState {
     pub default_engine: String,
     /// The bearer token `/metrics` requires, if any.
     pub metrics_token: Option<secrecy::SecretString>,
-    /// Whether webhook URLs may point at internal addresses.
-    pub webhook_allow_private: bool,
+    /// Resolves webhook hosts, refusing internal addresses unless allowed.
+    pub webhook_resolver: CheckedResolver,
+    /// How long a rotated webhook secret keeps signing beside the new one.
+    pub webhook_secret_overlap: std::time::Duration,
+    /// Seals and opens stored secrets.
+    pub master_key: MasterKey,
 }

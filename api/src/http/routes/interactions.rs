@@ -198,7 +198,7 @@ async fn create(
         })?;
     let ctx = Context::for_caller(&state.db, &caller, Grant::Full, &state.models);
     let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /interactions", &input).await? {
+        match idempotency::begin(&state, &key, &caller, "POST /interactions", &input).await? {
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };
@@ -255,13 +255,18 @@ async fn create_batch(
     }
     let rows = interactions::prepare(&state.db, rows, now).await?;
     let ctx = Context::for_caller(&state.db, &caller, Grant::Full, &state.models);
-    let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /interactions/batch", &batch)
-            .await?
-        {
-            Begun::Replay(response) => return Ok(response),
-            Begun::Fresh(creation) => creation,
-        };
+    let creation = match idempotency::begin(
+        &state,
+        &key,
+        &caller,
+        "POST /interactions/batch",
+        &batch,
+    )
+    .await?
+    {
+        Begun::Replay(response) => return Ok(response),
+        Begun::Fresh(creation) => creation,
+    };
     let recorded = interactions::record(&ctx, &creation.txn, rows, Recording::BATCH).await?;
     let created = BatchCreated {
         created: recorded.len(),
