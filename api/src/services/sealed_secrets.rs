@@ -19,7 +19,7 @@ use crate::secrets::{MasterKey, is_sealed};
 pub const SEALED_REPLY_SCOPES: &[&str] = &["POST /webhooks"];
 
 /// How a stored value changes: sealed when in clear, or re-sealed.
-type Change<'a> = &'a dyn Fn(&str) -> Result<Option<String>, anyhow::Error>;
+type Change<'a> = &'a (dyn Fn(&str) -> Result<Option<String>, anyhow::Error> + Sync);
 
 /// Applies `change` to every stored secret; returns how many changed.
 async fn each_secret(db: &impl ConnectionTrait, change: Change<'_>) -> Result<usize, DomainError> {
