@@ -280,10 +280,17 @@ mod tests {
             "jwt-secret-that-is-long-enough-0123456789",
             "--admin-password",
             "admin-password-456",
+            "--master-key",
+            "bWFzdGVyLWtleS1zZWNyZXQtMzItYnl0ZXMtbG9uZyE=",
         ])
         .unwrap();
         let debug = format!("{:?}", cli.settings);
-        for secret in ["db-password-123", "jwt-secret-that", "admin-password-456"] {
+        for secret in [
+            "db-password-123",
+            "jwt-secret-that",
+            "admin-password-456",
+            "bWFzdGVyLWtleS",
+        ] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
         assert!(debug.contains("REDACTED"), "{debug}");
