@@ -22,7 +22,7 @@ struct Rebinding {
 impl Resolve for Rebinding {
     fn resolve(&self, _: Name) -> Resolving {
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
-        let ip = if call % 2 == 0 {
+        let ip = if call.is_multiple_of(2) {
             IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34))
         } else {
             IpAddr::V4(Ipv4Addr::LOCALHOST)

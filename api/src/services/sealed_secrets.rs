@@ -5,9 +5,7 @@
 //! replies that carried a secret (webhook creation).
 
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::audit::{self, Actor, Event};
 use crate::auth::bootstrap::JWT_SECRET_KEY;
@@ -86,7 +84,7 @@ pub async fn seal_plaintext(
     db: &DatabaseConnection,
     key: &MasterKey,
 ) -> Result<usize, DomainError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let seal = |stored: &str| -> Result<Option<String>, anyhow::Error> {
         if is_sealed(stored) {
             Ok(None)
@@ -110,7 +108,7 @@ pub async fn rotate(
     old: &MasterKey,
     new: &MasterKey,
 ) -> Result<usize, DomainError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let reseal = |stored: &str| -> Result<Option<String>, anyhow::Error> {
         if is_sealed(stored) {
             old.reseal(stored, new).map(Some)
