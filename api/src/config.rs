@@ -1,6 +1,7 @@
 //! The one typed settings struct, read from flags and `RAPPORT_*` variables.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
@@ -38,11 +39,30 @@ pub struct DatabaseSettings {
     pub db_max_connections: u32,
 }
 
+/// The key-encryption key that seals stored secrets (webhook secrets, the
+/// generated token secret, stored replies that carry a secret).
+#[derive(Args, Clone, Debug)]
+pub struct KeySettings {
+    /// Master key: base64 of 32 random bytes (`openssl rand -base64 32`).
+    /// Required with PostgreSQL unless `RAPPORT_MASTER_KEY_FILE` is set.
+    #[arg(long, env = "RAPPORT_MASTER_KEY", hide_env_values = true, value_parser = secret)]
+    pub master_key: Option<SecretString>,
+
+    /// File holding the master key, created (mode 0600) with a random key if
+    /// missing. Default with SQLite: the database file's path plus `.key`;
+    /// with PostgreSQL there is no default (a file is for development only).
+    #[arg(long, env = "RAPPORT_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
 /// Everything `rapport serve` needs.
 #[derive(Args, Clone, Debug)]
 pub struct Settings {
     #[command(flatten)]
     pub database: DatabaseSettings,
+
+    #[command(flatten)]
+    pub keys: KeySettings,
 
     /// Address and port to listen on.
     #[arg(long, env = "RAPPORT_BIND", default_value = "127.0.0.1:8080")]
@@ -97,6 +117,12 @@ pub struct Settings {
     /// `/healthz`: keep it on an internal network or set this.
     #[arg(long, env = "RAPPORT_METRICS_TOKEN", hide_env_values = true, value_parser = secret)]
     pub metrics_token: Option<SecretString>,
+
+    /// Seconds a rotated webhook secret keeps signing deliveries beside the
+    /// new one (0 to 2,592,000, 30 days).
+    #[arg(long, env = "RAPPORT_WEBHOOK_SECRET_OVERLAP", default_value_t = 86_400,
+        value_parser = clap::value_parser!(u64).range(0..=2_592_000))]
+    pub webhook_secret_overlap: u64,
 
     /// Log filter (tracing `EnvFilter` syntax, e.g. `info` or `rapport_api=debug`).
     #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
@@ -325,10 +351,17 @@ mod tests {
             "jwt-secret-that-is-long-enough-0123456789",
             "--admin-password",
             "admin-password-456",
+            "--master-key",
+            "bWFzdGVyLWtleS1zZWNyZXQtMzItYnl0ZXMtbG9uZyE=",
         ])
         .unwrap();
         let debug = format!("{:?}", cli.settings);
-        for secret in ["db-password-123", "jwt-secret-that", "admin-password-456"] {
+        for secret in [
+            "db-password-123",
+            "jwt-secret-that",
+            "admin-password-456",
+            "bWFzdGVyLWtleS",
+        ] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
         assert!(debug.contains("REDACTED"), "{debug}");

@@ -26,6 +26,7 @@ mod layers;
 pub mod metrics;
 pub mod ml;
 pub mod policy;
+pub mod secrets;
 pub mod services;
 pub mod state;
 pub mod telemetry;

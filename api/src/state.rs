@@ -11,6 +11,8 @@ use crate::config::TrainingLimits;
 use crate::metrics::Metrics;
 use crate::ml::serving::ModelCache;
 use crate::ml::weights::InteractionWeights;
+use crate::secrets::MasterKey;
+use crate::webhooks::resolver::CheckedResolver;
 
 /// What handlers reach through `web::Data<AppState>`.
 pub struct AppState {
@@ -36,6 +38,10 @@ pub struct AppState {
     pub metrics_token: Option<secrecy::SecretString>,
     /// What one caller may ask of the trainer.
     pub training: TrainingLimits,
-    /// Whether webhook URLs may point at internal addresses.
-    pub webhook_allow_private: bool,
+    /// Resolves webhook hosts, refusing internal addresses unless allowed.
+    pub webhook_resolver: CheckedResolver,
+    /// How long a rotated webhook secret keeps signing beside the new one.
+    pub webhook_secret_overlap: std::time::Duration,
+    /// Seals and opens stored secrets.
+    pub master_key: MasterKey,
 }

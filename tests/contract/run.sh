@@ -65,6 +65,7 @@ check_backend() {
   echo "== contract on $name: starting the service at $base"
   RAPPORT_DATABASE_URL="$url" RAPPORT_BIND="127.0.0.1:$port" RAPPORT_ADMIN_EMAIL="$email" \
     RAPPORT_ADMIN_PASSWORD="$password" RAPPORT_JWT_SECRET="contract-checks-secret-0123456789abcdef" \
+    RAPPORT_MASTER_KEY="Y29udHJhY3QgY2hlY2tzIG1hc3RlciBrZXkgMzIgYnk=" \
     RAPPORT_LOG=warn RAPPORT_LOGIN_MAX_FAILURES=1000000 RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS=1000000 \
     "$bin" serve > "$work/$name-server.log" 2>&1 &
   server=$!

@@ -13,9 +13,11 @@ use super::tokens::MIN_SECRET_BYTES;
 use crate::config::Settings;
 use crate::entities::{app_setting, user};
 use crate::policy::Role;
+use crate::secrets::MasterKey;
 use crate::services::audit::{self, Actor, Event};
 
-const JWT_SECRET_KEY: &str = "jwt_secret";
+/// The `app_settings` key of the generated token secret.
+pub const JWT_SECRET_KEY: &str = "jwt_secret";
 
 /// Creates the first admin when there is no user at all. Without a configured
 /// password, a random one is printed once on standard output.
@@ -80,10 +82,12 @@ pub async fn ensure_admin(
 }
 
 /// The token secret: the configured one, else the one stored in the database
-/// (generated and stored on first start, so every replica shares it).
+/// (generated and stored, sealed with `key`, on first start, so every
+/// replica shares it).
 pub async fn jwt_secret(
     db: &DatabaseConnection,
     configured: Option<&str>,
+    key: &MasterKey,
 ) -> Result<Vec<u8>, anyhow::Error> {
     if let Some(secret) = configured {
         anyhow::ensure!(
@@ -95,7 +99,7 @@ pub async fn jwt_secret(
     let fresh: [u8; 48] = rand::random();
     app_setting::Entity::insert(app_setting::ActiveModel::from(app_setting::Model {
         key: JWT_SECRET_KEY.to_owned(),
-        value: STANDARD.encode(fresh),
+        value: key.seal(&STANDARD.encode(fresh))?,
     }))
     .on_conflict(
         OnConflict::column(app_setting::Column::Key)
@@ -108,5 +112,5 @@ pub async fn jwt_secret(
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the stored JWT secret disappeared"))?;
-    Ok(STANDARD.decode(stored.value)?)
+    Ok(STANDARD.decode(key.open(&stored.value)?)?)
 }

@@ -9,6 +9,7 @@ use sea_orm::TransactionTrait;
 use super::{
     eval::{self, EvalTarget},
     import::{self, ImportArgs},
+    keys::{self, RotateKeysArgs},
     train::{self, TrainArgs, WorkerArgs},
 };
 use crate::auth::password;
@@ -49,6 +50,8 @@ enum Command {
     Worker(Box<WorkerArgs>),
     /// Import customers, items or interactions from a CSV file (or a known data set).
     Import(Box<ImportArgs>),
+    /// Re-seal every stored secret under a new master key (stop the service first).
+    RotateKeys(Box<RotateKeysArgs>),
     /// Print the OpenAPI document, or write it to a file.
     Openapi {
         /// Write to this file instead of standard output.
@@ -137,6 +140,11 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
         Command::Import(args) => {
             telemetry::init_logging("warn", crate::config::LogFormat::Text);
             import::run(*args).await?;
+        }
+        Command::RotateKeys(args) => {
+            telemetry::init_logging("warn", crate::config::LogFormat::Text);
+            let rotated = keys::rotate_keys(*args).await?;
+            println!("{}", keys::report(&rotated));
         }
         Command::Migrate(database) => {
             let db = db::connect(&database).await?;

@@ -1,11 +1,12 @@
 //! The `rapport` command line: `serve`, `migrate`, `import`, `train`,
-//! `worker`, `eval`, `user` and `openapi`, parsed by clap in [`command`] and
+//! `worker`, `eval`, `user`, `rotate-keys` and `openapi`, parsed by clap in [`command`] and
 //! run through the same services as the HTTP API.
 
 mod command;
 pub mod eval;
 pub mod files;
 pub mod import;
+pub mod keys;
 pub mod train;
 
 pub use command::{UserCreate, create_user, main};

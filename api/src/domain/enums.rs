@@ -170,6 +170,7 @@ string_enum! {
     EventType {
         CustomerCreated = "customer.created",
         CustomerUpdated = "customer.updated",
+        CustomerErased = "customer.erased",
         InteractionCreated = "interaction.created",
         ImportCompleted = "import.completed",
         WorkflowStarted = "workflow.started",

@@ -61,11 +61,25 @@ pub struct ModelActivated {
     pub engine: String,
 }
 
+/// A customer's personal data was erased (`customer.erased`): ids only, so
+/// that systems that received the person's data can erase their copies; no
+/// personal field (not even the external id, which the caller's own systems
+/// may have made personal).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerErased {
+    /// The Rapport id of the customer.
+    pub customer_id: Uuid,
+    /// When the data was erased.
+    pub erased_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// An event and its payload; the constructors pair each type with its payload.
 #[derive(Debug, Clone)]
 pub enum EventPayload {
     /// `customer.created` and `customer.updated`.
     Customer(EventType, CustomerRecord),
+    /// `customer.erased`.
+    CustomerErased(CustomerErased),
     /// `interaction.created`.
     Interaction(InteractionRecord),
     /// `import.completed`.
@@ -93,6 +107,7 @@ impl EventPayload {
     pub fn event_type(&self) -> EventType {
         match self {
             Self::Customer(kind, _) | Self::Workflow(kind, _) => *kind,
+            Self::CustomerErased(_) => EventType::CustomerErased,
             Self::Interaction(_) => EventType::InteractionCreated,
             Self::Import(_) => EventType::ImportCompleted,
             Self::AutomationFired(_) => EventType::AutomationFired,
@@ -104,6 +119,7 @@ impl EventPayload {
     pub fn data(&self) -> Result<serde_json::Value, serde_json::Error> {
         match self {
             Self::Customer(_, record) => serde_json::to_value(record),
+            Self::CustomerErased(erased) => serde_json::to_value(erased),
             Self::Interaction(record) => serde_json::to_value(record),
             Self::Import(summary) => serde_json::to_value(summary),
             Self::Workflow(_, change) => serde_json::to_value(change),

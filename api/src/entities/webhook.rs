@@ -13,8 +13,13 @@ pub struct Model {
     pub events: Json,
     /// `|type|type|` form of `events`, for portable filtering with LIKE.
     pub event_index: String,
-    /// `whsec_` + base64 key; never returned after creation.
+    /// `whsec_` + base64 key, sealed (`enc:v1:...`); never returned after
+    /// creation or rotation.
     pub secret: String,
+    /// The secret before the last rotation, sealed, while it still signs.
+    pub previous_secret: Option<String>,
+    /// Until when [`Model::previous_secret`] signs deliveries too.
+    pub previous_secret_until: Option<DateTimeUtc>,
     pub active: bool,
     pub version: i32,
     pub created_by: Option<Uuid>,

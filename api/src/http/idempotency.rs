@@ -6,13 +6,14 @@ use std::future::{Ready, ready};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, dev::Payload};
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::domain::{DomainError, ErrorCode};
 use crate::http::error::ApiError;
+use crate::secrets::MasterKey;
 use crate::services::idempotency::{self, Claim, Claimed, StoredResponse};
+use crate::state::AppState;
 
 /// Header carrying the key.
 pub const HEADER: &str = "Idempotency-Key";
@@ -103,13 +104,23 @@ fn replay(stored: StoredResponse) -> Result<HttpResponse, ApiError> {
 /// Starts a creating request: replays a known key, or opens the transaction
 /// and claims the key inside it. `scope` names the operation (method and route).
 pub async fn begin(
-    db: &DatabaseConnection,
+    state: &AppState,
     key: &IdempotencyKey,
     caller: &Caller,
     scope: &str,
     body: &impl Serialize,
 ) -> Result<Begun, ApiError> {
-    match idempotency::claim(db, key.0.as_deref(), &caller.actor(), scope, body).await? {
+    let (db, master_key) = (&state.db, &state.master_key);
+    match idempotency::claim(
+        db,
+        master_key,
+        key.0.as_deref(),
+        &caller.actor(),
+        scope,
+        body,
+    )
+    .await?
+    {
         Claim::Replay(stored) => replay(stored).map(Begun::Replay),
         Claim::Fresh(claimed) => Ok(Begun::Fresh(Creation(claimed))),
     }
@@ -137,13 +148,39 @@ impl Creation {
         stored: &impl Serialize,
     ) -> Result<HttpResponse, ApiError> {
         let (sent, kept) = (to_json(body)?, to_json(stored)?);
+        self.keep_and_commit(status, location.clone(), kept).await?;
+        Ok(json_response(HttpResponse::build(status), location, sent))
+    }
+
+    /// As [`Creation::finish`], but the reply is kept sealed with
+    /// `master_key` (opened again on replay): for responses whose secret a
+    /// retry must get again.
+    pub async fn finish_sealed(
+        self,
+        status: StatusCode,
+        location: Option<String>,
+        body: &impl Serialize,
+        master_key: &MasterKey,
+    ) -> Result<HttpResponse, ApiError> {
+        let sent = to_json(body)?;
+        let kept = master_key.seal(&sent).map_err(DomainError::Internal)?;
+        self.keep_and_commit(status, location.clone(), kept).await?;
+        Ok(json_response(HttpResponse::build(status), location, sent))
+    }
+
+    async fn keep_and_commit(
+        self,
+        status: StatusCode,
+        location: Option<String>,
+        kept: String,
+    ) -> Result<(), ApiError> {
         self.0
             .complete(StoredResponse {
                 status: status.as_u16(),
-                location: location.clone(),
+                location,
                 body: kept,
             })
             .await?;
-        Ok(json_response(HttpResponse::build(status), location, sent))
+        Ok(())
     }
 }

@@ -139,6 +139,11 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     ("PATCH", "/api/v1/webhooks/{id}", "webhooks_update"),
     ("DELETE", "/api/v1/webhooks/{id}", "webhooks_delete"),
     (
+        "POST",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        "webhooks_rotate_secret",
+    ),
+    (
         "GET",
         "/api/v1/webhooks/{id}/deliveries",
         "webhooks_deliveries",

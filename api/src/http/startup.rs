@@ -25,11 +25,12 @@ use crate::metrics::Metrics;
 use crate::ml::jobs;
 use crate::ml::serving::ModelCache;
 use crate::ml::weights::InteractionWeights;
+use crate::services::sealed_secrets;
 use crate::state::AppState;
 use crate::webhooks::dispatcher::Dispatcher;
+use crate::webhooks::resolver::{CheckedResolver, Lookup};
 use crate::workers::{retention, score_sweep, sla};
-use crate::{db, demo};
-use sea_orm::DatabaseConnection;
+use crate::{db, demo, secrets};
 
 /// Every documented route: the API under [`BASE`], operations at the root.
 fn mount(cfg: &mut ServiceConfig) {
@@ -86,19 +87,21 @@ async fn docs_redirect() -> HttpResponse {
 
 /// Starts the webhook dispatcher, the SLA checker, the score sweep and the
 /// retention pruner on this replica.
-fn start_background(
-    db: &DatabaseConnection,
-    models: &Arc<ModelCache>,
-    settings: &BackgroundSettings,
-) -> Result<(), anyhow::Error> {
-    Dispatcher::new(settings)?.spawn(db.clone(), Duration::from_millis(settings.webhook_poll_ms));
+fn start_background(state: &AppState, settings: &BackgroundSettings) -> Result<(), anyhow::Error> {
+    let db = &state.db;
+    Dispatcher::new(
+        settings,
+        state.master_key.clone(),
+        state.webhook_resolver.clone(),
+    )?
+    .spawn(db.clone(), Duration::from_millis(settings.webhook_poll_ms));
     sla::spawn(
         db.clone(),
         Duration::from_millis(settings.sla_check_interval_ms),
     );
     score_sweep::spawn(
         db.clone(),
-        Arc::clone(models),
+        Arc::clone(&state.models),
         Duration::from_millis(settings.score_sweep_interval_ms),
     );
     retention::spawn(db.clone(), settings.retention.clone());
@@ -122,12 +125,22 @@ impl Application {
     /// Connects and migrates the database, creates the first admin, seeds the
     /// demo when asked, and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, anyhow::Error> {
+        Self::build_with(settings, None).await
+    }
+
+    /// As [`Application::build`], with webhook hosts resolved by `dns`
+    /// (instead of the system resolver), its answers checked all the same.
+    pub async fn build_with(
+        settings: Settings,
+        dns: Option<Lookup>,
+    ) -> Result<Self, anyhow::Error> {
+        let (master_key, _) = secrets::source::load(&settings.keys, &settings.database)?;
         let db = db::connect(&settings.database).await?;
         db::migrate(&db).await?;
+        sealed_secrets::seal_plaintext(&db, &master_key).await?;
         bootstrap::ensure_admin(&db, &settings).await?;
-        let secret =
-            bootstrap::jwt_secret(&db, settings.jwt_secret.as_ref().map(|s| s.expose_secret()))
-                .await?;
+        let configured = settings.jwt_secret.as_ref().map(|s| s.expose_secret());
+        let secret = bootstrap::jwt_secret(&db, configured, &master_key).await?;
         if settings.demo {
             demo::seed(&db).await?;
         }
@@ -172,9 +185,11 @@ impl Application {
             default_engine: settings.default_engine.clone(),
             metrics_token: settings.metrics_token.clone(),
             training: settings.training.clone(),
-            webhook_allow_private: settings.background.webhook_allow_private,
+            webhook_resolver: CheckedResolver::new(dns, settings.background.webhook_allow_private),
+            webhook_secret_overlap: Duration::from_secs(settings.webhook_secret_overlap),
+            master_key,
         });
-        start_background(&state.db, &state.models, &settings.background)?;
+        start_background(&state, &settings.background)?;
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let body_limit = settings.body_limit;

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::{DomainError, ErrorCode};
 use crate::entities::idempotency_key;
+use crate::secrets::{MasterKey, is_sealed};
 
 /// The response first given to a key, to send again.
 #[derive(Debug, Clone)]
@@ -52,6 +53,7 @@ fn replay(
     stored: &idempotency_key::Model,
     scope: &str,
     hash: &str,
+    master_key: &MasterKey,
 ) -> Result<StoredResponse, DomainError> {
     if stored.scope != scope || stored.request_hash != hash {
         return Err(DomainError::Unprocessable {
@@ -67,10 +69,15 @@ fn replay(
     }
     let status = u16::try_from(stored.status)
         .map_err(|e| anyhow::anyhow!("stored status {}: {e}", stored.status))?;
+    let body = if is_sealed(&stored.body) {
+        master_key.open(&stored.body)?
+    } else {
+        stored.body.clone()
+    };
     Ok(StoredResponse {
         status,
         location: stored.location.clone(),
-        body: stored.body.clone(),
+        body,
     })
 }
 
@@ -88,9 +95,10 @@ async fn find(
 
 /// Starts a creating request of `actor` with `key` (if any) on operation
 /// `scope`: the stored response of a known key, or a transaction that holds
-/// the key's claim.
+/// the key's claim. A sealed stored reply is opened with `master_key`.
 pub async fn claim(
     db: &DatabaseConnection,
+    master_key: &MasterKey,
     key: Option<&str>,
     actor: &str,
     scope: &str,
@@ -104,7 +112,7 @@ pub async fn claim(
     };
     let hash = request_hash(body)?;
     if let Some(stored) = find(db, actor, key).await? {
-        return replay(&stored, scope, &hash).map(Claim::Replay);
+        return replay(&stored, scope, &hash, master_key).map(Claim::Replay);
     }
     let txn = crate::db::begin_write(db).await?;
     let row = idempotency_key::Model {
@@ -129,7 +137,7 @@ pub async fn claim(
             // A concurrent request with the same key committed first.
             txn.rollback().await?;
             match find(db, actor, key).await? {
-                Some(stored) => replay(&stored, scope, &hash).map(Claim::Replay),
+                Some(stored) => replay(&stored, scope, &hash, master_key).map(Claim::Replay),
                 None => Err(err.into()),
             }
         }

@@ -21,6 +21,7 @@ pub mod models;
 pub mod outbox;
 pub mod privacy;
 pub mod records;
+pub mod sealed_secrets;
 pub mod sessions;
 pub mod users;
 pub mod webhook_endpoints;

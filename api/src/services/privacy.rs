@@ -1,17 +1,19 @@
 //! Customers and the GDPR: soft delete, restore, and erasure of personal
 //! data for good, with everything erasure implies (interaction notes,
 //! workflow comments, stored idempotent replies and pending webhook
-//! deliveries that carried the person's data) in one transaction.
+//! deliveries that carried the person's data, and a `customer.erased` event
+//! for the systems that received it) in one transaction.
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::audit::{self, Event};
-use super::{CacheNote, Context, records};
+use super::{CacheNote, Context, outbox, records};
 use crate::domain::customer::{CustomerRecord, PII};
+use crate::domain::event::{CustomerErased, EventPayload};
 use crate::domain::validation::contains_pattern;
 use crate::domain::{DeliveryStatus, DomainError, ErrorCode, IfMatch};
 use crate::entities::customer::{self, Column};
@@ -82,11 +84,38 @@ async fn scrub_related(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), Domai
         .filter(interaction::Column::CustomerId.eq(id))
         .exec(txn)
         .await?;
-    idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::Location.like(format!("%/customers/{id}")))
+    scrub_stored_replies(txn, id).await?;
+    scrub_workflows_and_deliveries(txn, id).await
+}
+
+/// Stored idempotent replies that name the customer (its creation, or
+/// interactions and workflows recorded for it, alone or in a batch) keep
+/// their status and `Location`, so a retry still does not create twice,
+/// but their body becomes [`erased_reply`]. Found by the customer's id in
+/// the body or the location: every reply that repeats a customer's data
+/// names its id.
+async fn scrub_stored_replies(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), DomainError> {
+    let named = LikeExpr::new(contains_pattern(&id.to_string())).escape('\\');
+    idempotency_key::Entity::update_many()
+        .col_expr(idempotency_key::Column::Body, Expr::value(erased_reply(id)))
+        .filter(
+            Condition::any()
+                .add(Expr::col(idempotency_key::Column::Body).like(named.clone()))
+                .add(Expr::col(idempotency_key::Column::Location).like(named)),
+        )
         .exec(txn)
         .await?;
-    scrub_workflows_and_deliveries(txn, id).await
+    Ok(())
+}
+
+/// What a replay returns instead of a reply that held an erased customer's data.
+pub fn erased_reply(id: Uuid) -> String {
+    serde_json::json!({
+        "erased": true,
+        "customer_id": id,
+        "detail": "this stored reply was removed: the customer's personal data was erased",
+    })
+    .to_string()
 }
 
 /// A customer's personal data is being erased: comments on their workflow
@@ -158,6 +187,14 @@ async fn apply(
         scrub_related(&txn, current.id).await?;
     }
     let after = find_any(&txn, current.id).await?;
+    if let (Change::Erase, Some(erased_at)) = (change, after.erased_at) {
+        // After the scrub, which redacts deliveries naming the customer.
+        let erased = CustomerErased {
+            customer_id: current.id,
+            erased_at,
+        };
+        outbox::emit(&txn, EventPayload::CustomerErased(erased)).await?;
+    }
     let view = |row: &customer::Model| records::customer(row).map(|r| audit::snapshot(&r));
     let diff = audit::diff(Some(&view(current)?), Some(&view(&after)?), PII);
     let event = Event::new(change.action(), "customer", Some(current.id)).with_changes(diff);

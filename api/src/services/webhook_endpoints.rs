@@ -1,6 +1,7 @@
-//! Registering webhook endpoints: create, change and delete, each with its
-//! URL checked (and resolved, unless private addresses are allowed),
-//! version-checked and audited, for every writer.
+//! Registering webhook endpoints: create, change, rotate the secret of and
+//! delete, each with its URL checked (and resolved, unless private addresses
+//! are allowed), version-checked and audited, for every writer. Secrets are
+//! stored sealed with the master key.
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
@@ -14,6 +15,8 @@ use crate::domain::webhook::{CreatedWebhook, WebhookChanges, WebhookFields, Webh
 use crate::domain::{DeliveryStatus, DomainError, ErrorCode, EventType, IfMatch};
 use crate::entities::webhook::{self, Column};
 use crate::entities::webhook_delivery;
+use crate::secrets::MasterKey;
+use crate::webhooks::resolver::CheckedResolver;
 use crate::webhooks::{guard, signature};
 
 /// A webhook row, or not found.
@@ -43,17 +46,17 @@ pub fn record(row: webhook::Model) -> Result<WebhookRecord, DomainError> {
     })
 }
 
-/// Checks `fields` (the URL must be public unless `allow_private`) and
-/// returns the columns they set.
+/// Checks `fields` (the URL must be public unless `resolver` allows private
+/// targets) and returns the columns they set.
 pub async fn columns(
     fields: &WebhookFields,
-    allow_private: bool,
+    resolver: &CheckedResolver,
 ) -> Result<webhook::ActiveModel, DomainError> {
     let mut checks = Checks::default();
     let events = fields.check(&mut checks);
-    match guard::check_url(&fields.url, allow_private) {
+    match guard::check_url(&fields.url, resolver.allow_private()) {
         Ok(parsed) => {
-            if let Err(reason) = guard::check_resolved(&parsed, allow_private).await {
+            if let Err(reason) = guard::check_resolved(&parsed, resolver).await {
                 checks.fail("url", reason);
             }
         }
@@ -72,16 +75,18 @@ pub async fn columns(
 }
 
 /// Creates a webhook inside `txn` (which may hold an idempotency claim)
-/// from columns checked by [`columns`]; the secret is returned this once.
+/// from columns checked by [`columns`]; the secret, stored sealed with
+/// `master_key`, is returned this once.
 pub async fn create(
     ctx: &Context<'_>,
     txn: &DatabaseTransaction,
     mut row: webhook::ActiveModel,
+    master_key: &MasterKey,
 ) -> Result<CreatedWebhook, DomainError> {
     let now = Utc::now();
     let secret = signature::new_secret();
     row.id = Set(Uuid::now_v7());
-    row.secret = Set(secret.clone());
+    row.secret = Set(master_key.seal(&secret)?);
     row.version = Set(1);
     row.created_by = Set(ctx.caller.map(|(caller, _)| caller.user_id));
     row.created_at = Set(now);
@@ -113,13 +118,13 @@ pub async fn update(
     id: Uuid,
     expected: &IfMatch,
     changes: WebhookChanges,
-    allow_private: bool,
+    resolver: &CheckedResolver,
 ) -> Result<WebhookRecord, DomainError> {
     let current = find(ctx.db, id).await?;
     expected.check(current.version)?;
     let version = current.version;
     let before = record(current)?;
-    let mut row = columns(&changes.apply(&before), allow_private).await?;
+    let mut row = columns(&changes.apply(&before), resolver).await?;
     row.version = Set(version + 1);
     row.updated_at = Set(Utc::now());
     let txn = ctx.begin().await?;
@@ -143,6 +148,58 @@ pub async fn update(
     .await?;
     ctx.commit(txn).await?;
     Ok(after)
+}
+
+/// Gives webhook `id` (at a version `expected` allows) a new secret,
+/// returned this once; the old one keeps signing deliveries beside it for
+/// `overlap` (not at all when zero). A second rotation within the overlap
+/// drops the oldest secret.
+pub async fn rotate_secret(
+    ctx: &Context<'_>,
+    id: Uuid,
+    expected: &IfMatch,
+    master_key: &MasterKey,
+    overlap: std::time::Duration,
+) -> Result<CreatedWebhook, DomainError> {
+    let txn = ctx.begin().await?;
+    let current = find(&txn, id).await?;
+    expected.check(current.version)?;
+    let now = Utc::now();
+    let overlap = chrono::Duration::from_std(overlap).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let keep_previous = overlap > chrono::Duration::zero();
+    let secret = signature::new_secret();
+    let row = webhook::ActiveModel {
+        secret: Set(master_key.seal(&secret)?),
+        previous_secret: Set(keep_previous.then(|| current.secret.clone())),
+        previous_secret_until: Set(keep_previous.then(|| now + overlap)),
+        version: Set(current.version + 1),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    records::update_if_version::<webhook::Entity, _>(
+        &txn,
+        row,
+        (Column::Id, id),
+        (Column::Version, current.version),
+    )
+    .await?;
+    let before = record(current)?;
+    let after = record(find(&txn, id).await?)?;
+    events::audit_config(
+        &txn,
+        &ctx.actor,
+        "webhook.rotate_secret",
+        "webhook",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    ctx.commit(txn).await?;
+    Ok(CreatedWebhook {
+        record: after,
+        secret,
+    })
 }
 
 /// Deletes webhook `id` and its delivery log, if it is at a version

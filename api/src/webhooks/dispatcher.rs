@@ -13,10 +13,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::resolver::CheckedResolver;
 use super::{guard, signature};
 use crate::config::BackgroundSettings;
 use crate::domain::DomainError;
 use crate::entities::{webhook, webhook_attempt, webhook_delivery};
+use crate::secrets::MasterKey;
 use crate::workers;
 
 use webhook_delivery::Column;
@@ -30,10 +32,24 @@ const MAX_ERROR: usize = 500;
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
     client: reqwest::Client,
+    key: MasterKey,
     allow_private: bool,
     max_attempts: u32,
     retry_base: Duration,
     timeout: Duration,
+}
+
+/// An error and its causes, `: `-separated (reqwest's own text leaves out
+/// why, e.g. that the resolver refused every address).
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Delay before retry number `attempt` (1-based): `base * 3^(attempt-1)`,
@@ -45,18 +61,27 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
 }
 
 impl Dispatcher {
-    /// Builds the HTTP client (no redirects, per-attempt timeout).
-    pub fn new(settings: &BackgroundSettings) -> Result<Self, anyhow::Error> {
+    /// Builds the HTTP client (no redirects, no proxy, per-attempt timeout)
+    /// on `resolver`, which refuses internal addresses unless the settings
+    /// allow them; `key` opens the stored webhook secrets.
+    pub fn new(
+        settings: &BackgroundSettings,
+        key: MasterKey,
+        resolver: CheckedResolver,
+    ) -> Result<Self, anyhow::Error> {
         // reqwest is built without a default TLS provider; installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let timeout = Duration::from_millis(settings.webhook_timeout_ms.max(1));
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver))
             .user_agent(concat!("Rapport-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {
             client,
+            key,
             allow_private: settings.webhook_allow_private,
             max_attempts: settings.webhook_max_attempts.max(1),
             retry_base: Duration::from_millis(settings.webhook_retry_base_ms),
@@ -128,16 +153,11 @@ impl Dispatcher {
             Ok(url) => url,
             Err(reason) => return (None, Some(format!("url refused: {reason}"))),
         };
-        if let Err(reason) = guard::check_resolved(&url, self.allow_private).await {
-            return (None, Some(format!("url refused: {reason}")));
-        }
         let timestamp = Utc::now().timestamp();
-        let signed = match signature::sign(
-            &hook.secret,
-            &delivery.event_id,
-            timestamp,
-            &delivery.payload,
-        ) {
+        let signed = self.secrets(hook).and_then(|secrets| {
+            signature::sign_all(&secrets, &delivery.event_id, timestamp, &delivery.payload)
+        });
+        let signed = match signed {
             Ok(signed) => signed,
             Err(err) => return (None, Some(err.to_string())),
         };
@@ -163,8 +183,20 @@ impl Dispatcher {
                 )
             }
             Err(err) if err.is_timeout() => (None, Some("timed out".to_owned())),
-            Err(err) => (None, Some(format!("request failed: {err}"))),
+            Err(err) => (None, Some(format!("request failed: {}", causes(&err)))),
         }
+    }
+
+    /// The secrets that sign a delivery of `hook`: its own, and the one it
+    /// replaced while that still signs.
+    fn secrets(&self, hook: &webhook::Model) -> Result<Vec<String>, anyhow::Error> {
+        let mut secrets = vec![self.key.open(&hook.secret)?];
+        if let (Some(previous), Some(until)) = (&hook.previous_secret, hook.previous_secret_until)
+            && until > Utc::now()
+        {
+            secrets.push(self.key.open(previous)?);
+        }
+        Ok(secrets)
     }
 
     async fn deliver(

@@ -2,10 +2,10 @@
 //! it, must not point at loopback, private, link-local or otherwise internal
 //! addresses, neither literally nor through DNS.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
-
 use reqwest::Url;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::resolver::CheckedResolver;
 
 /// Longest accepted webhook URL.
 pub const MAX_URL_LENGTH: usize = 2_000;
@@ -37,13 +37,30 @@ fn internal_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn internal_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let segments = ip.segments();
+    let first = segments[0];
+    let [.., a, b, c, d] = ip.octets();
+    let last_v4 = Ipv4Addr::new(a, b, c, d);
     ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link-local
-        || first == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
+        || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || segments[..6] == [0; 6] // IPv4-compatible ::/96 (deprecated)
+        || segments[..4] == [0x0100, 0, 0, 0] // discard-only 100::/64
+        || (segments[..2] == [0x2001, 0]) // Teredo: the IPv4 inside is hidden
+        || (segments[..3] == [0x0064, 0xff9b, 0x0001]) // local-use NAT64 64:ff9b:1::/48
+        || (segments[..6] == [0x0064, 0xff9b, 0, 0, 0, 0] && internal_v4(last_v4)) // NAT64
+        || (first == 0x2002 && internal_v4(six_to_four(segments))) // 6to4
+        || first == 0x2001 && segments[1] == 0x0db8 // documentation
+}
+
+/// The IPv4 address a 6to4 address (2002:AABB:CCDD::/48) routes to.
+fn six_to_four(segments: [u16; 8]) -> Ipv4Addr {
+    let [a, b] = segments[1].to_be_bytes();
+    let [c, d] = segments[2].to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
 }
 
 /// Parses and checks a webhook URL's form: scheme, host, no credentials.
@@ -77,32 +94,19 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<Url, String> {
     Ok(url)
 }
 
-/// Resolves the URL's host and refuses it when any address is internal
-/// (checked again before every delivery, against DNS rebinding).
-pub async fn check_resolved(url: &Url, allow_private: bool) -> Result<(), String> {
-    if allow_private {
+/// Resolves the URL's host with `resolver` and refuses it when any address
+/// is internal (unless `allow_private`). Delivery does not rely on this
+/// check: its client connects only to addresses [`super::resolver`] checked.
+pub async fn check_resolved(url: &Url, resolver: &CheckedResolver) -> Result<(), String> {
+    if resolver.allow_private() {
         return Ok(());
     }
     let host = url.host_str().ok_or("must name a host")?;
-    let port = url.port_or_known_default().unwrap_or(443);
-    let lookup =
-        tokio::net::lookup_host((host.trim_start_matches('[').trim_end_matches(']'), port));
-    let addresses = tokio::time::timeout(Duration::from_secs(3), lookup)
-        .await
-        .map_err(|_| "its host name did not resolve in time".to_owned())?
-        .map_err(|_| "its host name does not resolve".to_owned())?;
-    let mut any = false;
-    for address in addresses {
-        any = true;
-        if is_internal(address.ip()) {
-            return Err("resolves to a loopback, private or reserved address".to_owned());
-        }
+    let addresses = resolver.lookup(host).await?;
+    if addresses.iter().any(|address| is_internal(address.ip())) {
+        return Err("resolves to a loopback, private or reserved address".to_owned());
     }
-    if any {
-        Ok(())
-    } else {
-        Err("its host name does not resolve".to_owned())
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -131,5 +135,37 @@ mod tests {
         assert!(check_url("http://93.184.216.34/hook", false).is_ok());
         assert!(check_url("http://127.0.0.1:9000/hook", true).is_ok());
         assert!(check_url("ftp://127.0.0.1/", true).is_err());
+    }
+
+    #[test]
+    fn ipv6_forms_that_embed_or_hide_internal_addresses_are_internal() {
+        let internal = |text: &str| is_internal(text.parse::<IpAddr>().unwrap());
+        for bad in [
+            "64:ff9b::7f00:1",      // NAT64 of 127.0.0.1
+            "64:ff9b::a00:1",       // NAT64 of 10.0.0.1
+            "64:ff9b::a9fe:a9fe",   // NAT64 of 169.254.169.254
+            "64:ff9b:1::5db8:d822", // local-use NAT64
+            "2002:7f00:1::1",       // 6to4 of 127.0.0.1
+            "2002:c0a8:101::1",     // 6to4 of 192.168.1.1
+            "::7f00:1",             // IPv4-compatible 127.0.0.1
+            "::5db8:d822",          // IPv4-compatible, public inside: still refused
+            "fec0::1",              // site-local
+            "feff::1",              // site-local, top of the range
+            "2001:0:4136:e378::1",  // Teredo
+            "100::1",               // discard-only
+        ] {
+            assert!(internal(bad), "{bad} counted as public");
+        }
+        for good in [
+            "64:ff9b::5db8:d822", // NAT64 of 93.184.216.34
+            "2002:5db8:d822::1",  // 6to4 of 93.184.216.34
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "2001:4860:4860::8888",
+        ] {
+            assert!(!internal(good), "{good} counted as internal");
+        }
+        assert!(check_url("http://[64:ff9b::7f00:1]/", false).is_err());
+        assert!(check_url("http://[2002:7f00:1::1]/", false).is_err());
+        assert!(check_url("http://[fec0::1]/", false).is_err());
     }
 }

@@ -1,6 +1,8 @@
 //! Standard Webhooks signing: `webhook-signature: v1,<base64 HMAC-SHA256>`
 //! over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64 part
-//! of a `whsec_` secret.
+//! of a `whsec_` secret. While a rotated secret still signs, the header
+//! holds one signature per secret, separated by spaces (as the standard
+//! allows), so receivers can switch secrets without losing a delivery.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -36,6 +38,20 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<String
     ))
 }
 
+/// The `webhook-signature` header value signed with each of `secrets`.
+pub fn sign_all(
+    secrets: &[String],
+    id: &str,
+    timestamp: i64,
+    body: &str,
+) -> Result<String, anyhow::Error> {
+    let signatures = secrets
+        .iter()
+        .map(|secret| sign(secret, id, timestamp, body))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(signatures.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +64,16 @@ mod tests {
         let body = r#"{"test": 2432232314}"#;
         let signature = sign(secret, id, 1614265330, body).unwrap();
         assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn several_secrets_give_space_separated_signatures() {
+        let (a, b) = (new_secret(), new_secret());
+        let both = sign_all(&[a.clone(), b.clone()], "msg_1", 1, "{}").unwrap();
+        let one = sign(&a, "msg_1", 1, "{}").unwrap();
+        let other = sign(&b, "msg_1", 1, "{}").unwrap();
+        assert_eq!(both, format!("{one} {other}"));
+        assert_eq!(sign_all(&[a], "msg_1", 1, "{}").unwrap(), one);
     }
 
     #[test]

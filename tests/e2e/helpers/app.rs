@@ -7,6 +7,7 @@ use std::sync::Once;
 use clap::Parser;
 use rapport_api::config::Settings;
 use rapport_api::http::startup::Application;
+use rapport_api::webhooks::resolver::Lookup;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sea_orm::{Database, DatabaseConnection};
 use serde_json::Value;
@@ -19,6 +20,9 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 pub const USER_PASSWORD: &str = "a long enough password";
 /// E-mail of the bootstrap admin in tests.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
+/// Master key of services on PostgreSQL in tests (on SQLite the service
+/// keeps its key in a file beside the database, as it does by default).
+pub const TEST_MASTER_KEY: &str = "dGVzdCBtYXN0ZXIga2V5IG9mIDMyIGJ5dGVzIC4uLi4=";
 
 #[derive(Parser)]
 struct Args {
@@ -94,11 +98,33 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts a second service on the database of `app`, as another replica would.
 pub async fn spawn_replica(app: &TestApp) -> TestApp {
-    start(app.database_url.clone(), None, &[]).await
+    spawn_replica_with(app, &[]).await
+}
+
+/// As [`spawn_replica`], with extra command-line flags.
+pub async fn spawn_replica_with(app: &TestApp, flags: &[&str]) -> TestApp {
+    start(app.database_url.clone(), None, flags).await
+}
+
+/// Starts the service on a new database with webhook hosts resolved by
+/// `dns` (its answers still checked by the service).
+pub async fn spawn_app_with_dns(backend: Backend, flags: &[&str], dns: Lookup) -> TestApp {
+    let (url, dir) = database_url(backend).await;
+    start_with(url, dir, flags, Some(dns)).await
 }
 
 /// Starts the service on the database at `url` (which `dir` holds, for SQLite).
 pub(super) async fn start(url: String, dir: Option<tempfile::TempDir>, flags: &[&str]) -> TestApp {
+    start_with(url, dir, flags, None).await
+}
+
+/// As [`start`], with webhook hosts resolved by `dns` when given.
+async fn start_with(
+    url: String,
+    dir: Option<tempfile::TempDir>,
+    flags: &[&str],
+    dns: Option<Lookup>,
+) -> TestApp {
     static RUSTLS: Once = Once::new();
     RUSTLS.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -122,9 +148,15 @@ pub(super) async fn start(url: String, dir: Option<tempfile::TempDir>, flags: &[
         "--model-poll",
         "1",
     ];
+    let keyed = flags.iter().any(|f| f.starts_with("--master-key"));
+    if url.starts_with("postgres") && !keyed {
+        argv.extend_from_slice(&["--master-key", TEST_MASTER_KEY]);
+    }
     argv.extend_from_slice(flags);
     let settings = Args::try_parse_from(argv).expect("test settings").settings;
-    let app = Application::build(settings).await.expect("build app");
+    let app = Application::build_with(settings, dns)
+        .await
+        .expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let mut test = TestApp {

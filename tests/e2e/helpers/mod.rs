@@ -29,12 +29,12 @@ mod workflows;
 
 pub use access::Person;
 pub use app::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, USER_PASSWORD, spawn_app, spawn_app_with,
-    spawn_replica,
+    ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TEST_MASTER_KEY, TestApp, USER_PASSWORD, spawn_app,
+    spawn_app_with, spawn_app_with_dns, spawn_replica, spawn_replica_with,
 };
 pub use checks::{error_fields, eventually, expect_problem, expect_status, id_of, strings};
 pub use import::write;
 pub use models::{CUSTOMERS, ITEMS, listed};
 pub use trained::{spawn_trained, spawn_trained_with};
-pub use webhooks::{FAST, SLOW_FAILURE, receiver, verify};
+pub use webhooks::{FAST, SLOW_FAILURE, receiver, signed_by, verify};
 pub use workflows::{demo_definition, transition};

@@ -14,8 +14,9 @@ use super::app::{Backend, database_name, postgres_server, sqlite_url};
 
 /// A database to copy.
 pub(super) enum Template {
-    /// The bytes of a SQLite database file.
-    Sqlite(Vec<u8>),
+    /// The bytes of a SQLite database file, and of its master key file
+    /// (what the database holds is sealed with it) if it has one.
+    Sqlite(Vec<u8>, Option<Vec<u8>>),
     /// A PostgreSQL database nobody may connect to any more.
     Postgres(String),
 }
@@ -25,9 +26,12 @@ impl Template {
     /// it (SQLite).
     pub(super) async fn copy(&self) -> (String, Option<tempfile::TempDir>) {
         match self {
-            Template::Sqlite(bytes) => {
+            Template::Sqlite(bytes, key) => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 std::fs::write(dir.path().join("rapport.db"), bytes).expect("write the copy");
+                if let Some(key) = key {
+                    write_private(&dir.path().join("rapport.db.key"), key);
+                }
                 (sqlite_url(&dir), Some(dir))
             }
             Template::Postgres(template) => {
@@ -46,7 +50,7 @@ impl Template {
     /// meanwhile, and on PostgreSQL nothing may use it afterwards.
     pub(super) async fn of(backend: Backend, url: &str) -> Template {
         match backend {
-            Backend::Sqlite => Template::Sqlite(snapshot(url).await),
+            Backend::Sqlite => Template::Sqlite(snapshot(url).await, key_file(url)),
             Backend::Postgres => {
                 let (_, name) = url.rsplit_once('/').expect("database URL has a path");
                 seal(name).await;
@@ -115,6 +119,20 @@ async fn connect(url: &str) -> DatabaseConnection {
     })
     .await
     .expect("connect to the template database")
+}
+
+/// The master key file beside the SQLite database at `url`, if any.
+fn key_file(url: &str) -> Option<Vec<u8>> {
+    let path = url.strip_prefix("sqlite://")?;
+    std::fs::read(format!("{path}.key")).ok()
+}
+
+/// Writes a file only its owner may read (as the service makes key files).
+fn write_private(path: &std::path::Path, bytes: &[u8]) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, bytes).expect("write the key file");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .expect("make the key file private");
 }
 
 /// A consistent copy of a SQLite database, even while a service uses it.

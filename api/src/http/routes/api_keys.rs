@@ -97,11 +97,11 @@ async fn create(
     let role = input.role.unwrap_or(Role::Integration);
     // Checked before the key is claimed, so a refused body claims nothing.
     access_keys::check(&input.name, role)?;
-    let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /api-keys", &input).await? {
-            Begun::Replay(response) => return Ok(response),
-            Begun::Fresh(creation) => creation,
-        };
+    let creation = match idempotency::begin(&state, &key, &caller, "POST /api-keys", &input).await?
+    {
+        Begun::Replay(response) => return Ok(response),
+        Begun::Fresh(creation) => creation,
+    };
     let issued = access_keys::issue(&ctx, &creation.txn, &input.name, role).await?;
     let (secret, row) = (issued.secret, issued.row);
     let location = format!("{BASE}/api-keys/{}", row.id);

@@ -149,7 +149,7 @@ async fn create(
     // Checked before the key is claimed, so a refused body claims nothing.
     fields.check()?;
     let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /automations", &input).await? {
+        match idempotency::begin(&state, &key, &caller, "POST /automations", &input).await? {
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };

@@ -269,7 +269,7 @@ async fn create(
     let new = CustomerFields::from(input.clone()).try_into()?;
     let ctx = context(&state, &caller, grant);
     let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /customers", &input).await? {
+        match idempotency::begin(&state, &key, &caller, "POST /customers", &input).await? {
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };

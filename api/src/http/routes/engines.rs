@@ -155,7 +155,7 @@ async fn train_engine(
         TrainError::Internal(err) => ApiError::Domain(DomainError::Internal(err)),
     })?;
     let scope = format!("POST /engines/{name}/train");
-    let creation = match idempotency::begin(&state.db, &key, &caller, &scope, &request).await? {
+    let creation = match idempotency::begin(&state, &key, &caller, &scope, &request).await? {
         Begun::Replay(response) => return Ok(response),
         Begun::Fresh(creation) => creation,
     };

@@ -219,7 +219,7 @@ async fn create(
     // The key is claimed before the references are checked, so a retry gets
     // the first response even if a referenced row changed since.
     let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /interactions", &input).await? {
+        match idempotency::begin(&state, &key, &caller, "POST /interactions", &input).await? {
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };
@@ -287,13 +287,18 @@ async fn create_batch(
         return Err(DomainError::Invalid(errors).into());
     }
     let ctx = Context::for_caller(&state.db, &caller, Grant::Full, &state.models);
-    let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /interactions/batch", &batch)
-            .await?
-        {
-            Begun::Replay(response) => return Ok(response),
-            Begun::Fresh(creation) => creation,
-        };
+    let creation = match idempotency::begin(
+        &state,
+        &key,
+        &caller,
+        "POST /interactions/batch",
+        &batch,
+    )
+    .await?
+    {
+        Begun::Replay(response) => return Ok(response),
+        Begun::Fresh(creation) => creation,
+    };
     let rows = interactions::prepare(&creation.txn, rows, now).await?;
     let recorded = interactions::record(&ctx, &creation.txn, rows, Recording::BATCH).await?;
     let created = BatchCreated {

@@ -223,8 +223,7 @@ async fn create(
     let input = body.into_inner();
     let new = ItemFields::from(input.clone()).try_into()?;
     let ctx = context(&state, &caller);
-    let creation = match idempotency::begin(&state.db, &key, &caller, "POST /items", &input).await?
-    {
+    let creation = match idempotency::begin(&state, &key, &caller, "POST /items", &input).await? {
         Begun::Replay(response) => return Ok(response),
         Begun::Fresh(creation) => creation,
     };

@@ -120,7 +120,7 @@ async fn create(
     let fingerprint = json!({"email": email, "name": input.name, "role": input.role,
         "department": input.department});
     let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /users", &fingerprint).await? {
+        match idempotency::begin(&state, &key, &caller, "POST /users", &fingerprint).await? {
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };

@@ -57,7 +57,8 @@ pub struct WebhookOut {
     pub events: Vec<EventType>,
     pub description: Option<String>,
     pub active: bool,
-    /// `whsec_...`: shown once, on creation. Verify `webhook-signature` with it.
+    /// `whsec_...`: shown once, on creation and on rotation. Verify
+    /// `webhook-signature` with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
     pub version: i32,
@@ -111,17 +112,24 @@ async fn create(
         active: input.active,
     };
     // Checked before the key is claimed, so a refused body claims nothing.
-    let row = webhook_endpoints::columns(&fields, state.webhook_allow_private).await?;
-    let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /webhooks", &input).await? {
-            Begun::Replay(response) => return Ok(response),
-            Begun::Fresh(creation) => creation,
-        };
-    let created = webhook_endpoints::create(&ctx, &creation.txn, row).await?;
+    let row = webhook_endpoints::columns(&fields, &state.webhook_resolver).await?;
+    let creation = match idempotency::begin(&state, &key, &caller, "POST /webhooks", &input).await?
+    {
+        Begun::Replay(response) => return Ok(response),
+        Begun::Fresh(creation) => creation,
+    };
+    let created = webhook_endpoints::create(&ctx, &creation.txn, row, &state.master_key).await?;
     let location = format!("{BASE}/webhooks/{}", created.record.id);
     let body = WebhookOut::new(created.record, Some(created.secret));
+    // The reply is kept sealed: a retry gets the secret again, a copy of
+    // the database does not.
     creation
-        .finish(StatusCode::CREATED, Some(location), &body)
+        .finish_sealed(
+            StatusCode::CREATED,
+            Some(location),
+            &body,
+            &state.master_key,
+        )
         .await
 }
 
@@ -179,9 +187,32 @@ async fn update(
         description: patch.description,
         active: patch.active,
     };
-    let allow_private = state.webhook_allow_private;
-    let updated = webhook_endpoints::update(&ctx, *id, &if_match, changes, allow_private).await?;
+    let resolver = &state.webhook_resolver;
+    let updated = webhook_endpoints::update(&ctx, *id, &if_match, changes, resolver).await?;
     Ok(ok_with_etag(updated))
+}
+
+/// Give a webhook a new secret, returned only this once (`If-Match`
+/// optional). For the overlap (`RAPPORT_WEBHOOK_SECRET_OVERLAP`, 24 h by
+/// default) deliveries carry two signatures in `webhook-signature`, one per
+/// secret, so that receivers can switch without losing a delivery.
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = WebhookOut), (status = 404, body = crate::http::error::Problem),
+        (status = 412, body = crate::http::error::Problem)))]
+#[post("/webhooks/{id}/rotate-secret")]
+async fn rotate_secret(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = context(&state, &caller)?;
+    let (key, overlap) = (&state.master_key, state.webhook_secret_overlap);
+    let rotated = webhook_endpoints::rotate_secret(&ctx, *id, &if_match, key, overlap).await?;
+    let version = rotated.record.version;
+    Ok(with_etag(HttpResponse::Ok(), version)
+        .insert_header(("Cache-Control", "no-store"))
+        .json(WebhookOut::new(rotated.record, Some(rotated.secret))))
 }
 
 /// Delete a webhook and its delivery log (`If-Match` optional).
@@ -205,5 +236,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list)
         .service(get_one)
         .service(update)
+        .service(rotate_secret)
         .service(remove);
 }

@@ -89,13 +89,18 @@ async fn start(
     let grant = policy::require(&caller, Action::ActOnWorkflowStep)?;
     let ctx = Context::for_caller(&state.db, &caller, grant, &state.models);
     let input = body.into_inner();
-    let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /workflow-instances", &input)
-            .await?
-        {
-            Begun::Replay(response) => return Ok(response),
-            Begun::Fresh(creation) => creation,
-        };
+    let creation = match idempotency::begin(
+        &state,
+        &key,
+        &caller,
+        "POST /workflow-instances",
+        &input,
+    )
+    .await?
+    {
+        Begun::Replay(response) => return Ok(response),
+        Begun::Fresh(creation) => creation,
+    };
     let request = Start {
         workflow_key: input.workflow_key,
         customer_id: input.customer_id,

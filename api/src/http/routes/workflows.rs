@@ -127,7 +127,7 @@ async fn create(
         .ok_or_else(|| ApiError::invalid("key", "is required"))?;
     let definition = Definition::try_from(DefinitionInput::from(input.clone()))?;
     let creation =
-        match idempotency::begin(&state.db, &key, &caller, "POST /workflows", &input).await? {
+        match idempotency::begin(&state, &key, &caller, "POST /workflows", &input).await? {
             Begun::Replay(response) => return Ok(response),
             Begun::Fresh(creation) => creation,
         };
