@@ -84,6 +84,13 @@ pub struct Settings {
         value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub refresh_token_ttl: u64,
 
+    /// Seconds after its rotation during which a refresh token presented
+    /// again gets the same new pair (two tabs, a retried request) instead
+    /// of revoking its sign-in as a replay (0 to 300; 0 turns it off).
+    #[arg(long, env = "RAPPORT_REFRESH_GRACE", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub refresh_grace: u64,
+
     /// Failed sign-ins allowed per account within the window (then 429).
     #[arg(long, env = "RAPPORT_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: u64,
@@ -325,6 +332,7 @@ mod tests {
             ("--refresh-token-ttl", "9223372036854775807"),
             ("--access-token-ttl", "18446744073709551615"),
             ("--model-poll", "0"),
+            ("--refresh-grace", "301"),
         ] {
             let err = Cli::try_parse_from(["rapport", flag, value])
                 .err()

@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenKeys;
-use crate::auth::user_states::UserStates;
+use crate::auth::user_states::{SessionStates, UserStates};
 use crate::config::TrainingLimits;
 use crate::metrics::Metrics;
 use crate::ml::serving::ModelCache;
@@ -22,8 +22,13 @@ pub struct AppState {
     pub tokens: TokenKeys,
     /// Recently read user rows, for authorising requests.
     pub user_states: UserStates,
+    /// Recently read sign-ins (live or revoked), for authorising requests.
+    pub sessions: SessionStates,
     /// Refresh token lifetime in seconds.
     pub refresh_ttl: i64,
+    /// How long after its rotation a refresh token gets the same successor
+    /// again, in seconds.
+    pub refresh_grace: i64,
     /// The failed sign-in rate limit.
     pub login_limits: LoginLimits,
     /// Implicit-feedback weight per interaction kind.

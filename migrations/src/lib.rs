@@ -8,6 +8,7 @@ mod m20261123_000002_identity;
 mod m20261123_000003_models;
 mod m20261123_000004_workflows;
 mod m20261123_000005_serving_activity;
+mod m20261202_000001_sessions;
 mod m20261202_000002_secrets;
 
 /// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_models::Migration),
             Box::new(m20261123_000004_workflows::Migration),
             Box::new(m20261123_000005_serving_activity::Migration),
+            Box::new(m20261202_000001_sessions::Migration),
             Box::new(m20261202_000002_secrets::Migration),
         ]
     }

@@ -15,7 +15,8 @@ use crate::helpers::{
 const SECRET: &str = "a test secret that is at least thirty-two bytes";
 
 async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // With no grace window, any second presentation is a replay.
+    let app = spawn_app_with(backend, &["--refresh-grace", "0"]).await;
     let first = app.session(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(first["token_type"], "Bearer");
     assert_eq!(first["expires_in"], 900);
@@ -159,8 +160,13 @@ async fn forged_tokens_are_refused(backend: Backend) {
     let app = spawn_app_with(backend, &["--jwt-secret", SECRET]).await;
     let admin = app.admin_id().await;
     let now = chrono::Utc::now().timestamp();
+    // The sign-in of the test's own session, which is live.
+    let payload = app.token.split('.').nth(1).unwrap();
+    let signed_in: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     let claims = json!({"sub": admin, "role": "admin", "dept": null, "iss": "rapport",
-        "aud": "rapport-api", "exp": now + 600, "iat": now, "jti": uuid::Uuid::new_v4(), "ver": 0});
+        "aud": "rapport-api", "exp": now + 600, "iat": now, "jti": uuid::Uuid::new_v4(), "ver": 0,
+        "sid": signed_in["sid"]});
     // The genuine article is accepted, so each refusal below is about one defect.
     let genuine = sign(&claims, Algorithm::HS256, SECRET);
     expect_status(app.me_as(&genuine).await, 200).await;
@@ -180,6 +186,12 @@ async fn forged_tokens_are_refused(backend: Backend) {
         ("wrong audience", with("aud", json!("someone-else"))),
         ("wrong issuer", with("iss", json!("evil"))),
         ("expired", with("exp", json!(now - 120))),
+        ("unknown sign-in", with("sid", json!(uuid::Uuid::now_v7()))),
+        ("no sign-in", {
+            let mut changed = claims.clone();
+            changed.as_object_mut().unwrap().remove("sid");
+            sign(&changed, Algorithm::HS256, SECRET)
+        }),
         ("garbage", "abc.def.ghi".to_owned()),
     ];
     for (what, token) in forged {

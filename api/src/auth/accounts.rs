@@ -2,7 +2,9 @@
 //! password policy, an active admin kept), used by `services::users`.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -121,6 +123,7 @@ pub fn audit_view(user: &user::Model) -> Value {
         "role": user.role,
         "department": user.department,
         "active": user.active,
+        "must_change_password": user.must_change_password,
     })
 }
 
@@ -144,9 +147,13 @@ pub async fn ensure_email_free(
     Ok(())
 }
 
-/// 409 when a change would leave no active admin.
+/// 409 when a change would leave no active admin. A change that takes an
+/// admin away holds the `admins` lock from the count to the end of `txn`,
+/// so that two admins demoting or deactivating each other at once cannot
+/// both see the other one still there (on SQLite the write transaction
+/// already serialises them).
 pub async fn ensure_admin_remains(
-    db: &impl ConnectionTrait,
+    txn: &DatabaseTransaction,
     current: &user::Model,
     role: Role,
     active: bool,
@@ -155,11 +162,12 @@ pub async fn ensure_admin_remains(
     if !was_admin || (role == Role::Admin && active) {
         return Ok(());
     }
+    crate::db::serialise(txn, "admins").await?;
     let others = user::Entity::find()
         .filter(Column::Role.eq(Role::Admin.as_str()))
         .filter(Column::Active.eq(true))
         .filter(Column::Id.ne(current.id))
-        .count(db)
+        .count(txn)
         .await?;
     if others == 0 {
         return Err(DomainError::Conflict {

@@ -20,7 +20,8 @@ use crate::services::audit::{self, Actor, Event};
 pub const JWT_SECRET_KEY: &str = "jwt_secret";
 
 /// Creates the first admin when there is no user at all. Without a configured
-/// password, a random one is printed once on standard output.
+/// password, a random one-time password is printed once on standard output,
+/// which the admin must change at first sign-in.
 pub async fn ensure_admin(
     db: &DatabaseConnection,
     settings: &Settings,
@@ -46,6 +47,7 @@ pub async fn ensure_admin(
         password_hash: hash,
         active: true,
         token_version: 0,
+        must_change_password: generated,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -73,7 +75,7 @@ pub async fn ensure_admin(
         tracing::info!(email = %admin.email, "created the first admin");
         if generated {
             println!(
-                "First admin created: {} / password: {password} (shown once; change it after signing in)",
+                "First admin created: {} / one-time password: {password} (shown once; change it at first sign-in with POST /api/v1/me/password)",
                 admin.email
             );
         }

@@ -21,6 +21,12 @@ pub struct Caller {
     pub department: Option<String>,
     /// Whether the caller authenticated with an API key.
     pub api_key: bool,
+    /// The sign-in (refresh-token family) of an access token; `None` for
+    /// an API key.
+    pub session_id: Option<Uuid>,
+    /// Whether the user must change a one-time password before anything
+    /// but `/me` and `/me/password` (the HTTP extractor refuses them).
+    pub must_change_password: bool,
     /// The request id, recorded in the audit log.
     pub request_id: Option<String>,
 }
@@ -47,23 +53,33 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, Domai
             role: parse_role(&key.role)?,
             department: None,
             api_key: true,
+            session_id: None,
+            must_change_password: false,
             request_id: None,
         });
     }
     let claims = state.tokens.verify(token)?;
-    // The token alone is not enough: a deactivated user or a bumped token
-    // version revokes it (see `UserStates` for when that takes effect).
+    // The token alone is not enough: a deactivated user, a bumped token
+    // version or a revoked sign-in (signed out, a replayed refresh token,
+    // a password change elsewhere) revokes it (see `UserStates` and
+    // `SessionStates` for when that takes effect).
+    let revoked = || DomainError::Unauthorized("the token has been revoked".to_owned());
     let user = state
         .user_states
         .get(&state.db, claims.sub)
         .await?
         .filter(|u| u.active && u.token_version == claims.ver)
-        .ok_or_else(|| DomainError::Unauthorized("the token has been revoked".to_owned()))?;
+        .ok_or_else(revoked)?;
+    if !state.sessions.live(&state.db, claims.sid).await? {
+        return Err(revoked());
+    }
     Ok(Caller {
         user_id: claims.sub,
         role: parse_role(&user.role)?,
         department: user.department,
         api_key: false,
+        session_id: Some(claims.sid),
+        must_change_password: user.must_change_password,
         request_id: None,
     })
 }

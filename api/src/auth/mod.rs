@@ -18,7 +18,8 @@ use sha2::{Digest, Sha256};
 
 pub use caller::Caller;
 
-/// 32 random bytes, base64url: the secret part of refresh tokens and API keys.
+/// 32 random bytes, base64url: the secret part of API keys (refresh tokens
+/// are derived, see [`tokens::TokenKeys::refresh_token`]).
 pub fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }

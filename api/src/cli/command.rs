@@ -62,7 +62,7 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Create a user and print a one-time password.
+    /// Create a user and print a one-time password, to change at first sign-in.
     Create(UserCreate),
 }
 
@@ -85,8 +85,9 @@ pub struct UserCreate {
     pub name: Option<String>,
 }
 
-/// Creates a user with a generated password; returns the stored e-mail and
-/// the password, which is shown once and never stored in clear.
+/// Creates a user with a generated one-time password, which the user must
+/// change at first sign-in; returns the stored e-mail and the password,
+/// which is shown once and never stored in clear.
 pub async fn create_user(args: UserCreate) -> Result<(String, String), anyhow::Error> {
     let db = db::connect(&args.database).await?;
     db::migrate(&db).await?;
@@ -97,6 +98,7 @@ pub async fn create_user(args: UserCreate) -> Result<(String, String), anyhow::E
         role: args.role,
         department: args.department,
         password: password.clone(),
+        must_change_password: true,
     };
     let ctx = Context::for_system(&db, Actor::cli());
     let txn = db.begin().await?;
@@ -157,7 +159,7 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
             let role = args.role;
             let (email, password) = create_user(args).await?;
             println!(
-                "Created {email} ({role}). One-time password: {password} (shown once; change it after signing in)"
+                "Created {email} ({role}). One-time password: {password} (shown once; it must be changed at first sign-in, with POST /api/v1/me/password)"
             );
         }
         Command::Openapi { output } => {

@@ -62,6 +62,9 @@ pub enum DomainError {
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The user must change their one-time password before anything else.
+    #[error("this account has a one-time password: change it with POST /api/v1/me/password first")]
+    PasswordChangeRequired,
     /// No or bad credentials.
     #[error("{0}")]
     Unauthorized(String),
@@ -126,6 +129,7 @@ impl DomainError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict { code, .. } | Self::Unprocessable { code, .. } => *code,
             Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::StaleVersion(_) => ErrorCode::PreconditionFailed,
             Self::RateLimited { .. } | Self::TooMuchWork { .. } => ErrorCode::RateLimited,

@@ -22,6 +22,9 @@ string_enum! {
         Unauthorized = "unauthorized",
         /// The caller may not do this.
         Forbidden = "forbidden",
+        /// The user signed in with a one-time password and must change it
+        /// (`POST /me/password`) before anything else.
+        PasswordChangeRequired = "password_change_required",
         /// The resource does not exist.
         NotFound = "not_found",
         /// The path exists, but not for this method.
@@ -78,7 +81,7 @@ impl ErrorCode {
             | Self::InvalidHeader
             | Self::InvalidCursor => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::PasswordChangeRequired => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict

@@ -10,6 +10,8 @@ pub struct NewUser {
     pub role: Role,
     pub department: Option<String>,
     pub password: String,
+    /// Whether the password is a one-time one, to change at first sign-in.
+    pub must_change_password: bool,
 }
 
 /// Fields of a user to change; absent fields are left alone.
@@ -24,4 +26,13 @@ pub struct UserChanges {
     pub active: Option<bool>,
     /// A new password; revokes the user's tokens.
     pub password: Option<String>,
+}
+
+/// A user changing their own password.
+#[derive(Debug, Clone)]
+pub struct PasswordChange {
+    /// The password they signed in with.
+    pub current_password: String,
+    /// The new one, under the same policy as any password.
+    pub new_password: String,
 }

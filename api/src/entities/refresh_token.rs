@@ -11,7 +11,7 @@ pub struct Model {
     pub user_id: Uuid,
     /// Shared by every token descended from one sign-in.
     pub family_id: Uuid,
-    /// SHA-256 of the token, hex.
+    /// SHA-256 of the token, base64url.
     #[sea_orm(unique)]
     pub token_hash: String,
     pub expires_at: DateTimeUtc,
@@ -19,6 +19,9 @@ pub struct Model {
     /// Set when the token was rotated (it may not be presented again).
     pub used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The token this one was rotated into: what a retry within the grace
+    /// window gets again.
+    pub replaced_by: Option<Uuid>,
 }
 
 /// No relations are navigated.

@@ -16,6 +16,10 @@ pub struct Model {
     pub password_hash: String,
     pub active: bool,
     pub token_version: i32,
+    /// Set for a one-time password (`rapport user create`, or an admin's
+    /// choice): until the user changes it, only `/me`, `/me/password` and
+    /// signing in and out work.
+    pub must_change_password: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,5 +1,8 @@
 //! The [`Caller`] extractor: the bearer token of the request, decoded once,
-//! and the request id for the audit log.
+//! and the request id for the audit log. A user who must change a one-time
+//! password gets 403 `password_change_required` from every route that
+//! takes a `Caller`; the self-service routes (`GET /me`, `POST
+//! /me/password`) take a [`SelfService`] instead.
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
@@ -30,21 +33,47 @@ fn bearer(req: &HttpRequest) -> Result<String, DomainError> {
     }
 }
 
+/// The authenticated caller of `req`, whatever their password state.
+fn authenticated(req: &HttpRequest) -> LocalBoxFuture<'static, Result<Caller, ApiError>> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer(req);
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    Box::pin(async move {
+        let state = state
+            .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("application state missing")))?;
+        let mut caller = authenticate(&state, &token?).await?;
+        caller.request_id = request_id;
+        Ok(caller)
+    })
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        let caller = authenticated(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| {
-                DomainError::Internal(anyhow::anyhow!("application state missing"))
-            })?;
-            let mut caller = authenticate(&state, &token?).await?;
-            caller.request_id = request_id;
+            let caller = caller.await?;
+            if caller.must_change_password {
+                return Err(DomainError::PasswordChangeRequired.into());
+            }
             Ok(caller)
         })
+    }
+}
+
+/// The caller of a self-service route (`GET /me`, `POST /me/password`):
+/// authenticated like a [`Caller`], and let through even while a one-time
+/// password is still to be changed.
+pub struct SelfService(pub Caller);
+
+impl FromRequest for SelfService {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = authenticated(req);
+        Box::pin(async move { caller.await.map(SelfService) })
     }
 }

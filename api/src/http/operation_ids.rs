@@ -10,6 +10,7 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/auth/refresh", "auth_refresh"),
     ("POST", "/api/v1/auth/logout", "auth_logout"),
     ("GET", "/api/v1/me", "auth_me"),
+    ("POST", "/api/v1/me/password", "auth_change_password"),
     ("GET", "/api/v1/users", "users_list"),
     ("POST", "/api/v1/users", "users_create"),
     ("GET", "/api/v1/users/{id}", "users_get"),

@@ -15,7 +15,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{bootstrap, rate_limit::LoginLimits, tokens::TokenKeys, user_states::UserStates};
+use crate::auth::user_states::{SessionStates, UserStates};
+use crate::auth::{bootstrap, rate_limit::LoginLimits, tokens::TokenKeys};
 use crate::config::{BackgroundSettings, Settings};
 use crate::domain::{DomainError, ErrorCode};
 use crate::http::error::{ApiError, FieldError};
@@ -173,7 +174,9 @@ impl Application {
             db,
             tokens: TokenKeys::new(&secret, ttl)?,
             user_states: UserStates::default(),
+            sessions: SessionStates::default(),
             refresh_ttl: i64::try_from(settings.refresh_token_ttl)?,
+            refresh_grace: i64::try_from(settings.refresh_grace)?,
             login_limits: LoginLimits {
                 per_account: settings.login_max_failures,
                 per_address: settings.login_max_failures_per_address,

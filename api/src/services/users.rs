@@ -52,6 +52,7 @@ pub async fn create(
         password_hash: hash,
         active: true,
         token_version: 0,
+        must_change_password: new.must_change_password,
         version: 1,
         created_at: now,
         updated_at: now,

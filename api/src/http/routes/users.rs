@@ -34,6 +34,10 @@ pub struct UserInput {
     pub department: Option<String>,
     /// 12 to 128 characters.
     pub password: String,
+    /// Make it a one-time password: the user must change it (`POST
+    /// /me/password`) at first sign-in before using anything else.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// Fields to change; absent fields are left alone.
@@ -94,7 +98,9 @@ async fn list(
     Ok(HttpResponse::Ok().json(rows.map(UserOut::from)))
 }
 
-/// Create a user (admin). Honours `Idempotency-Key`.
+/// Create a user (admin) with the password the admin chose; with
+/// `must_change_password: true` it is a one-time password the user must
+/// change at first sign-in. Honours `Idempotency-Key`.
 #[utoipa::path(tag = "users", request_body = UserInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation key")),
     responses((status = 201, body = UserOut, headers(("Location" = String))),
@@ -118,7 +124,7 @@ async fn create(
     )?;
     // The password is left out of the idempotency fingerprint on purpose.
     let fingerprint = json!({"email": email, "name": input.name, "role": input.role,
-        "department": input.department});
+        "department": input.department, "must_change_password": input.must_change_password});
     let creation =
         match idempotency::begin(&state, &key, &caller, "POST /users", &fingerprint).await? {
             Begun::Replay(response) => return Ok(response),
@@ -130,6 +136,7 @@ async fn create(
         role: input.role,
         department: input.department,
         password: input.password,
+        must_change_password: input.must_change_password,
     };
     let row = users::create(&ctx, &creation.txn, new).await?;
     let location = format!("{BASE}/users/{}", row.id);
