@@ -1,10 +1,13 @@
 //! Writes that meet each other: a retry after its references changed, an
-//! item deleted while an interaction on it is being recorded, and a batch
-//! refused while it is still being read.
+//! item deleted while an interaction on it is being recorded, a batch
+//! refused while it is still being read, and deletes of a stale version.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, expect_problem, expect_status, spawn_app};
+use crate::helpers::{
+    Backend, FAST, expect_problem, expect_status, receiver, spawn_app, spawn_app_with,
+};
 
 /// The key is claimed before the references are checked: a retry gets the
 /// first response even after the customer it names was deleted.
@@ -91,7 +94,35 @@ async fn an_oversize_batch_is_refused_while_it_is_read(backend: Backend) {
     assert_eq!(app.count("/interactions").await, 0);
 }
 
+/// Deleting a webhook or an automation honours `If-Match` like every
+/// other write: a stale version gets 412 and deletes nothing.
+async fn stale_deletes_of_webhooks_and_automations_are_refused(backend: Backend) {
+    let app = spawn_app_with(backend, &FAST).await;
+    app.define_demo_workflows().await;
+    let inbox = receiver(0).await;
+    let hook = app.subscribe(&inbox.url, json!(["customer.created"])).await;
+    let rule = app
+        .create_automation(
+            json!({"name": "Ticket", "when": {"type": "interaction", "kind": "support_ticket"},
+                                  "then": {"workflow_key": "churn-save"}}),
+        )
+        .await;
+    for (path, body) in [("/webhooks", &hook), ("/automations", &rule)] {
+        let one = format!("{path}/{}", body["id"].as_str().unwrap());
+        let stale = app.send_if_match(Method::DELETE, &one, "\"7\"", None).await;
+        expect_problem(stale, 412, "precondition_failed").await;
+        assert_eq!(app.get(&one).await.status(), 200, "{one} is still there");
+        let version = format!("\"{}\"", body["version"]);
+        let deleted = app
+            .send_if_match(Method::DELETE, &one, &version, None)
+            .await;
+        assert_eq!(deleted.status(), 204);
+        assert_eq!(app.get(&one).await.status(), 404);
+    }
+}
+
 crate::on_every_backend!(
+    stale_deletes_of_webhooks_and_automations_are_refused,
     a_retry_replays_after_its_references_changed,
     an_item_delete_never_orphans_a_concurrent_interaction,
     an_oversize_batch_is_refused_while_it_is_read,
