@@ -115,11 +115,16 @@ async fn list(caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(engines))
 }
 
-/// Queue a training job (202 with the job's `Location`). Honours `Idempotency-Key`.
+/// Queue a training job (202 with the job's `Location`). Honours
+/// `Idempotency-Key`. 422 when the parameters imply more memory than the
+/// training budget; 429 when the caller already has as many jobs queued or
+/// running as allowed.
 #[utoipa::path(tag = "models", request_body = TrainRequest,
     params(("name" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 202, body = TrainAccepted, headers(("Location" = String))),
-        (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+        (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem),
+        (status = 429, body = crate::http::error::Problem, headers(("Retry-After" = String)),
+            description = "too many training jobs queued or running for this user (`rate_limited`)")))]
 #[post("/engines/{name}/train")]
 async fn train_engine(
     state: web::Data<AppState>,
