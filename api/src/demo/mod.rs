@@ -301,7 +301,7 @@ fn interactions(
         } else {
             0
         };
-        for _ in 0..events {
+        for visit in 0..events {
             let category = if rng.random::<f64>() < 0.8 {
                 favourites[rng.random_range(0..favourites.len())]
             } else {
@@ -314,17 +314,20 @@ fn interactions(
                 &items[category * ITEMS_PER_CATEGORY + (rank ^ 1).min(ITEMS_PER_CATEGORY - 1)];
             let day = rng.random_range(quiet_days..365);
             let at = now - Duration::days(day) - Duration::minutes(rng.random_range(0..1_440));
+            // One visit in eight is an order: both items, usually, under one order number.
+            let order = (rng.random::<f64>() < 0.125)
+                .then(|| format!("ORD-{}-{visit}", customer.external_id.as_deref().unwrap_or("")));
             for (n, picked) in [first, companion].into_iter().enumerate() {
-                if n == 1 && rng.random::<f64>() > 0.35 {
+                let companion_odds = if order.is_some() { 0.7 } else { 0.35 };
+                if n == 1 && rng.random::<f64>() > companion_odds {
                     break;
                 }
-                let roll = rng.random::<f64>();
-                let (kind, value, rating) = match roll {
-                    r if r < 0.55 => ("view", None, None),
-                    r if r < 0.75 => ("click", None, None),
-                    r if r < 0.85 => ("cart", None, None),
-                    r if r < 0.95 => ("purchase", Some(picked.fields().price), None),
-                    _ => {
+                let (kind, value, rating) = match (&order, rng.random::<f64>()) {
+                    (Some(_), _) => ("purchase", Some(picked.fields().price), None),
+                    (None, r) if r < 0.6 => ("view", None, None),
+                    (None, r) if r < 0.82 => ("click", None, None),
+                    (None, r) if r < 0.94 => ("cart", None, None),
+                    (None, _) => {
                         let rating = if churned {
                             rng.random_range(1..6)
                         } else {
@@ -333,20 +336,33 @@ fn interactions(
                         ("rating", None, Some(rating as i16))
                     }
                 };
-                log.push(event(
+                let mut row = event(
                     customer_id,
                     Some(ids.item(picked)?),
                     kind,
                     value,
                     rating,
                     at + Duration::minutes(n as i64),
-                ));
+                );
+                row.basket_id = order.clone();
+                log.push(row);
             }
         }
         let tickets = customer.attributes["support_calls"].as_i64().unwrap_or(0);
         for _ in 0..tickets {
             let at = now - Duration::days(rng.random_range(quiet_days..365));
             log.push(event(customer_id, None, "support_ticket", None, None, at));
+            // Some tickets are followed by a satisfaction survey.
+            if rng.random::<f64>() < 0.4 {
+                let score = if churned { rng.random_range(1..5) } else { rng.random_range(2..6) };
+                log.push(survey(customer_id, "csat", score, at + Duration::days(1)));
+            }
+        }
+        // Most customers answered the yearly NPS survey, churned ones less kindly.
+        if rng.random::<f64>() < 0.7 {
+            let score = if churned { rng.random_range(0..9) } else { rng.random_range(5..11) };
+            let at = now - Duration::days(rng.random_range(quiet_days..200));
+            log.push(survey(customer_id, "nps", score, at));
         }
     }
     Ok(log)
@@ -371,7 +387,31 @@ fn event(
         note: None,
         occurred_at,
         created_at: Utc::now(),
+        basket_id: None,
+        survey_type: None,
+        survey_score: None,
+        survey_question: None,
+        survey_comment: None,
     }
+}
+
+/// A survey answer of `kind` (`nps`, `csat`) with `score` on its scale.
+fn survey(
+    customer_id: Uuid,
+    kind: &str,
+    score: i16,
+    occurred_at: chrono::DateTime<Utc>,
+) -> interaction::Model {
+    let question = match kind {
+        "nps" => "How likely are you to recommend us to a friend?",
+        _ => "How satisfied were you with our support?",
+    };
+    let mut row = event(customer_id, None, "survey", None, None, occurred_at);
+    row.survey_type = Some(kind.to_owned());
+    row.survey_score = Some(score);
+    row.survey_question = Some(question.to_owned());
+    row.channel = Some("email".to_owned());
+    row
 }
 
 /// Trains and activates every engine that has no active model yet.

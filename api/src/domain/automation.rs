@@ -26,6 +26,10 @@ pub enum Trigger {
         from: Option<LifecycleStage>,
         to: LifecycleStage,
     },
+    /// A customer enters segment `segment_id` of the active segmentation.
+    SegmentEntered { segment_id: i32 },
+    /// A survey answer is a detractor's (NPS 0 to 6, CSAT 1 or 2).
+    Detractor {},
 }
 
 impl Trigger {
@@ -35,6 +39,8 @@ impl Trigger {
             Self::Interaction { .. } => "interaction",
             Self::Score { .. } => "score",
             Self::LifecycleStage { .. } => "lifecycle_stage",
+            Self::SegmentEntered { .. } => "segment_entered",
+            Self::Detractor {} => "detractor",
         }
     }
 
@@ -50,6 +56,9 @@ impl Trigger {
             }
             Self::LifecycleStage { from: Some(f), to } if f == to => {
                 vec![("when.to", "must differ from `from`")]
+            }
+            Self::SegmentEntered { segment_id } if *segment_id < 0 => {
+                vec![("when.segment_id", "must not be negative")]
             }
             _ => Vec::new(),
         }

@@ -181,6 +181,8 @@ string_enum! {
         WorkflowSlaBreached = "workflow.sla_breached",
         AutomationFired = "automation.fired",
         ModelActivated = "model.activated",
+        CustomerSegmentChanged = "customer.segment_changed",
+        SurveyAnswered = "survey.answered",
     }
 }
 

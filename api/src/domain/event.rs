@@ -73,6 +73,19 @@ pub struct CustomerErased {
     pub erased_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A customer moved between segments (`customer.segment_changed`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentChanged {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The segment before (none for a first placement).
+    pub from_segment: Option<i32>,
+    /// The segment after (none when the customer no longer has one).
+    pub to_segment: Option<i32>,
+    /// The segmentation model that placed them.
+    pub model_id: Uuid,
+}
+
 /// An event and its payload; the constructors pair each type with its payload.
 #[derive(Debug, Clone)]
 pub enum EventPayload {
@@ -90,6 +103,10 @@ pub enum EventPayload {
     AutomationFired(AutomationFired),
     /// `model.activated`.
     ModelActivated(ModelActivated),
+    /// `customer.segment_changed`.
+    SegmentChanged(SegmentChanged),
+    /// `survey.answered`: the survey interaction.
+    SurveyAnswered(InteractionRecord),
 }
 
 impl EventPayload {
@@ -112,6 +129,8 @@ impl EventPayload {
             Self::Import(_) => EventType::ImportCompleted,
             Self::AutomationFired(_) => EventType::AutomationFired,
             Self::ModelActivated(_) => EventType::ModelActivated,
+            Self::SegmentChanged(_) => EventType::CustomerSegmentChanged,
+            Self::SurveyAnswered(_) => EventType::SurveyAnswered,
         }
     }
 
@@ -120,11 +139,14 @@ impl EventPayload {
         match self {
             Self::Customer(_, record) => serde_json::to_value(record),
             Self::CustomerErased(erased) => serde_json::to_value(erased),
-            Self::Interaction(record) => serde_json::to_value(record),
+            Self::Interaction(record) | Self::SurveyAnswered(record) => {
+                serde_json::to_value(record)
+            }
             Self::Import(summary) => serde_json::to_value(summary),
             Self::Workflow(_, change) => serde_json::to_value(change),
             Self::AutomationFired(fired) => serde_json::to_value(fired),
             Self::ModelActivated(activated) => serde_json::to_value(activated),
+            Self::SegmentChanged(changed) => serde_json::to_value(changed),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! record as services pass it on.
 
 use chrono::{DateTime, Duration, Utc};
+use rapport_satisfaction::{Answer, SurveyType};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -12,7 +13,36 @@ use super::validation::{Checks, LONG_TEXT};
 /// Most rows in one batch.
 pub const MAX_BATCH: usize = 10_000;
 /// Personal fields of an interaction, redacted in the audit log.
-pub const PII: &[&str] = &["note"];
+pub const PII: &[&str] = &["note", "survey"];
+/// Longest basket (order, invoice) id.
+pub const MAX_BASKET_ID: usize = 128;
+/// Longest survey question.
+pub const MAX_QUESTION: usize = 500;
+
+/// A survey answer as given: its type, the score (checked against the
+/// type's scale), and optionally the question asked and a free comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyFields {
+    /// NPS, CSAT or CES.
+    pub kind: SurveyType,
+    /// The score, not yet checked.
+    pub score: i64,
+    /// The question asked.
+    pub question: Option<String>,
+    /// The customer's comment (personal data).
+    pub comment: Option<String>,
+}
+
+/// A survey answer whose score is on its scale.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Survey {
+    /// The type and score.
+    pub answer: Answer,
+    /// The question asked.
+    pub question: Option<String>,
+    /// The customer's comment.
+    pub comment: Option<String>,
+}
 
 /// Largest amount an interaction may carry either way (a trillion): far
 /// beyond any order, and small enough that sums over millions of rows stay
@@ -60,6 +90,10 @@ pub struct InteractionFields {
     pub note: Option<String>,
     /// When; now when absent.
     pub occurred_at: Option<DateTime<Utc>>,
+    /// The order or invoice it belongs to.
+    pub basket_id: Option<String>,
+    /// The answer, on `survey` interactions.
+    pub survey: Option<SurveyFields>,
 }
 
 /// An interaction that meets every rule of a row; its references are
@@ -82,6 +116,10 @@ pub struct NewInteraction {
     pub note: Option<String>,
     /// When.
     pub occurred_at: DateTime<Utc>,
+    /// The order or invoice it belongs to.
+    pub basket_id: Option<String>,
+    /// The answer, on `survey` interactions.
+    pub survey: Option<Survey>,
 }
 
 impl NewInteraction {
@@ -126,6 +164,29 @@ impl NewInteraction {
         }
         checks.opt_text("channel", fields.channel.as_deref(), 50);
         checks.opt_text("note", fields.note.as_deref(), LONG_TEXT);
+        checks.opt_text("basket_id", fields.basket_id.as_deref(), MAX_BASKET_ID);
+        let survey = match fields.survey {
+            Some(_) if fields.kind != InteractionKind::Survey => {
+                checks.fail("survey", "is only given on interactions of kind `survey`");
+                None
+            }
+            Some(given) => {
+                checks.opt_text("survey.question", given.question.as_deref(), MAX_QUESTION);
+                checks.opt_text("survey.comment", given.comment.as_deref(), LONG_TEXT);
+                match Answer::new(given.kind, given.score) {
+                    Ok(answer) => Some(Survey {
+                        answer,
+                        question: given.question,
+                        comment: given.comment,
+                    }),
+                    Err(message) => {
+                        checks.fail("survey.score", message);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         if fields
             .occurred_at
             .is_some_and(|t| t > now + Duration::days(1))
@@ -143,6 +204,8 @@ impl NewInteraction {
                 channel: fields.channel,
                 note: fields.note,
                 occurred_at: fields.occurred_at.unwrap_or(now),
+                basket_id: fields.basket_id,
+                survey,
             }),
             _ => Err(errors
                 .into_iter()
@@ -175,13 +238,25 @@ pub struct InteractionRecord {
     pub occurred_at: DateTime<Utc>,
     /// When it was recorded.
     pub created_at: DateTime<Utc>,
+    /// The order or invoice it belongs to.
+    pub basket_id: Option<String>,
+    /// The survey answer, on `survey` interactions.
+    pub survey: Option<Survey>,
 }
 
 impl InteractionRecord {
     /// The record as a caller without the right to personal data sees it:
-    /// the note, free text about the person, left out.
+    /// the note and the survey comment, free text about the person, left out.
     pub fn masked(self) -> Self {
-        Self { note: None, ..self }
+        let survey = self.survey.map(|s| Survey {
+            comment: None,
+            ..s
+        });
+        Self {
+            note: None,
+            survey,
+            ..self
+        }
     }
 }
 
@@ -201,6 +276,8 @@ mod tests {
             channel: None,
             note: None,
             occurred_at: None,
+            basket_id: None,
+            survey: None,
         }
     }
 
@@ -217,5 +294,28 @@ mod tests {
         let parsed = NewInteraction::parse(good, now).unwrap();
         assert_eq!(parsed.customer, CustomerRef::External("C-1".into()));
         assert_eq!(parsed.occurred_at, now);
+    }
+
+    #[test]
+    fn survey_answers_are_checked_against_their_scale_and_kind() {
+        let now = Utc::now();
+        let survey = |kind, score| SurveyFields {
+            kind,
+            score,
+            question: Some("How likely?".into()),
+            comment: None,
+        };
+        let mut answer = fields();
+        answer.kind = InteractionKind::Survey;
+        answer.survey = Some(survey(SurveyType::Nps, 11));
+        let errors = NewInteraction::parse(answer.clone(), now).unwrap_err();
+        assert_eq!(errors[0].field, "survey.score");
+        assert!(errors[0].message.contains("0 to 10"), "{}", errors[0].message);
+        answer.survey = Some(survey(SurveyType::Nps, 3));
+        let parsed = NewInteraction::parse(answer.clone(), now).unwrap();
+        assert_eq!(parsed.survey.unwrap().answer.score(), 3);
+        answer.kind = InteractionKind::Purchase;
+        let errors = NewInteraction::parse(answer, now).unwrap_err();
+        assert_eq!(errors[0].field, "survey");
     }
 }

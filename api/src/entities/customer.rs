@@ -15,6 +15,8 @@ pub struct Model {
     pub phone: Option<String>,
     pub company: Option<String>,
     pub segment: Option<String>,
+    /// The segment of the active segmentation model, set when it is activated.
+    pub segment_id: Option<i32>,
     pub lifecycle_stage: String,
     pub owner_id: Option<Uuid>,
     pub tags: Json,

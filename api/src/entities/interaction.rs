@@ -16,6 +16,14 @@ pub struct Model {
     pub channel: Option<String>,
     pub note: Option<String>,
     pub occurred_at: DateTimeUtc,
+    /// The order or invoice the interaction belongs to.
+    pub basket_id: Option<String>,
+    /// A survey answer's type (`nps`, `csat`, `ces`).
+    pub survey_type: Option<String>,
+    /// A survey answer's score on its type's scale.
+    pub survey_score: Option<i16>,
+    pub survey_question: Option<String>,
+    pub survey_comment: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

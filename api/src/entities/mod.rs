@@ -15,6 +15,8 @@ pub mod login_attempt;
 pub mod model;
 pub mod model_blob;
 pub mod refresh_token;
+pub mod segment;
+pub mod segment_change;
 pub mod user;
 pub mod webhook;
 pub mod webhook_attempt;

@@ -75,6 +75,10 @@ pub enum TriggerDoc {
         from: Option<LifecycleStage>,
         to: LifecycleStage,
     },
+    /// A customer enters segment `segment_id` of the active segmentation.
+    SegmentEntered { segment_id: i32 },
+    /// A survey answer is a detractor's (NPS 0 to 6, CSAT 1 or 2).
+    Detractor {},
 }
 
 #[cfg(test)]
@@ -115,6 +119,14 @@ mod tests {
                     from: None,
                     to: LifecycleStage::Churned,
                 }),
+            ),
+            (
+                serde_json::to_value(Trigger::SegmentEntered { segment_id: 3 }),
+                serde_json::to_value(TriggerDoc::SegmentEntered { segment_id: 3 }),
+            ),
+            (
+                serde_json::to_value(Trigger::Detractor {}),
+                serde_json::to_value(TriggerDoc::Detractor {}),
             ),
         ];
         for (domain, doc) in pairs {

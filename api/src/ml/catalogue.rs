@@ -6,12 +6,13 @@ use rapport_engines::{Kind, registry};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Whether an engine ranks items or scores customers.
+/// Whether an engine ranks items, scores customers or groups them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EngineKind {
     Recommender,
     Scorer,
+    Segmenter,
 }
 
 impl EngineKind {
@@ -20,6 +21,7 @@ impl EngineKind {
         match self {
             Self::Recommender => "recommender",
             Self::Scorer => "scorer",
+            Self::Segmenter => "segmenter",
         }
     }
 }
@@ -29,6 +31,7 @@ impl From<Kind> for EngineKind {
         match kind {
             Kind::Recommender => Self::Recommender,
             Kind::Scorer => Self::Scorer,
+            Kind::Segmenter => Self::Segmenter,
         }
     }
 }

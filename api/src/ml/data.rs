@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use rapport_core::scoring::{BehaviourFeatures, CustomerEvent, Value as Cell};
+use rapport_core::scoring::{BehaviourFeatures, CustomerEvent, Frame, Value as Cell};
 use rapport_core::{Dataset, Interaction, ItemMeta, KindWeights};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
@@ -25,7 +25,8 @@ pub struct DataStats {
 }
 
 impl DataStats {
-    fn see(&mut self, at: DateTime<Utc>) {
+    /// Counts one interaction at `at`.
+    pub fn see(&mut self, at: DateTime<Utc>) {
         self.interactions += 1;
         self.first_interaction = Some(self.first_interaction.map_or(at, |f| f.min(at)));
         self.last_interaction = Some(self.last_interaction.map_or(at, |l| l.max(at)));
@@ -44,10 +45,12 @@ pub struct RecommenderData {
     pub read_at: DateTime<Utc>,
 }
 
-/// Every item (with metadata) and every weighted item interaction.
+/// Every item (with metadata) and every weighted item interaction (of
+/// `kinds` only, when given), with basket ids as dense indices.
 pub async fn recommender_data(
     db: &DatabaseConnection,
     weights: &KindWeights,
+    kinds: Option<&[String]>,
 ) -> Result<RecommenderData, anyhow::Error> {
     let read_at = Utc::now();
     let mut items = Vec::new();
@@ -68,19 +71,25 @@ pub async fn recommender_data(
     let mut customer_index: HashMap<Uuid, u32> = HashMap::new();
     let mut interactions = Vec::new();
     let mut stats = DataStats::default();
-    let mut log = interaction::Entity::find()
+    let mut basket_index: HashMap<String, u32> = HashMap::new();
+    let mut query = interaction::Entity::find()
         .select_only()
         .columns([
             interaction::Column::CustomerId,
             interaction::Column::ItemId,
             interaction::Column::Kind,
             interaction::Column::OccurredAt,
+            interaction::Column::BasketId,
         ])
-        .filter(interaction::Column::ItemId.is_not_null())
-        .into_tuple::<(Uuid, Option<Uuid>, String, DateTime<Utc>)>()
+        .filter(interaction::Column::ItemId.is_not_null());
+    if let Some(kinds) = kinds {
+        query = query.filter(interaction::Column::Kind.is_in(kinds.iter().cloned()));
+    }
+    let mut log = query
+        .into_tuple::<(Uuid, Option<Uuid>, String, DateTime<Utc>, Option<String>)>()
         .stream(db)
         .await?;
-    while let Some((customer_id, item_id, kind, at)) = log.try_next().await? {
+    while let Some((customer_id, item_id, kind, at, basket_id)) = log.try_next().await? {
         let weight = weights.weight(&kind);
         let Some(&item) = item_id.as_ref().and_then(|id| item_index.get(id)) else {
             continue;
@@ -93,11 +102,16 @@ pub async fn recommender_data(
             (customers.len() - 1) as u32
         });
         stats.see(at);
+        let basket = basket_id.map(|id| {
+            let next = basket_index.len() as u32;
+            *basket_index.entry(id).or_insert(next)
+        });
         interactions.push(Interaction {
             customer,
             item,
             weight,
             timestamp: at.timestamp(),
+            basket,
         });
     }
     stats.customers = customers.len();
@@ -136,6 +150,23 @@ fn item_meta(row: item::Model) -> ItemMeta {
 /// The scorer's feature row of one customer: attributes, segment, lifecycle
 /// stage and behaviour features.
 pub type FeatureRow = BTreeMap<String, Cell>;
+
+/// A frame of `rows` with every column any row has (cells a row lacks are missing).
+pub fn frame(rows: Vec<FeatureRow>) -> Result<Frame, String> {
+    let mut columns: Vec<String> = rows.iter().flat_map(|r| r.keys().cloned()).collect();
+    columns.sort();
+    columns.dedup();
+    let cells = rows
+        .into_iter()
+        .map(|mut r| {
+            columns
+                .iter()
+                .map(|c| r.remove(c).unwrap_or(Cell::Missing))
+                .collect()
+        })
+        .collect();
+    Frame::new(columns, cells).map_err(|e| e.to_string())
+}
 
 /// Converts a stored attribute value to a feature cell.
 pub fn cell(value: &Value) -> Cell {

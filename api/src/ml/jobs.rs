@@ -185,7 +185,7 @@ pub async fn store(
     .exec_without_returning(&txn)
     .await?;
     if activate {
-        activate_in(&txn, &row.engine, row.id).await?;
+        crate::services::models::activate_in(&txn, &row).await?;
     }
     txn.commit().await?;
     Ok(row)

@@ -8,6 +8,7 @@ pub mod data;
 pub mod jobs;
 pub mod listing;
 pub mod scoring;
+pub mod segmentation;
 pub mod serving;
 pub mod stored;
 pub mod train;

@@ -9,6 +9,7 @@ use chrono::{DateTime, DurationRound, Utc};
 use rapport_core::scoring::{Prediction, Row};
 use rapport_core::{DynRecommender, DynScorer, FittedModel, FittedScorer, ScoreError};
 use rapport_engines::registry;
+use rapport_segments::SegmentModel;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -47,6 +48,8 @@ impl LoadedScorer {
 pub enum Loaded {
     Recommender(LoadedRecommender),
     Scorer { model: LoadedScorer, label: String },
+    /// The active segmentation, which places customers.
+    Segmenter(Box<SegmentModel>),
 }
 
 /// One active model.
@@ -110,6 +113,9 @@ fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::E
                 },
                 label,
             }
+        }
+        StoredModel::Segmenter { engine_bytes, .. } => {
+            Loaded::Segmenter(Box::new(registry().segmenter().from_bytes(&engine_bytes)?))
         }
     };
     Ok(ActiveModel {
@@ -207,7 +213,7 @@ impl ModelCache {
             .values()
             .filter_map(|m| match &m.loaded {
                 Loaded::Recommender(r) => Some(r.trained_on_data_until),
-                Loaded::Scorer { .. } => None,
+                Loaded::Scorer { .. } | Loaded::Segmenter(_) => None,
             })
             .min()?;
         // On the hour, so that the floor (and the pruning it brings) moves

@@ -23,6 +23,11 @@ pub enum StoredModel {
         label: String,
         engine_bytes: Vec<u8>,
     },
+    /// A segmentation and the segment of every customer it was fitted on.
+    Segmenter {
+        assignments: Vec<(Uuid, u32)>,
+        engine_bytes: Vec<u8>,
+    },
 }
 
 impl StoredModel {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rapport_core::scoring::{Frame, LabelSpec, TrainSpec, Value as Cell};
+use rapport_core::scoring::{Frame, LabelSpec, TrainSpec};
 use rapport_core::{DynRecommender, DynScorer, KindWeights, Params};
 use rapport_engines::{Engine, registry};
 use sea_orm::DatabaseConnection;
@@ -76,6 +76,11 @@ fn checked_params(name: &str, raw: &RawParams) -> Result<(Engine<'static>, Param
     let params = match engine {
         Engine::Recommender(_) => to_params(raw),
         Engine::Scorer(_) => scorer_settings(raw)?.1,
+        Engine::Segmenter(_) => {
+            let params = to_params(raw);
+            rapport_segments::SegmentParams::resolve(&params).map_err(refused)?;
+            params
+        }
     };
     params.resolve(&engine.describe().params).map_err(refused)?;
     Ok((engine, params))
@@ -115,6 +120,7 @@ pub async fn train(
             train_recommender(db, weights, engine, &to_params(raw), progress).await?
         }
         Engine::Scorer(scorer) => train_scorer(db, scorer, raw, progress).await?,
+        Engine::Segmenter(_) => super::segmentation::train(db, &to_params(raw), progress).await?,
     };
     Ok(Trained {
         engine: name.to_owned(),
@@ -135,7 +141,8 @@ async fn train_recommender(
     params: &Params,
     progress: &(dyn Fn(f64, &str) + Sync),
 ) -> Result<Outcome, TrainError> {
-    let data = data::recommender_data(db, weights).await?;
+    let kinds = learned_kinds(engine, params)?;
+    let data = data::recommender_data(db, weights, kinds.as_deref()).await?;
     if data.dataset.interactions.is_empty() {
         return Err(refused("there are no item interactions to learn from"));
     }
@@ -172,6 +179,21 @@ async fn train_recommender(
     ))
 }
 
+/// The interaction kinds an engine learns from, when it publishes a `kinds`
+/// parameter (comma-separated; `*` for every kind): the data is read for
+/// those kinds only.
+fn learned_kinds(
+    engine: &dyn DynRecommender,
+    params: &Params,
+) -> Result<Option<Vec<String>>, TrainError> {
+    let specs = engine.describe().params;
+    if !specs.iter().any(|s| s.name == "kinds") {
+        return Ok(None);
+    }
+    let values = params.resolve(&specs).map_err(refused)?;
+    rapport_baskets::engine::kinds(&values).map_err(refused)
+}
+
 /// The distinct items of each customer, for excluding them at serving time
 /// without reading the whole history from the database.
 fn histories(data: &rapport_core::Dataset) -> Vec<Vec<u32>> {
@@ -192,19 +214,7 @@ fn frame(rows: Vec<FeatureRow>, label: &LabelSpec) -> Result<Frame, TrainError> 
         .into_iter()
         .filter(|r| r.get(&label.column).is_some_and(|v| !v.is_missing()))
         .collect();
-    let mut columns: Vec<String> = rows.iter().flat_map(|r| r.keys().cloned()).collect();
-    columns.sort();
-    columns.dedup();
-    let cells = rows
-        .into_iter()
-        .map(|mut r| {
-            columns
-                .iter()
-                .map(|c| r.remove(c).unwrap_or(Cell::Missing))
-                .collect()
-        })
-        .collect();
-    Frame::new(columns, cells).map_err(refused)
+    data::frame(rows).map_err(refused)
 }
 
 async fn train_scorer(

@@ -13,7 +13,7 @@ use crate::domain::DomainError;
 use crate::domain::automation::Trigger;
 use crate::domain::event::{AutomationFired, EventPayload};
 use crate::entities::{automation, automation_mark, automation_run, interaction};
-use crate::services::outbox;
+use crate::services::{outbox, records};
 
 /// Whether any active automation fires on `trigger_type` (so that a bulk
 /// write that sets off nothing can skip the work of telling them).
@@ -112,11 +112,12 @@ async fn fire(
     outbox::emit(txn, EventPayload::AutomationFired(fired)).await
 }
 
-/// Hook for recorded interactions.
+/// Hook for recorded interactions (survey answers included).
 pub async fn on_interactions(
     txn: &DatabaseTransaction,
     rows: &[interaction::Model],
 ) -> Result<(), DomainError> {
+    on_survey_answers(txn, rows).await?;
     let rules = active(txn, "interaction").await?;
     for (rule, trigger) in &rules {
         let Trigger::Interaction { kind, max_rating } = trigger else {
@@ -136,6 +137,53 @@ pub async fn on_interactions(
                 let reason = format!("interaction {} ({}{rating})", row.id, row.kind);
                 fire(txn, rule, row.customer_id, reason).await?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Hook for recorded survey answers: fires the detractor automations on
+/// every answer of a detractor (NPS 0 to 6, CSAT 1 or 2).
+async fn on_survey_answers(
+    txn: &DatabaseTransaction,
+    rows: &[interaction::Model],
+) -> Result<(), DomainError> {
+    let rules = active(txn, "detractor").await?;
+    if rules.is_empty() {
+        return Ok(());
+    }
+    for row in rows {
+        let Some(survey) = records::interaction(row)?.survey else {
+            continue;
+        };
+        if !rapport_satisfaction::detractor(survey.answer) {
+            continue;
+        }
+        let kind = survey.answer.kind().as_str();
+        let reason = format!(
+            "survey answer {} ({kind} {})",
+            row.id,
+            survey.answer.score()
+        );
+        for (rule, _) in &rules {
+            fire(txn, rule, row.customer_id, reason.clone()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Hook for customers entering segments: `entered` pairs a customer with
+/// the segment it entered.
+pub async fn on_segment_entered(
+    txn: &DatabaseTransaction,
+    entered: &[(Uuid, i32)],
+) -> Result<(), DomainError> {
+    for (rule, trigger) in active(txn, "segment_entered").await? {
+        let Trigger::SegmentEntered { segment_id } = trigger else {
+            continue;
+        };
+        for (customer, _) in entered.iter().filter(|(_, s)| *s == segment_id) {
+            fire(txn, &rule, *customer, format!("entered segment {segment_id}")).await?;
         }
     }
     Ok(())

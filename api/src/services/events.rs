@@ -41,8 +41,8 @@ pub async fn customer_updated(
     Ok(())
 }
 
-/// Interactions were recorded: one `interaction.created` event per row
-/// (unless `emit_events` is off, as for an import without `--emit-events`)
+/// Interactions were recorded: one `interaction.created` event per row,
+/// and `survey.answered` for survey answers (unless `emit_events` is off, as for an import without `--emit-events`)
 /// and, when `run_automations`, the interaction automations.
 pub async fn interactions_recorded(
     txn: &DatabaseTransaction,
@@ -51,10 +51,14 @@ pub async fn interactions_recorded(
     run_automations: bool,
 ) -> Result<(), DomainError> {
     if emit_events {
-        let payloads = rows
-            .iter()
-            .map(|row| records::interaction(row).map(EventPayload::Interaction))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut payloads = Vec::with_capacity(rows.len());
+        for row in rows {
+            let record = records::interaction(row)?;
+            if record.survey.is_some() {
+                payloads.push(EventPayload::SurveyAnswered(record.clone()));
+            }
+            payloads.push(EventPayload::Interaction(record));
+        }
         outbox::emit_many(txn, &payloads).await?;
     }
     if run_automations {

@@ -127,6 +127,21 @@ fn content_id(row: &interaction::Model) -> Uuid {
     );
     field(row.channel.as_deref().map(str::as_bytes));
     field(row.note.as_deref().map(str::as_bytes));
+    // Fields added later are hashed only when present, so the ids of rows
+    // without them stay what they were.
+    let later = [
+        row.basket_id.as_deref(),
+        row.survey_type.as_deref(),
+        row.survey_question.as_deref(),
+        row.survey_comment.as_deref(),
+    ];
+    let score = row.survey_score.map(i16::to_be_bytes);
+    if later.iter().any(Option::is_some) || score.is_some() {
+        for text in later {
+            field(text.map(str::as_bytes));
+        }
+        field(score.as_ref().map(|b| b.as_slice()));
+    }
     let hash = digest.finalize();
     let millis = u64::try_from(row.occurred_at.timestamp_millis()).unwrap_or(0);
     let mut bytes = [0u8; 16];
@@ -152,8 +167,9 @@ pub async fn record_interactions(
     effects: ImportEffects,
     mut progress: impl FnMut(usize),
 ) -> Result<usize, DomainError> {
-    let run_automations =
-        effects.run_automations && automations::any_active(ctx.db, "interaction").await?;
+    let run_automations = effects.run_automations
+        && (automations::any_active(ctx.db, "interaction").await?
+            || automations::any_active(ctx.db, "detractor").await?);
     let sets_off = run_automations || effects.emit_events;
     let mut written = 0;
     for chunk in rows.chunks(INTERACTIONS_PER_TRANSACTION) {
@@ -235,6 +251,11 @@ mod tests {
             note: None,
             occurred_at: at,
             created_at: at,
+            basket_id: None,
+            survey_type: None,
+            survey_score: None,
+            survey_question: None,
+            survey_comment: None,
         }
     }
 
@@ -251,7 +272,9 @@ mod tests {
     #[test]
     fn every_field_changes_the_id() {
         let base = content_id(&row());
-        let changes: [fn(&mut interaction::Model); 6] = [
+        let changes: [fn(&mut interaction::Model); 8] = [
+            |r| r.basket_id = Some("INV-7".to_owned()),
+            |r| r.survey_score = Some(9),
             |r| r.note = Some("called back".to_owned()),
             |r| r.channel = Some("phone".to_owned()),
             |r| r.channel = None,

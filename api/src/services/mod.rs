@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod privacy;
 pub mod records;
 pub mod sealed_secrets;
+pub mod segments;
 pub mod sessions;
 pub mod users;
 pub mod webhook_endpoints;

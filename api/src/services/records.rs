@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::domain::customer::{CustomerRecord, NewCustomer};
-use crate::domain::interaction::InteractionRecord;
+use crate::domain::interaction::{InteractionRecord, Survey};
+use rapport_satisfaction::{Answer, SurveyType};
 use crate::domain::item::{ItemRecord, NewItem};
 use crate::domain::validation::tag_index;
 use crate::domain::{DomainError, StringEnum};
@@ -149,7 +150,26 @@ pub fn interaction(row: &interaction::Model) -> Result<InteractionRecord, Domain
         note: row.note.clone(),
         occurred_at: row.occurred_at,
         created_at: row.created_at,
+        basket_id: row.basket_id.clone(),
+        survey: survey(row)?,
     })
+}
+
+/// The survey answer a row holds, if any; a stored score off its scale is
+/// an internal error, as every write checks it.
+fn survey(row: &interaction::Model) -> Result<Option<Survey>, DomainError> {
+    let (Some(kind), Some(score)) = (&row.survey_type, row.survey_score) else {
+        return Ok(None);
+    };
+    let kind: SurveyType = serde_json::from_value(serde_json::Value::String(kind.clone()))
+        .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored survey type: {e}")))?;
+    let answer = Answer::new(kind, i64::from(score))
+        .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored survey answer: {e}")))?;
+    Ok(Some(Survey {
+        answer,
+        question: row.survey_question.clone(),
+        comment: row.survey_comment.clone(),
+    }))
 }
 
 /// Applies `changes` to the row `id` only if its version is still `read_version`
@@ -158,7 +178,7 @@ pub fn interaction(row: &interaction::Model) -> Result<InteractionRecord, Domain
 pub async fn update_if_version<E, C>(
     db: &C,
     changes: E::ActiveModel,
-    (id_column, id): (E::Column, uuid::Uuid),
+    (id_column, id): (E::Column, impl Into<sea_orm::Value>),
     (version_column, read_version): (E::Column, i32),
 ) -> Result<(), DomainError>
 where
@@ -182,7 +202,7 @@ where
 /// version when another writer changed or deleted it first.
 pub async fn delete_if_version<E, C>(
     db: &C,
-    (id_column, id): (E::Column, uuid::Uuid),
+    (id_column, id): (E::Column, impl Into<sea_orm::Value>),
     (version_column, read_version): (E::Column, i32),
 ) -> Result<(), DomainError>
 where

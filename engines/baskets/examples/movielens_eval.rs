@@ -29,6 +29,7 @@ fn read(path: &str) -> Result<Dataset, String> {
             item: (item - 1) as u32,
             weight: 1.0,
             timestamp: ts,
+            basket: None,
         });
     }
     let n_customers = interactions

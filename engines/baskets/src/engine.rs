@@ -164,10 +164,10 @@ impl Recommender for Baskets {
         }
     }
 
-    /// Interactions with a positive weight form the baskets (a `Dataset`
-    /// carries no basket ids, so baskets are customer-days, or whole
-    /// customers with `basket=customer`); a customer's latest basket is kept
-    /// to recommend from.
+    /// Interactions with a positive weight form the baskets: those with a
+    /// basket index by it, the others by customer-day (or whole customers
+    /// with `basket=customer`); a customer's latest basket is kept to
+    /// recommend from.
     fn fit(&self, data: &Dataset, params: &Params) -> Result<BasketsModel, EngineError> {
         let specs = self.describe().params;
         let values = params.resolve(&specs)?;
@@ -179,7 +179,7 @@ impl Recommender for Baskets {
             .filter(|x| x.weight > 0.0)
             .map(|x| Record {
                 customer: x.customer,
-                basket_id: None,
+                basket_id: x.basket.map(|b| b.to_string()),
                 item: x.item,
                 occurred_at: x.timestamp,
             })

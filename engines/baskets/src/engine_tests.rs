@@ -83,6 +83,7 @@ fn at(customer: u32, item: u32, timestamp: i64) -> Interaction {
         item,
         weight: 1.0,
         timestamp,
+        basket: None,
     }
 }
 

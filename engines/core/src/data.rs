@@ -17,6 +17,9 @@ pub struct Interaction {
     pub weight: f32,
     /// When it happened, unix seconds.
     pub timestamp: i64,
+    /// Dense index of the order or basket it belongs to, when known.
+    #[serde(default)]
+    pub basket: Option<u32>,
 }
 
 /// Descriptive data about an item, used by content-based engines.
@@ -133,6 +136,7 @@ mod tests {
             item,
             weight: 1.0,
             timestamp: 0,
+            basket: None,
         }
     }
 

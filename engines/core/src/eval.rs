@@ -319,6 +319,7 @@ mod tests {
             item,
             weight: 1.0,
             timestamp,
+            basket: None,
         }
     }
 

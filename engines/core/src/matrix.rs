@@ -231,6 +231,7 @@ mod tests {
             item,
             weight,
             timestamp,
+            basket: None,
         }
     }
 

@@ -31,6 +31,7 @@ pub fn tiny_dataset() -> Dataset {
             item,
             weight: 1.0,
             timestamp: 1_000 + t as i64,
+            basket: None,
         })
         .collect();
     let meta = |name: &str, description: &str, category: &str, tags: &[&str]| ItemMeta {

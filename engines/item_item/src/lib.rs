@@ -281,6 +281,7 @@ mod tests {
                 item,
                 weight,
                 timestamp: 1_000 + t as i64,
+                basket: None,
             })
             .collect();
         let similarity = |model: &ItemItemModel, a: usize, b: u32| {

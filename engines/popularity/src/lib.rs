@@ -135,6 +135,7 @@ mod tests {
             item,
             weight: 1.0,
             timestamp: t,
+            basket: None,
         };
         // Item 0: two old interactions (10 days before the newest); item 1: one recent.
         let data = Dataset {

@@ -39,6 +39,7 @@ fn generate(n_items: usize, n_customers: usize, n_interactions: usize) -> Datase
             item: power_law_item(&mut rng, n_items),
             weight: 1.0,
             timestamp: t as i64,
+            basket: None,
         })
         .collect();
     Dataset {

@@ -1,12 +1,14 @@
-//! Rapport's engines by name: every recommender (ranks items for a customer)
-//! and every scorer (scores customers), with their descriptions, so callers
-//! choose an engine at run time and never name an engine crate.
+//! Rapport's engines by name: every recommender (ranks items for a customer),
+//! every scorer (scores customers) and the segmenter (groups customers),
+//! with their descriptions, so callers choose an engine at run time and never
+//! name an engine crate.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 use std::sync::OnceLock;
 
 use rapport_core::{DynRecommender, DynScorer, EngineDescription};
+pub use rapport_segments::Segments;
 
 /// Whether an engine ranks items or scores customers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +17,8 @@ pub enum Kind {
     Recommender,
     /// Implements [`rapport_core::Scorer`].
     Scorer,
+    /// Groups customers into segments ([`Segments`]).
+    Segmenter,
 }
 
 /// A registered engine of either kind.
@@ -24,6 +28,8 @@ pub enum Engine<'r> {
     Recommender(&'r dyn DynRecommender),
     /// A scoring engine.
     Scorer(&'r dyn DynScorer),
+    /// The segmentation engine.
+    Segmenter(&'r Segments),
 }
 
 impl Engine<'_> {
@@ -32,6 +38,7 @@ impl Engine<'_> {
         match self {
             Engine::Recommender(_) => Kind::Recommender,
             Engine::Scorer(_) => Kind::Scorer,
+            Engine::Segmenter(_) => Kind::Segmenter,
         }
     }
 
@@ -40,6 +47,7 @@ impl Engine<'_> {
         match self {
             Engine::Recommender(e) => e.name(),
             Engine::Scorer(e) => e.name(),
+            Engine::Segmenter(_) => Segments::NAME,
         }
     }
 
@@ -48,6 +56,7 @@ impl Engine<'_> {
         match self {
             Engine::Recommender(e) => e.describe(),
             Engine::Scorer(e) => e.describe(),
+            Engine::Segmenter(e) => e.describe(),
         }
     }
 }
@@ -65,6 +74,7 @@ impl std::fmt::Debug for Engine<'_> {
 pub struct Registry {
     recommenders: Vec<Box<dyn DynRecommender>>,
     scorers: Vec<Box<dyn DynScorer>>,
+    segmenter: Segments,
 }
 
 impl Registry {
@@ -76,8 +86,10 @@ impl Registry {
                 Box::new(rapport_user_user::UserUser),
                 Box::new(rapport_ease::Ease),
                 Box::new(rapport_content::Content),
+                Box::new(rapport_baskets::Baskets),
             ],
             scorers: vec![Box::new(rapport_logistic::Logistic)],
+            segmenter: Segments,
         }
     }
 
@@ -102,14 +114,22 @@ impl Registry {
         self.engines().find(|e| e.name() == name)
     }
 
-    /// Every engine: the recommenders, then the scorers, each in registration order.
+    /// The segmentation engine.
+    pub fn segmenter(&self) -> &Segments {
+        &self.segmenter
+    }
+
+    /// Every engine: the recommenders, then the scorers, each in
+    /// registration order, then the segmenter.
     pub fn engines(&self) -> impl Iterator<Item = Engine<'_>> {
         let recommenders = self
             .recommenders
             .iter()
             .map(|e| Engine::Recommender(e.as_ref()));
         let scorers = self.scorers.iter().map(|e| Engine::Scorer(e.as_ref()));
-        recommenders.chain(scorers)
+        recommenders
+            .chain(scorers)
+            .chain(std::iter::once(Engine::Segmenter(&self.segmenter)))
     }
 
     /// The registered names, in the order of [`Registry::engines`].
@@ -147,7 +167,9 @@ mod tests {
                 "user_user",
                 "ease",
                 "content",
-                "logistic"
+                "baskets",
+                "logistic",
+                "segments"
             ]
         );
         for (kind, description) in registry().descriptions() {
@@ -165,6 +187,11 @@ mod tests {
                     assert_eq!(registry().scorer(name).unwrap().describe().name, name);
                     assert!(registry().recommender(name).is_none());
                 }
+                Kind::Segmenter => {
+                    assert_eq!(registry().segmenter().describe().name, name);
+                    assert!(registry().recommender(name).is_none());
+                    assert!(registry().scorer(name).is_none());
+                }
             }
         }
         assert!(registry().engine("gbdt").is_none());
@@ -180,6 +207,7 @@ mod tests {
                 item: 1,
                 weight: 1.0,
                 timestamp: 0,
+                basket: None,
             }],
             items: vec![],
         };

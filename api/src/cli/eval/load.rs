@@ -14,7 +14,7 @@ use crate::cli::files::{Fields, Mapping, MappingError, Resolved};
 
 /// Fields of an interactions file.
 const INTERACTION_FIELDS: Fields = Fields {
-    names: &["customer", "item", "occurred_at", "weight"],
+    names: &["customer", "item", "occurred_at", "weight", "basket"],
     attributes: false,
 };
 /// Fields of an items file.
@@ -31,7 +31,8 @@ const ITEM_FIELDS: Fields = Fields {
 };
 
 /// Columns of an interactions file:
-/// `customer=COL,item=COL[,occurred_at=COL[:unix|:rfc3339|:datetime]][,weight=COL]`.
+/// `customer=COL,item=COL[,occurred_at=COL[:unix|:rfc3339|:datetime]][,weight=COL][,basket=COL]`;
+/// with `basket` given, `customer` may be left out (each basket is then its own customer).
 #[derive(Debug, Clone)]
 pub struct InteractionMap(Mapping);
 
@@ -39,7 +40,12 @@ impl InteractionMap {
     /// Parses and checks the mapping.
     pub fn parse(spec: &str) -> Result<Self, MappingError> {
         let mapping = Mapping::parse(spec)?;
-        mapping.check(&INTERACTION_FIELDS, &["customer", "item"])?;
+        let required: &[&'static str] = if mapping.get("basket").is_some() {
+            &["item"]
+        } else {
+            &["customer", "item"]
+        };
+        mapping.check(&INTERACTION_FIELDS, required)?;
         Ok(Self(mapping))
     }
 }
@@ -112,6 +118,7 @@ struct RawInteraction {
     item: String,
     weight: f32,
     timestamp: i64,
+    basket: Option<String>,
 }
 
 fn interaction(row: &Row, map: &Resolved) -> Result<RawInteraction, String> {
@@ -138,11 +145,19 @@ fn interaction(row: &Row, map: &Resolved) -> Result<RawInteraction, String> {
         }
         None => 1.0,
     };
+    let basket = optional(map, "basket")
+        .map(|c| row.get(c).trim().to_owned())
+        .filter(|b| !b.is_empty());
+    let customer = match (&basket, map.field("customer")) {
+        (Some(basket), None) => basket.clone(),
+        _ => id("customer", "customer")?,
+    };
     Ok(RawInteraction {
-        customer: id("customer", "customer")?,
+        customer,
         item: id("item", "item")?,
         weight,
         timestamp,
+        basket,
     })
 }
 
@@ -268,6 +283,7 @@ pub fn load(
             }
         }
     }
+    let baskets = IdMap::sorted(raw.iter().filter_map(|x| x.basket.clone()));
     let interactions = raw
         .iter()
         .filter_map(|x| {
@@ -276,6 +292,7 @@ pub fn load(
                 item: item_ids.get(&x.item)?,
                 weight: x.weight,
                 timestamp: x.timestamp,
+                basket: x.basket.as_ref().and_then(|b| baskets.get(b)),
             })
         })
         .collect();

@@ -8,6 +8,7 @@ mod load;
 mod recommender;
 mod report;
 mod scorer;
+mod segmenter;
 
 use clap::error::ErrorKind;
 use clap::{ArgMatches, Args, Command, FromArgMatches, Subcommand};
@@ -19,6 +20,7 @@ use thiserror::Error;
 use super::files::MappingError;
 pub use recommender::RecommenderEvalArgs;
 pub use scorer::ScorerEvalArgs;
+pub use segmenter::SegmenterEvalArgs;
 
 /// The engine to evaluate, with the options of its kind.
 pub enum EvalTarget {
@@ -26,6 +28,8 @@ pub enum EvalTarget {
     Recommender(&'static dyn DynRecommender, RecommenderEvalArgs),
     /// A scorer on a customers file.
     Scorer(&'static dyn DynScorer, ScorerEvalArgs),
+    /// The segmentation on a customers file.
+    Segmenter(SegmenterEvalArgs),
 }
 
 impl std::fmt::Debug for EvalTarget {
@@ -41,6 +45,7 @@ impl std::fmt::Debug for EvalTarget {
                 .field(&engine.name())
                 .field(args)
                 .finish(),
+            Self::Segmenter(args) => f.debug_tuple("Segmenter").field(args).finish(),
         }
     }
 }
@@ -60,6 +65,9 @@ impl FromArgMatches for EvalTarget {
             )),
             Some(Engine::Scorer(engine)) => {
                 Ok(Self::Scorer(engine, ScorerEvalArgs::from_arg_matches(sub)?))
+            }
+            Some(Engine::Segmenter(_)) => {
+                Ok(Self::Segmenter(SegmenterEvalArgs::from_arg_matches(sub)?))
             }
             None => Err(clap::Error::raw(
                 ErrorKind::InvalidSubcommand,
@@ -85,6 +93,7 @@ impl Subcommand for EvalTarget {
                 let sub = match engine.kind() {
                     Kind::Recommender => RecommenderEvalArgs::augment_args(sub),
                     Kind::Scorer => ScorerEvalArgs::augment_args(sub),
+                    Kind::Segmenter => SegmenterEvalArgs::augment_args(sub),
                 };
                 // After the arguments, whose doc comment would otherwise describe it.
                 cmd.subcommand(sub.about(engine.describe().summary))
@@ -122,6 +131,9 @@ pub enum EvalError {
     /// A scorer refused the data.
     #[error(transparent)]
     Score(#[from] ScoreError),
+    /// The segmentation refused the data or parameters.
+    #[error("{0}")]
+    Segments(String),
     /// A scorer refused a row of the file.
     #[error("line {line}: {source}")]
     AtLine {
@@ -165,6 +177,9 @@ pub fn run(target: EvalTarget) -> Result<(), anyhow::Error> {
         EvalTarget::Recommender(engine, args) => recommender::run(engine, &args, out)?,
         EvalTarget::Scorer(engine, args) => {
             scorer::run(engine, &args, out)?;
+        }
+        EvalTarget::Segmenter(args) => {
+            segmenter::run(&args, out)?;
         }
     }
     Ok(())

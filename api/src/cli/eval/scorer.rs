@@ -73,7 +73,7 @@ pub fn run(
 }
 
 /// The table as a frame: header names, or `0`, `1`, ... without a header.
-fn frame_of(table: &Table) -> Result<Frame, EvalError> {
+pub(super) fn frame_of(table: &Table) -> Result<Frame, EvalError> {
     let columns = match &table.header {
         Some(header) => header.clone(),
         None => (0..table.width).map(|i| i.to_string()).collect(),

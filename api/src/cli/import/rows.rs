@@ -3,12 +3,13 @@
 use chrono::{DateTime, Utc};
 use rapport_core::dates::parse_timestamp;
 use rapport_core::table::{Row, RowError};
+use rapport_satisfaction::SurveyType;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::cli::files::{Fields, Resolved};
 use crate::domain::customer::CustomerFields;
-use crate::domain::interaction::InteractionFields;
+use crate::domain::interaction::{InteractionFields, SurveyFields};
 use crate::domain::item::ItemFields;
 use crate::domain::{InteractionKind, LifecycleStage};
 
@@ -52,6 +53,11 @@ pub const INTERACTION_FIELDS: Fields = Fields {
         "channel",
         "note",
         "occurred_at",
+        "basket",
+        "survey_type",
+        "survey_score",
+        "survey_question",
+        "survey_comment",
     ],
     attributes: true,
 };
@@ -231,7 +237,29 @@ pub fn interaction(
         channel: text(row, map, "channel"),
         note: text(row, map, "note"),
         occurred_at,
+        basket_id: text(row, map, "basket"),
+        survey: survey(row, map)?,
     })
+}
+
+/// A survey answer from the `survey_*` columns: type and score together, or neither.
+fn survey(row: &Row, map: &Resolved) -> Result<Option<SurveyFields>, RowError> {
+    let (kind, score) = match (text(row, map, "survey_type"), text(row, map, "survey_score")) {
+        (None, None) => return Ok(None),
+        (Some(kind), Some(score)) => (kind, score),
+        _ => return Err(fail(row, "give survey_type and survey_score together")),
+    };
+    let kind: SurveyType = serde_json::from_value(serde_json::Value::String(kind.to_lowercase()))
+        .map_err(|_| fail(row, format!("survey_type `{kind}` is not nps, csat or ces")))?;
+    let score = score
+        .parse()
+        .map_err(|_| fail(row, format!("survey_score `{score}` is not an integer")))?;
+    Ok(Some(SurveyFields {
+        kind,
+        score,
+        question: text(row, map, "survey_question"),
+        comment: text(row, map, "survey_comment"),
+    }))
 }
 
 /// The default interaction kind named on the command line.

@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use super::{BASE, filters};
 use crate::auth::Caller;
-use crate::domain::interaction::{InteractionFields, MAX_BATCH, NewInteraction};
+use crate::domain::interaction::{
+    InteractionFields, MAX_BATCH, NewInteraction, Survey, SurveyFields,
+};
+use rapport_satisfaction::SurveyType;
 use crate::domain::{DomainError, FieldError, InteractionKind};
 use crate::entities::interaction;
 use crate::http::error::ApiError;
@@ -41,6 +44,78 @@ pub struct InteractionInput {
     pub note: Option<String>,
     /// Defaults to now; at most one day in the future.
     pub occurred_at: Option<DateTime<Utc>>,
+    /// The order or invoice it belongs to (at most 128 characters): the
+    /// interactions of one basket are what is bought together.
+    pub basket_id: Option<String>,
+    /// The answer, on interactions of kind `survey` only.
+    pub survey: Option<SurveyInput>,
+}
+
+/// The scale of a survey question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyKind {
+    /// Net Promoter Score, 0 to 10.
+    Nps,
+    /// Customer satisfaction, 1 to 5.
+    Csat,
+    /// Customer effort, 1 to 7.
+    Ces,
+}
+
+impl From<SurveyKind> for SurveyType {
+    fn from(kind: SurveyKind) -> Self {
+        match kind {
+            SurveyKind::Nps => SurveyType::Nps,
+            SurveyKind::Csat => SurveyType::Csat,
+            SurveyKind::Ces => SurveyType::Ces,
+        }
+    }
+}
+
+impl From<SurveyType> for SurveyKind {
+    fn from(kind: SurveyType) -> Self {
+        match kind {
+            SurveyType::Nps => SurveyKind::Nps,
+            SurveyType::Csat => SurveyKind::Csat,
+            SurveyType::Ces => SurveyKind::Ces,
+        }
+    }
+}
+
+/// A survey answer: NPS 0..10, CSAT 1..5, CES 1..7 (out of range: 422).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"type": "nps", "score": 9, "question": "How likely are you to recommend us?"}))]
+pub struct SurveyInput {
+    #[serde(rename = "type")]
+    pub kind: SurveyKind,
+    pub score: i64,
+    /// At most 500 characters.
+    pub question: Option<String>,
+    /// Free text; personal data (withheld from analysts).
+    pub comment: Option<String>,
+}
+
+/// A stored survey answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurveyOut {
+    #[serde(rename = "type")]
+    pub kind: SurveyKind,
+    pub score: u8,
+    pub question: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl From<Survey> for SurveyOut {
+    fn from(survey: Survey) -> Self {
+        Self {
+            kind: survey.answer.kind().into(),
+            score: survey.answer.score(),
+            question: survey.question,
+            comment: survey.comment,
+        }
+    }
 }
 
 /// A batch of interactions, written all or nothing.
@@ -105,6 +180,8 @@ pub struct InteractionOut {
     pub note: Option<String>,
     pub occurred_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    pub basket_id: Option<String>,
+    pub survey: Option<SurveyOut>,
 }
 
 impl From<InteractionInput> for InteractionFields {
@@ -120,6 +197,13 @@ impl From<InteractionInput> for InteractionFields {
             channel: input.channel,
             note: input.note,
             occurred_at: input.occurred_at,
+            basket_id: input.basket_id,
+            survey: input.survey.map(|s| SurveyFields {
+                kind: s.kind.into(),
+                score: s.score,
+                question: s.question,
+                comment: s.comment,
+            }),
         }
     }
 }
@@ -145,6 +229,8 @@ impl InteractionOut {
             note: record.note,
             occurred_at: record.occurred_at,
             created_at: record.created_at,
+            basket_id: record.basket_id,
+            survey: record.survey.map(SurveyOut::from),
         })
     }
 }
@@ -156,6 +242,8 @@ pub struct InteractionFilters {
     pub customer_id: Option<Uuid>,
     pub item_id: Option<Uuid>,
     pub kind: Option<InteractionKind>,
+    /// Interactions of one order or invoice.
+    pub basket_id: Option<String>,
     /// At or after this instant.
     pub occurred_after: Option<DateTime<Utc>>,
     /// Strictly before this instant.
@@ -187,6 +275,9 @@ pub async fn list_rows(
     }
     if let Some(kind) = filters.kind {
         select = select.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(basket) = &filters.basket_id {
+        select = select.filter(Column::BasketId.eq(basket.as_str()));
     }
     if let Some(after) = filters.occurred_after {
         select = select.filter(Column::OccurredAt.gte(after));

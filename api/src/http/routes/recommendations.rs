@@ -100,7 +100,7 @@ fn active_recommender(state: &AppState, engine: &str) -> Result<Arc<ActiveModel>
 fn recommender(model: &ActiveModel) -> Result<&LoadedRecommender, ApiError> {
     match &model.loaded {
         Loaded::Recommender(r) => Ok(r),
-        Loaded::Scorer { .. } => {
+        Loaded::Scorer { .. } | Loaded::Segmenter(_) => {
             Err(anyhow::anyhow!("model {} is not a recommender", model.id).into())
         }
     }
