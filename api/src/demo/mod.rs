@@ -315,8 +315,12 @@ fn interactions(
             let day = rng.random_range(quiet_days..365);
             let at = now - Duration::days(day) - Duration::minutes(rng.random_range(0..1_440));
             // One visit in eight is an order: both items, usually, under one order number.
-            let order = (rng.random::<f64>() < 0.125)
-                .then(|| format!("ORD-{}-{visit}", customer.external_id.as_deref().unwrap_or("")));
+            let order = (rng.random::<f64>() < 0.125).then(|| {
+                format!(
+                    "ORD-{}-{visit}",
+                    customer.external_id.as_deref().unwrap_or("")
+                )
+            });
             for (n, picked) in [first, companion].into_iter().enumerate() {
                 let companion_odds = if order.is_some() { 0.7 } else { 0.35 };
                 if n == 1 && rng.random::<f64>() > companion_odds {
@@ -354,13 +358,21 @@ fn interactions(
             log.push(event(customer_id, None, "support_ticket", None, None, at));
             // Some tickets are followed by a satisfaction survey.
             if rng.random::<f64>() < 0.4 {
-                let score = if churned { rng.random_range(1..5) } else { rng.random_range(2..6) };
+                let score = if churned {
+                    rng.random_range(1..5)
+                } else {
+                    rng.random_range(2..6)
+                };
                 log.push(survey(customer_id, "csat", score, at + Duration::days(1)));
             }
         }
         // Most customers answered the yearly NPS survey, churned ones less kindly.
         if rng.random::<f64>() < 0.7 {
-            let score = if churned { rng.random_range(0..9) } else { rng.random_range(5..11) };
+            let score = if churned {
+                rng.random_range(0..9)
+            } else {
+                rng.random_range(5..11)
+            };
             let at = now - Duration::days(rng.random_range(quiet_days..200));
             log.push(survey(customer_id, "nps", score, at));
         }

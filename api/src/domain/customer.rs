@@ -139,6 +139,8 @@ pub struct CustomerRecord {
     pub company: Option<String>,
     /// Segment label.
     pub segment: Option<String>,
+    /// Segment of the active segmentation model.
+    pub segment_id: Option<i32>,
     /// Stage.
     pub lifecycle_stage: LifecycleStage,
     /// Owning user.

@@ -248,10 +248,7 @@ impl InteractionRecord {
     /// The record as a caller without the right to personal data sees it:
     /// the note and the survey comment, free text about the person, left out.
     pub fn masked(self) -> Self {
-        let survey = self.survey.map(|s| Survey {
-            comment: None,
-            ..s
-        });
+        let survey = self.survey.map(|s| Survey { comment: None, ..s });
         Self {
             note: None,
             survey,
@@ -310,7 +307,11 @@ mod tests {
         answer.survey = Some(survey(SurveyType::Nps, 11));
         let errors = NewInteraction::parse(answer.clone(), now).unwrap_err();
         assert_eq!(errors[0].field, "survey.score");
-        assert!(errors[0].message.contains("0 to 10"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("0 to 10"),
+            "{}",
+            errors[0].message
+        );
         answer.survey = Some(survey(SurveyType::Nps, 3));
         let parsed = NewInteraction::parse(answer.clone(), now).unwrap();
         assert_eq!(parsed.survey.unwrap().answer.score(), 3);

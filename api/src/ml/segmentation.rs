@@ -74,7 +74,9 @@ async fn rfm_records(
 }
 
 /// The active segmentation model, if any.
-pub async fn active_model(db: &DatabaseConnection) -> Result<Option<(Uuid, SegmentModel)>, anyhow::Error> {
+pub async fn active_model(
+    db: &DatabaseConnection,
+) -> Result<Option<(Uuid, SegmentModel)>, anyhow::Error> {
     let Some(row) = model::Entity::find()
         .filter(model::Column::Engine.eq(Segments::NAME))
         .filter(model::Column::Active.eq(true))
@@ -95,7 +97,10 @@ pub fn decode(bytes: &[u8]) -> Result<(Vec<(Uuid, u32)>, SegmentModel), anyhow::
         StoredModel::Segmenter {
             assignments,
             engine_bytes,
-        } => Ok((assignments, registry().segmenter().from_bytes(&engine_bytes)?)),
+        } => Ok((
+            assignments,
+            registry().segmenter().from_bytes(&engine_bytes)?,
+        )),
         _ => Err(anyhow::anyhow!("the stored model is not a segmentation")),
     }
 }
@@ -132,10 +137,11 @@ pub async fn train(
         let rows = data::feature_rows(&customers, &events, now);
         let frame = data::frame(rows).map_err(TrainError::Refused)?;
         progress(0.3, "clustering");
-        let fit = tokio::task::spawn_blocking(move || segments.fit_columns(&frame, &params, &previous))
-            .await
-            .map_err(|e| anyhow::anyhow!("training task: {e}"))?
-            .map_err(failed)?;
+        let fit =
+            tokio::task::spawn_blocking(move || segments.fit_columns(&frame, &params, &previous))
+                .await
+                .map_err(|e| anyhow::anyhow!("training task: {e}"))?
+                .map_err(failed)?;
         (customers.into_iter().map(|c| c.id).collect(), fit, stats)
     };
     progress(0.9, "storing");

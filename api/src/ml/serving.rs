@@ -47,7 +47,10 @@ impl LoadedScorer {
 /// What an active model serves.
 pub enum Loaded {
     Recommender(LoadedRecommender),
-    Scorer { model: LoadedScorer, label: String },
+    Scorer {
+        model: LoadedScorer,
+        label: String,
+    },
     /// The active segmentation, which places customers.
     Segmenter(Box<SegmentModel>),
 }

@@ -183,7 +183,13 @@ pub async fn on_segment_entered(
             continue;
         };
         for (customer, _) in entered.iter().filter(|(_, s)| *s == segment_id) {
-            fire(txn, &rule, *customer, format!("entered segment {segment_id}")).await?;
+            fire(
+                txn,
+                &rule,
+                *customer,
+                format!("entered segment {segment_id}"),
+            )
+            .await?;
         }
     }
     Ok(())

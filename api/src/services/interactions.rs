@@ -162,7 +162,10 @@ pub async fn prepare(
                 occurred_at: row.occurred_at,
                 created_at: now,
                 basket_id: row.basket_id,
-                survey_type: row.survey.as_ref().map(|s| s.answer.kind().as_str().to_owned()),
+                survey_type: row
+                    .survey
+                    .as_ref()
+                    .map(|s| s.answer.kind().as_str().to_owned()),
                 survey_score: row.survey.as_ref().map(|s| i16::from(s.answer.score())),
                 survey_question: row.survey.as_ref().and_then(|s| s.question.clone()),
                 survey_comment: row.survey.and_then(|s| s.comment),

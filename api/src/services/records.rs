@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use crate::domain::customer::{CustomerRecord, NewCustomer};
 use crate::domain::interaction::{InteractionRecord, Survey};
-use rapport_satisfaction::{Answer, SurveyType};
 use crate::domain::item::{ItemRecord, NewItem};
 use crate::domain::validation::tag_index;
 use crate::domain::{DomainError, StringEnum};
 use crate::entities::{customer, interaction, item};
+use rapport_satisfaction::{Answer, SurveyType};
 
 /// A stored enum value, parsed; `what` names the column in the error.
 pub fn stored<T: StringEnum>(what: &str, raw: &str) -> Result<T, DomainError> {
@@ -51,6 +51,7 @@ pub fn customer(row: &customer::Model) -> Result<CustomerRecord, DomainError> {
         phone: row.phone.clone(),
         company: row.company.clone(),
         segment: row.segment.clone(),
+        segment_id: row.segment_id,
         lifecycle_stage: stored("customer lifecycle_stage", &row.lifecycle_stage)?,
         owner_id: row.owner_id,
         tags: stored_tags("customer tags", &row.tags)?,

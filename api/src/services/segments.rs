@@ -31,7 +31,10 @@ const CHUNK: usize = 500;
 /// segments replace the table's (names kept for ids it keeps), and each
 /// customer it placed gets its segment; customers it did not place lose
 /// theirs. Runs inside the activation's transaction.
-pub async fn apply_activation(txn: &DatabaseTransaction, model_id: Uuid) -> Result<(), DomainError> {
+pub async fn apply_activation(
+    txn: &DatabaseTransaction,
+    model_id: Uuid,
+) -> Result<(), DomainError> {
     let blob = model_blob::Entity::find_by_id(model_id)
         .one(txn)
         .await?
@@ -171,7 +174,7 @@ pub async fn rename(
     ctx: &Context<'_>,
     id: i32,
     name: Option<String>,
-    expected: IfMatch,
+    expected: &IfMatch,
 ) -> Result<segment::Model, DomainError> {
     let mut checks = Checks::default();
     checks.opt_text("name", name.as_deref(), SHORT_TEXT);
@@ -209,7 +212,10 @@ pub async fn rename(
 /// Places `only` (or, when `None`, every live customer without a segment)
 /// under the active segmentation, as of now; returns how many customers
 /// were placed and how many changed segment.
-pub async fn assign(ctx: &Context<'_>, only: Option<&[Uuid]>) -> Result<(usize, usize), DomainError> {
+pub async fn assign(
+    ctx: &Context<'_>,
+    only: Option<&[Uuid]>,
+) -> Result<(usize, usize), DomainError> {
     let Some((model_id, model)) = segmentation::active_model(ctx.db).await? else {
         return Err(DomainError::conflict(
             ErrorCode::NoActiveModel,

@@ -88,6 +88,12 @@ impl FittedModel {
         self.engine
     }
 
+    /// The model as type `M`, when it is one (for callers that serve an
+    /// engine's own queries beyond the trait's, such as association rules).
+    pub fn concrete<M: Any>(&self) -> Option<&M> {
+        self.model.downcast_ref::<M>()
+    }
+
     /// The model as `engine`'s model type; the error says which engine's
     /// model it is instead.
     pub(crate) fn downcast<M: Any>(&self, engine: &str) -> Result<&M, String> {

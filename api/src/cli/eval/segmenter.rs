@@ -60,7 +60,12 @@ pub fn run(args: &SegmenterEvalArgs, out: &mut dyn Write) -> Result<SegmenterRep
     let (k_min, k_max) = args
         .k_range
         .split_once("..")
-        .and_then(|(a, b)| Some((a.trim().parse::<usize>().ok()?, b.trim().parse::<usize>().ok()?)))
+        .and_then(|(a, b)| {
+            Some((
+                a.trim().parse::<usize>().ok()?,
+                b.trim().parse::<usize>().ok()?,
+            ))
+        })
         .ok_or_else(|| {
             EvalError::Engine(rapport_core::EngineError::invalid_param(
                 "k-range",
@@ -105,7 +110,11 @@ fn write_text(report: &SegmenterReport, out: &mut dyn Write) -> std::io::Result<
         report.features.join(", "),
         report.k
     )?;
-    writeln!(out, "{:>3} {:>14} {:>10} {:>6} {:>8}  sizes", "k", "inertia", "silhouette", "iter", "fit s")?;
+    writeln!(
+        out,
+        "{:>3} {:>14} {:>10} {:>6} {:>8}  sizes",
+        "k", "inertia", "silhouette", "iter", "fit s"
+    )?;
     for r in &report.per_k {
         let silhouette = r.silhouette.map_or("-".to_owned(), |s| format!("{s:.4}"));
         writeln!(

@@ -244,13 +244,17 @@ pub fn interaction(
 
 /// A survey answer from the `survey_*` columns: type and score together, or neither.
 fn survey(row: &Row, map: &Resolved) -> Result<Option<SurveyFields>, RowError> {
-    let (kind, score) = match (text(row, map, "survey_type"), text(row, map, "survey_score")) {
+    let (kind, score) = match (
+        text(row, map, "survey_type"),
+        text(row, map, "survey_score"),
+    ) {
         (None, None) => return Ok(None),
         (Some(kind), Some(score)) => (kind, score),
         _ => return Err(fail(row, "give survey_type and survey_score together")),
     };
-    let kind: SurveyType = serde_json::from_value(serde_json::Value::String(kind.to_lowercase()))
-        .map_err(|_| fail(row, format!("survey_type `{kind}` is not nps, csat or ces")))?;
+    let kind: SurveyType =
+        serde_json::from_value(serde_json::Value::String(kind.to_lowercase()))
+            .map_err(|_| fail(row, format!("survey_type `{kind}` is not nps, csat or ces")))?;
     let score = score
         .parse()
         .map_err(|_| fail(row, format!("survey_score `{score}` is not an integer")))?;

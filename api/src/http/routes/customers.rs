@@ -90,6 +90,8 @@ pub struct CustomerOut {
     pub phone: Option<String>,
     pub company: Option<String>,
     pub segment: Option<String>,
+    /// The segment of the active segmentation model (`GET /segments`).
+    pub segment_id: Option<i32>,
     pub lifecycle_stage: LifecycleStage,
     pub owner_id: Option<Uuid>,
     pub tags: Vec<String>,
@@ -117,6 +119,7 @@ impl CustomerOut {
             external_id: row.external_id,
             company: row.company,
             segment: row.segment,
+            segment_id: row.segment_id,
             lifecycle_stage: row.lifecycle_stage,
             owner_id: row.owner_id,
             tags: row.tags,
@@ -135,6 +138,8 @@ pub struct CustomerFilters {
     /// Case-insensitive search over name, e-mail and company.
     pub q: Option<String>,
     pub segment: Option<String>,
+    /// Customers of this segment of the active segmentation.
+    pub segment_id: Option<i32>,
     pub lifecycle_stage: Option<LifecycleStage>,
     pub owner_id: Option<Uuid>,
     /// Customers carrying this tag.
@@ -234,6 +239,9 @@ async fn list(
     }
     if let Some(segment) = &filters.segment {
         select = select.filter(Column::Segment.eq(segment.as_str()));
+    }
+    if let Some(segment_id) = filters.segment_id {
+        select = select.filter(Column::SegmentId.eq(segment_id));
     }
     if let Some(stage) = filters.lifecycle_stage {
         select = select.filter(Column::LifecycleStage.eq(stage.as_str()));

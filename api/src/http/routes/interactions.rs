@@ -14,7 +14,6 @@ use crate::auth::Caller;
 use crate::domain::interaction::{
     InteractionFields, MAX_BATCH, NewInteraction, Survey, SurveyFields,
 };
-use rapport_satisfaction::SurveyType;
 use crate::domain::{DomainError, FieldError, InteractionKind};
 use crate::entities::interaction;
 use crate::http::error::ApiError;
@@ -24,6 +23,7 @@ use crate::policy::{self, Action, Grant};
 use crate::services::Context;
 use crate::services::interactions::{self, Recording};
 use crate::state::AppState;
+use rapport_satisfaction::SurveyType;
 
 /// One interaction to record. The customer is given by `customer_id` or
 /// `customer_external_id`, the item (optional) by `item_id` or `item_sku`.

@@ -1,5 +1,6 @@
 //! One module per resource; this file only mounts them.
 
+pub mod analytics;
 pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod jobs;
 pub mod models;
 pub mod recommendations;
 pub mod scores;
+pub mod segments;
 pub mod users;
 pub mod webhook_deliveries;
 pub mod webhooks;
@@ -44,6 +46,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     engines::configure(cfg);
     jobs::configure(cfg);
     models::configure(cfg);
+    segments::configure(cfg);
+    analytics::configure(cfg);
     workflows::configure(cfg);
     workflow_instances::configure(cfg);
     workflow_actions::configure(cfg);
