@@ -6,6 +6,27 @@
 
 /// (method, path, operation id) for every operation of the API.
 const OPERATIONS: &[(&str, &str, &str)] = &[
+    ("GET", "/api/v1/segments", "segments_list"),
+    ("PATCH", "/api/v1/segments/{id}", "segments_rename"),
+    ("GET", "/api/v1/segments/{id}/customers", "segments_customers"),
+    ("POST", "/api/v1/segments/assign", "segments_assign"),
+    (
+        "GET",
+        "/api/v1/customers/{id}/segment-history",
+        "segments_history_of_customer",
+    ),
+    (
+        "GET",
+        "/api/v1/items/{id}/bought-together",
+        "baskets_bought_together",
+    ),
+    ("POST", "/api/v1/baskets/complete", "baskets_complete"),
+    (
+        "GET",
+        "/api/v1/customers/{id}/satisfaction",
+        "satisfaction_of_customer",
+    ),
+    ("GET", "/api/v1/satisfaction", "satisfaction_grouped"),
     ("POST", "/api/v1/auth/login", "auth_login"),
     ("POST", "/api/v1/auth/refresh", "auth_refresh"),
     ("POST", "/api/v1/auth/logout", "auth_logout"),
