@@ -77,7 +77,10 @@ impl Registry {
                 Box::new(rapport_ease::Ease),
                 Box::new(rapport_content::Content),
             ],
-            scorers: vec![Box::new(rapport_logistic::Logistic)],
+            scorers: vec![
+                Box::new(rapport_logistic::Logistic),
+                Box::new(rapport_gbdt::Gbdt),
+            ],
         }
     }
 
@@ -147,7 +150,8 @@ mod tests {
                 "user_user",
                 "ease",
                 "content",
-                "logistic"
+                "logistic",
+                "gbdt"
             ]
         );
         for (kind, description) in registry().descriptions() {
@@ -167,7 +171,7 @@ mod tests {
                 }
             }
         }
-        assert!(registry().engine("gbdt").is_none());
+        assert!(registry().engine("xgboost").is_none());
     }
 
     #[test]
