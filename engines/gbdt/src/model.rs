@@ -40,6 +40,13 @@ pub fn carve(rows: usize, fraction: f64) -> (Vec<u32>, Vec<u32>) {
     })
 }
 
+/// Log-odds of the (slightly smoothed) positive share of `rows`.
+fn base_logit(y: &[bool], rows: &[u32]) -> f64 {
+    let positives = rows.iter().filter(|&&r| y[r as usize]).count();
+    let share = (positives as f64 + 0.5) / (rows.len() as f64 + 1.0);
+    (share / (1.0 - share)).ln()
+}
+
 /// Mean log loss of margins `z` on labels `y` over `rows`.
 fn mean_log_loss(z: &[f64], y: &[bool], rows: &[u32]) -> f64 {
     let total: f64 = rows
@@ -67,16 +74,22 @@ impl GbdtModel {
         if validation.is_empty() || boosting.is_empty() {
             boosting = (0..y.len() as u32).collect();
         }
-        let positives = boosting.iter().filter(|&&r| y[r as usize]).count();
-        let share = (positives as f64 + 0.5) / (boosting.len() as f64 + 1.0);
-        let base = (share / (1.0 - share)).ln();
+        let mut base = base_logit(&y, &boosting);
         let booster = Booster {
             binner: &binner,
             data: &data,
             y: &y,
             params,
         };
-        let (trees, validation_loss) = booster.run(base, &boosting, &validation);
+        let (mut trees, validation_loss) =
+            booster.run(base, &boosting, &validation, params.max_trees);
+        if params.refit && !validation.is_empty() && !trees.is_empty() {
+            // The validation part chose the number of trees; every training
+            // row now grows them, from the base share of every row.
+            boosting = (0..y.len() as u32).collect();
+            base = base_logit(&y, &boosting);
+            trees = booster.run(base, &boosting, &[], trees.len()).0;
+        }
         let margins = booster.margins(base, &trees);
         let intercept = base + trees.iter().map(shap::expected_value).sum::<f64>();
         let train_loss = mean_log_loss(&margins, &y, &boosting) * boosting.len() as f64;
@@ -156,7 +169,8 @@ impl GbdtModel {
         &self.params
     }
 
-    /// Mean validation log loss of the kept trees; `None` without a validation part.
+    /// Mean validation log loss at the chosen number of trees (grown without
+    /// the validation rows); `None` without a validation part.
     pub fn validation_loss(&self) -> Option<f64> {
         self.validation_loss
     }
@@ -197,9 +211,16 @@ impl Booster<'_> {
         }
     }
 
-    /// Grows trees on `boosting` rows until the validation loss has not
-    /// improved for `early_stopping_rounds` trees; returns the best prefix.
-    fn run(&self, base: f64, boosting: &[u32], validation: &[u32]) -> (Vec<Tree>, Option<f64>) {
+    /// Grows up to `max_trees` trees on `boosting` rows until the validation
+    /// loss has not improved for `early_stopping_rounds` trees; returns the
+    /// best prefix and its validation loss (all trees without validation rows).
+    fn run(
+        &self,
+        base: f64,
+        boosting: &[u32],
+        validation: &[u32],
+        max_trees: usize,
+    ) -> (Vec<Tree>, Option<f64>) {
         let p = self.params;
         let (layout, config) = (self.binner.layout(), self.config());
         let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
@@ -211,7 +232,7 @@ impl Booster<'_> {
             0,
             (!validation.is_empty()).then(|| mean_log_loss(&z, self.y, validation)),
         );
-        for _ in 0..p.max_trees {
+        for _ in 0..max_trees {
             for &r in boosting {
                 let r = r as usize;
                 let prob = sigmoid(z[r]);

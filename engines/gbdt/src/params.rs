@@ -30,6 +30,8 @@ pub struct GbdtParams {
     pub validation_fraction: f64,
     /// Trees without a better validation loss before boosting stops.
     pub early_stopping_rounds: usize,
+    /// Whether the chosen number of trees is grown again on every training row.
+    pub refit: bool,
     /// Categorical levels rarer than this in train share one bin.
     pub min_frequency: usize,
     /// Hessian added when ordering categories for a partition split.
@@ -51,6 +53,7 @@ impl Default for GbdtParams {
             max_bins: 255,
             validation_fraction: 0.2,
             early_stopping_rounds: 50,
+            refit: true,
             min_frequency: 5,
             category_smoothing: 10.0,
         }
@@ -140,6 +143,11 @@ pub fn param_specs() -> Vec<ParamSpec> {
             10_000,
             "trees without a better validation log loss before boosting stops",
         ),
+        ParamSpec::bool(
+            "refit",
+            d.refit,
+            "grow the number of trees chosen on validation again on every training row",
+        ),
         int(
             "min_frequency",
             d.min_frequency,
@@ -174,6 +182,7 @@ impl GbdtParams {
             max_bins: v.usize("max_bins")?,
             validation_fraction: v.float("validation_fraction")?,
             early_stopping_rounds: v.usize("early_stopping_rounds")?,
+            refit: v.bool("refit")?,
             min_frequency: v.usize("min_frequency")?,
             category_smoothing: v.float("category_smoothing")?,
         })
@@ -198,6 +207,6 @@ mod tests {
             assert!(matches!(&err, ScoreError::InvalidParam { name: n, .. } if n == name));
         }
         let names: Vec<String> = param_specs().into_iter().map(|s| s.name).collect();
-        assert_eq!(names.len(), 14);
+        assert_eq!(names.len(), 15);
     }
 }

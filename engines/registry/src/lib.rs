@@ -80,6 +80,7 @@ impl Registry {
             scorers: vec![
                 Box::new(rapport_logistic::Logistic),
                 Box::new(rapport_gbdt::Gbdt),
+                Box::new(rapport_tree::DecisionTree),
             ],
         }
     }
@@ -151,7 +152,8 @@ mod tests {
                 "ease",
                 "content",
                 "logistic",
-                "gbdt"
+                "gbdt",
+                "tree"
             ]
         );
         for (kind, description) in registry().descriptions() {
