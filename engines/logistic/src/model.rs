@@ -6,7 +6,7 @@ use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use rapport_core::ScoreError;
 use rapport_core::scoring::{
-    Factor, Frame, LabelSpec, Prediction, ResolvedLabel, Row, TrainSpec, TrainStats, Value,
+    Factor, Frame, Prediction, ResolvedLabel, Row, TrainSpec, TrainStats, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -31,12 +31,10 @@ impl LogisticModel {
         spec: &TrainSpec,
         params: &LogisticParams,
     ) -> Result<Self, ScoreError> {
-        if frame.is_empty() {
-            return Err(ScoreError::NoRows);
-        }
-        let (label, y) = labels(frame, &spec.label)?;
+        let (label, y) = spec.labels(frame)?;
+        let y = Array1::from(y);
         let positives = y.iter().filter(|&&p| p).count();
-        let columns = feature_columns(frame, spec, &label)?;
+        let columns = spec.feature_columns(frame, &label)?;
         let pipeline = Pipeline::fit(frame, &columns, &spec.kinds, params.min_frequency)?;
         let x = pipeline.transform_frame(frame)?;
         let (coefficients, intercept) = solve(&x, &y, params)?;
@@ -124,51 +122,6 @@ impl LogisticModel {
     }
 }
 
-/// Resolves the label's positive class on `frame` and reads every row's class;
-/// refuses a frame whose rows all fall in one class.
-fn labels(frame: &Frame, spec: &LabelSpec) -> Result<(ResolvedLabel, Array1<bool>), ScoreError> {
-    let index = frame
-        .column_index(&spec.column)
-        .ok_or_else(|| ScoreError::UnknownColumn(spec.column.clone()))?;
-    let values = (0..frame.len()).filter_map(|i| frame.row_values(i)?.get(index));
-    let label = spec.resolve(values)?;
-    let y = frame
-        .iter()
-        .enumerate()
-        .map(|(i, row)| label.of_row(&row, i))
-        .collect::<Result<Array1<bool>, _>>()?;
-    match y.iter().filter(|&&p| p).count() {
-        0 => Err(ScoreError::OneClass {
-            class: format!("not {}", label.positive),
-        }),
-        n if n == y.len() => Err(ScoreError::OneClass {
-            class: label.positive.clone(),
-        }),
-        _ => Ok((label, y)),
-    }
-}
-
-/// Every column but the label and the excluded ones (which must exist).
-fn feature_columns(
-    frame: &Frame,
-    spec: &TrainSpec,
-    label: &ResolvedLabel,
-) -> Result<Vec<String>, ScoreError> {
-    if let Some(unknown) = spec
-        .exclude
-        .iter()
-        .find(|c| frame.column_index(c).is_none())
-    {
-        return Err(ScoreError::UnknownColumn(unknown.clone()));
-    }
-    Ok(frame
-        .columns()
-        .iter()
-        .filter(|c| **c != label.column && !spec.exclude.contains(c))
-        .cloned()
-        .collect())
-}
-
 /// Runs linfa's L-BFGS; returns coefficients and intercept oriented so that a
 /// positive logit means the positive class.
 fn solve(
@@ -207,7 +160,7 @@ fn objective(x: &Array2<f64>, y: &Array1<bool>, w: &Array1<f64>, b: f64, alpha: 
 
 #[cfg(test)]
 mod tests {
-    use rapport_core::scoring::Value;
+    use rapport_core::scoring::{LabelSpec, Value};
 
     use super::*;
 

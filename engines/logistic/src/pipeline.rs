@@ -60,7 +60,7 @@ impl Feature {
                 let numbers = column
                     .iter()
                     .enumerate()
-                    .map(|(row, v)| read_number(name, row, v))
+                    .map(|(row, v)| v.read_number(name, row))
                     .collect::<Result<Vec<_>, _>>()?;
                 Encoder::Numeric(NumericEncoder::fit(&numbers))
             }
@@ -84,41 +84,18 @@ impl Feature {
     fn encode(&self, value: &Value, row: usize, out: &mut [f64]) -> Result<(), ScoreError> {
         let out = &mut out[self.offset..self.offset + self.width()];
         match &self.encoder {
-            Encoder::Numeric(e) => e.encode(read_number(&self.name, row, value)?, out),
+            Encoder::Numeric(e) => e.encode(value.read_number(&self.name, row)?, out),
             Encoder::Categorical(e) => e.encode(&read_level(&self.name, row, value)?, out),
         }
         Ok(())
     }
 }
 
-/// A present value must be a finite number; missing is `None`.
-fn read_number(column: &str, row: usize, value: &Value) -> Result<Option<f64>, ScoreError> {
-    if value.is_missing() {
-        return Ok(None);
-    }
-    match value.as_number() {
-        Some(x) if x.is_finite() => Ok(Some(x)),
-        Some(_) => Err(ScoreError::NonFinite {
-            column: column.to_owned(),
-            row,
-        }),
-        None => Err(ScoreError::NotNumeric {
-            column: column.to_owned(),
-            row,
-            value: value.to_string(),
-        }),
-    }
-}
-
 /// A categorical level; missing is [`MISSING_LEVEL`], a non-finite number is refused.
 fn read_level(column: &str, row: usize, value: &Value) -> Result<String, ScoreError> {
-    match value {
-        Value::Number(x) if !x.is_finite() => Err(ScoreError::NonFinite {
-            column: column.to_owned(),
-            row,
-        }),
-        _ => Ok(value.as_level().unwrap_or_else(|| MISSING_LEVEL.to_owned())),
-    }
+    Ok(value
+        .read_level(column, row)?
+        .unwrap_or_else(|| MISSING_LEVEL.to_owned()))
 }
 
 /// The fitted transform from customer values to model columns.

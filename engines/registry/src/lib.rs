@@ -88,7 +88,11 @@ impl Registry {
                 Box::new(rapport_content::Content),
                 Box::new(rapport_baskets::Baskets),
             ],
-            scorers: vec![Box::new(rapport_logistic::Logistic)],
+            scorers: vec![
+                Box::new(rapport_logistic::Logistic),
+                Box::new(rapport_gbdt::Gbdt),
+                Box::new(rapport_tree::DecisionTree),
+            ],
             segmenter: Segments,
         }
     }
@@ -169,6 +173,8 @@ mod tests {
                 "content",
                 "baskets",
                 "logistic",
+                "gbdt",
+                "tree",
                 "segments"
             ]
         );
@@ -194,7 +200,7 @@ mod tests {
                 }
             }
         }
-        assert!(registry().engine("gbdt").is_none());
+        assert!(registry().engine("xgboost").is_none());
     }
 
     #[test]

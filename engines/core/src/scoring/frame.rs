@@ -45,6 +45,38 @@ impl Value {
         }
     }
 
+    /// The value of a numeric `column` (for errors, with its `row`): `None`
+    /// when missing; refuses text that is no number and non-finite numbers.
+    pub fn read_number(&self, column: &str, row: usize) -> Result<Option<f64>, ScoreError> {
+        if self.is_missing() {
+            return Ok(None);
+        }
+        match self.as_number() {
+            Some(x) if x.is_finite() => Ok(Some(x)),
+            Some(_) => Err(ScoreError::NonFinite {
+                column: column.to_owned(),
+                row,
+            }),
+            None => Err(ScoreError::NotNumeric {
+                column: column.to_owned(),
+                row,
+                value: self.to_string(),
+            }),
+        }
+    }
+
+    /// The value of a categorical `column` (for errors, with its `row`) as a
+    /// level: `None` when missing; refuses a non-finite number.
+    pub fn read_level(&self, column: &str, row: usize) -> Result<Option<String>, ScoreError> {
+        match self {
+            Value::Number(x) if !x.is_finite() => Err(ScoreError::NonFinite {
+                column: column.to_owned(),
+                row,
+            }),
+            _ => Ok(self.as_level()),
+        }
+    }
+
     /// The value as a categorical level; `None` when missing.
     pub fn as_level(&self) -> Option<String> {
         match self {

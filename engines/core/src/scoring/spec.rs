@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::ScoreError;
-use super::frame::{Row, Value};
+use super::frame::{Frame, Row, Value};
 
 /// Levels taken as the positive class when the caller names none.
 const DEFAULT_POSITIVES: [&str; 3] = ["1", "true", "yes"];
@@ -168,6 +168,71 @@ impl TrainSpec {
             label,
             exclude: Vec::new(),
             kinds: BTreeMap::new(),
+        }
+    }
+
+    /// Resolves the label's positive class on `frame` and reads every row's
+    /// class; refuses a frame with no rows or whose rows all fall in one class.
+    pub fn labels(&self, frame: &Frame) -> Result<(ResolvedLabel, Vec<bool>), ScoreError> {
+        if frame.is_empty() {
+            return Err(ScoreError::NoRows);
+        }
+        let index = frame
+            .column_index(&self.label.column)
+            .ok_or_else(|| ScoreError::UnknownColumn(self.label.column.clone()))?;
+        let values = (0..frame.len()).filter_map(|i| frame.row_values(i)?.get(index));
+        let label = self.label.resolve(values)?;
+        let y = frame
+            .iter()
+            .enumerate()
+            .map(|(i, row)| label.of_row(&row, i))
+            .collect::<Result<Vec<bool>, _>>()?;
+        match y.iter().filter(|&&p| p).count() {
+            0 => Err(ScoreError::OneClass {
+                class: format!("not {}", label.positive),
+            }),
+            n if n == y.len() => Err(ScoreError::OneClass {
+                class: label.positive.clone(),
+            }),
+            _ => Ok((label, y)),
+        }
+    }
+
+    /// The feature columns of `frame`: every column but the label and the
+    /// excluded ones (which must exist); refuses an empty list.
+    pub fn feature_columns(
+        &self,
+        frame: &Frame,
+        label: &ResolvedLabel,
+    ) -> Result<Vec<String>, ScoreError> {
+        if let Some(unknown) = self
+            .exclude
+            .iter()
+            .find(|c| frame.column_index(c).is_none())
+        {
+            return Err(ScoreError::UnknownColumn(unknown.clone()));
+        }
+        let columns: Vec<String> = frame
+            .columns()
+            .iter()
+            .filter(|c| **c != label.column && !self.exclude.contains(c))
+            .cloned()
+            .collect();
+        if columns.is_empty() {
+            return Err(ScoreError::NoFeatures);
+        }
+        Ok(columns)
+    }
+
+    /// The kind of feature `column`: the override of [`TrainSpec::kinds`], or
+    /// inferred from its values in `frame`.
+    pub fn kind_of(&self, frame: &Frame, column: usize) -> ColumnKind {
+        let name = frame.columns().get(column);
+        match name.and_then(|n| self.kinds.get(n)) {
+            Some(kind) => *kind,
+            None => {
+                ColumnKind::infer((0..frame.len()).filter_map(|i| frame.row_values(i)?.get(column)))
+            }
         }
     }
 }
