@@ -29,6 +29,7 @@ macro_rules! on_every_backend {
 
 mod access;
 mod accounts;
+mod analytics;
 mod api_contract;
 mod automations;
 mod bad_input;

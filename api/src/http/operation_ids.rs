@@ -8,7 +8,11 @@
 const OPERATIONS: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/segments", "segments_list"),
     ("PATCH", "/api/v1/segments/{id}", "segments_rename"),
-    ("GET", "/api/v1/segments/{id}/customers", "segments_customers"),
+    (
+        "GET",
+        "/api/v1/segments/{id}/customers",
+        "segments_customers",
+    ),
     ("POST", "/api/v1/segments/assign", "segments_assign"),
     (
         "GET",
