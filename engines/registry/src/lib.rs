@@ -75,6 +75,7 @@ impl Registry {
                 Box::new(rapport_item_item::ItemItem),
                 Box::new(rapport_user_user::UserUser),
                 Box::new(rapport_ease::Ease),
+                Box::new(rapport_als::Als),
                 Box::new(rapport_content::Content),
             ],
             scorers: vec![Box::new(rapport_logistic::Logistic)],
@@ -146,6 +147,7 @@ mod tests {
                 "item_item",
                 "user_user",
                 "ease",
+                "als",
                 "content",
                 "logistic"
             ]
