@@ -78,7 +78,10 @@ fn settings(values: &ParamValues) -> Result<Settings, EngineError> {
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum()
 }
 
 impl Recommender for Als {
@@ -90,7 +93,13 @@ impl Recommender for Als {
 
     fn describe(&self) -> EngineDescription {
         let mut params = vec![
-            ParamSpec::int("factors", 64, 1, 1024, "latent factors per customer and item"),
+            ParamSpec::int(
+                "factors",
+                64,
+                1,
+                1024,
+                "latent factors per customer and item",
+            ),
             ParamSpec::int(
                 "iterations",
                 15,

@@ -160,7 +160,10 @@ fn seeded_fits_are_identical_whatever_the_thread_count() {
     assert_eq!(one, fit(1, 7));
     assert_ne!(one, fit(1, 8));
     let model = Als.from_bytes(&one).unwrap();
-    assert_eq!(Als.from_bytes(&Als.to_bytes(&model).unwrap()).unwrap(), model);
+    assert_eq!(
+        Als.from_bytes(&Als.to_bytes(&model).unwrap()).unwrap(),
+        model
+    );
 }
 
 #[test]

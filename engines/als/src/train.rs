@@ -166,13 +166,10 @@ pub struct Row<'a> {
 impl Row<'_> {
     /// `(factors, preference, confidence)` of each entry.
     pub fn entries<'o>(&self, other: &'o Factors) -> impl Iterator<Item = (&'o [f32], f32, f32)> {
-        self.indices
-            .iter()
-            .zip(self.weights)
-            .map(move |(&i, &w)| {
-                let (p, c) = confidence(self.alpha, w);
-                (other.row(i), p, c)
-            })
+        self.indices.iter().zip(self.weights).map(move |(&i, &w)| {
+            let (p, c) = confidence(self.alpha, w);
+            (other.row(i), p, c)
+        })
     }
 }
 

@@ -76,6 +76,7 @@ impl Registry {
                 Box::new(rapport_user_user::UserUser),
                 Box::new(rapport_ease::Ease),
                 Box::new(rapport_als::Als),
+                Box::new(rapport_rp3beta::Rp3Beta),
                 Box::new(rapport_content::Content),
             ],
             scorers: vec![Box::new(rapport_logistic::Logistic)],
@@ -148,6 +149,7 @@ mod tests {
                 "user_user",
                 "ease",
                 "als",
+                "rp3beta",
                 "content",
                 "logistic"
             ]
