@@ -251,7 +251,7 @@ pub fn solve_row(
         // In f32 a direction can lose all curvature before the residual
         // vanishes; stopping there keeps the factors finite.
         let curvature = dot(&s.p, &s.ap);
-        if !(curvature > 0.0) {
+        if curvature.is_nan() || curvature <= 0.0 {
             break;
         }
         let step = rs_old / curvature;
