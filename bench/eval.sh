@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Offline evaluation of every recommendation engine on MovieLens 100K with
 # the protocol of DESIGN.md §5 (release build). One line per engine:
-# P@10 R@10 NDCG@10 MAP@10 coverage, fit and scoring seconds.
+# P@10 R@10 NDCG@10 MAP@10 coverage, fit and scoring seconds; `als` and
+# `rp3beta` run with their defaults (ALS's are the reference's settings),
+# followed by reference lines to compare with.
 # Data: $RAPPORT_DATA/ml-100k (default ../shared/data relative to the repo root).
 set -euo pipefail
 
@@ -26,7 +28,7 @@ args=(
 split_dir="$(mktemp -d)"
 trap 'rm -rf "$split_dir"' EXIT
 first=1
-for engine in popularity item_item user_user ease content; do
+for engine in popularity item_item user_user ease als rp3beta content; do
     extra=()
     if [[ $first == 1 ]]; then extra=(--dump-split "$split_dir"); fi
     out="$(bin "$engine" "${args[@]}" "${extra[@]}")"
@@ -40,5 +42,9 @@ done
 # The reference's other ItemKNN variant, as a check of the pull mode.
 line="$(bin item_item "${args[@]}" --param neighbours=200 --param mode=pull | sed -n 2p)"
 echo "$line  (neighbours=200, mode=pull)"
+# References of ../shared/BENCHMARKS.md for the engines without an exact match.
+printf '%-12s %8s %8s %8s %8s %8s %8s %8s  %s\n' \
+    "ref_als" 0.1542 0.1128 0.1772 0.0845 0.3656 0.156 0.086 "(implicit 0.7.3, the settings of als' defaults)" \
+    "ref_ease" 0.1697 0.1120 0.1941 0.1024 0.2278 0.310 0.164 "(lambda=500)"
 echo "$summary"
 echo "dumped split: train.csv $(($(wc -l <"$split_dir/train.csv") - 1)) rows, test.csv $(($(wc -l <"$split_dir/test.csv") - 1)) rows"

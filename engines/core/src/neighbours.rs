@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
 use crate::matrix::{SparseAccumulator, lane};
-use crate::ranking::top_k_pairs;
+use crate::ranking::{positions, top_k_pairs};
 
 /// One object's neighbours with their similarities.
 type List = Vec<(u32, f64)>;
@@ -45,6 +45,45 @@ impl Neighbours {
             ),
             _ => (&[], &[]),
         }
+    }
+
+    /// Scores of every object for a history (object indices and weights):
+    /// each history object adds weight x similarity to its own list ("push").
+    pub fn push_scores(&self, items: &[usize], weights: &[f64]) -> Vec<f64> {
+        let mut scores = vec![0.0; self.len()];
+        for (&i, &w) in items.iter().zip(weights) {
+            let (similar, sims) = self.of(i);
+            for (&j, &s) in similar.iter().zip(sims) {
+                if let Some(score) = scores.get_mut(j as usize) {
+                    *score += w * s;
+                }
+            }
+        }
+        scores
+    }
+
+    /// What each history object adds to the score of each of `candidates`
+    /// under [`Neighbours::push_scores`]: one pass over the same lists,
+    /// keeping the pairs that land on a candidate.
+    pub fn push_contributions(
+        &self,
+        candidates: &[u32],
+        items: &[usize],
+        weights: &[f64],
+    ) -> Vec<Vec<(u32, f64)>> {
+        let slot = positions(candidates, self.len());
+        let mut out = vec![Vec::new(); candidates.len()];
+        for (&i, &w) in items.iter().zip(weights) {
+            let (similar, sims) = self.of(i);
+            for (&j, &s) in similar.iter().zip(sims) {
+                if let Some(Some(position)) = slot.get(j as usize)
+                    && let Some(pairs) = out.get_mut(*position)
+                {
+                    pairs.push((i as u32, w * s));
+                }
+            }
+        }
+        out
     }
 
     /// The reverse lists: object `b` lists every `a` whose list holds `b`,
@@ -98,6 +137,19 @@ pub fn cosine_neighbours(
     let norms: Vec<f64> = (0..n)
         .map(|a| lane(by_object, a).1.iter().map(|v| v * v).sum())
         .collect();
+    neighbour_lists(n, n, |a, acc| {
+        neighbours_of(a, by_object, by_other, &norms, k, shrink, acc)
+    })
+}
+
+/// Builds the lists of `n` objects, `list_of(a, acc)` giving object `a`'s
+/// list best first (with a zeroed accumulator over `width` columns, to be
+/// left drained). Work is spread over the available cores; the result does
+/// not depend on their number.
+pub fn neighbour_lists<F>(n: usize, width: usize, list_of: F) -> Neighbours
+where
+    F: Fn(usize, &mut SparseAccumulator) -> List + Sync,
+{
     let blocks = n.div_ceil(BLOCK);
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<(usize, Vec<List>)>> = Mutex::new(Vec::with_capacity(blocks));
@@ -109,14 +161,14 @@ pub fn cosine_neighbours(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                let mut acc = SparseAccumulator::new(n);
+                let mut acc = SparseAccumulator::new(width);
                 loop {
                     let block = next.fetch_add(1, Ordering::Relaxed);
                     if block >= blocks {
                         break;
                     }
                     let lists = (block * BLOCK..((block + 1) * BLOCK).min(n))
-                        .map(|a| neighbours_of(a, by_object, by_other, &norms, k, shrink, &mut acc))
+                        .map(|a| list_of(a, &mut acc))
                         .collect();
                     if let Ok(mut done) = done.lock() {
                         done.push((block, lists));

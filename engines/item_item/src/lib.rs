@@ -10,7 +10,7 @@
 use rapport_core::DataNeed;
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours};
-use rapport_core::ranking::{Exclusion, explained, positions, similar_to, top_k_dense};
+use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
 };
@@ -32,45 +32,10 @@ pub struct ItemItemModel {
 }
 
 impl ItemItemModel {
-    /// Scores of every item for a history (item indices and weights).
-    fn scores(&self, items: &[usize], weights: &[f64]) -> Vec<f64> {
-        let mut scores = vec![0.0; self.neighbours.len()];
-        let lists = self.reverse.as_ref().unwrap_or(&self.neighbours);
-        for (&i, &w) in items.iter().zip(weights) {
-            let (similar, sims) = lists.of(i);
-            for (&j, &s) in similar.iter().zip(sims) {
-                if let Some(score) = scores.get_mut(j as usize) {
-                    *score += w * s;
-                }
-            }
-        }
-        scores
-    }
-
-    /// What each history item adds to the score of each of `candidates`:
-    /// one pass over the same lists as [`Self::scores`], keeping the pairs
-    /// that land on a candidate. Costs one visit per history neighbour, not
-    /// one search per candidate and history item.
-    fn contributions(
-        &self,
-        candidates: &[u32],
-        items: &[usize],
-        weights: &[f64],
-    ) -> Vec<Vec<(u32, f64)>> {
-        let slot = positions(candidates, self.neighbours.len());
-        let mut out = vec![Vec::new(); candidates.len()];
-        let lists = self.reverse.as_ref().unwrap_or(&self.neighbours);
-        for (&i, &w) in items.iter().zip(weights) {
-            let (similar, sims) = lists.of(i);
-            for (&j, &s) in similar.iter().zip(sims) {
-                if let Some(Some(position)) = slot.get(j as usize)
-                    && let Some(pairs) = out.get_mut(*position)
-                {
-                    pairs.push((i as u32, w * s));
-                }
-            }
-        }
-        out
+    /// The lists a history pushes along: the neighbour lists, or in pull
+    /// mode their reverse.
+    fn lists(&self) -> &Neighbours {
+        self.reverse.as_ref().unwrap_or(&self.neighbours)
     }
 }
 
@@ -163,10 +128,10 @@ impl Recommender for ItemItem {
             return Ok(Vec::new());
         }
         let n_items = model.neighbours.len();
-        let scores = model.scores(items, weights);
+        let scores = model.lists().push_scores(items, weights);
         let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
         Ok(explained(top, |candidates| {
-            model.contributions(candidates, items, weights)
+            model.lists().push_contributions(candidates, items, weights)
         }))
     }
 
