@@ -134,6 +134,7 @@ fn larger_dataset() -> Dataset {
                 item: (c * 7 + t * (c % 5 + 1)) % 40,
                 weight: 1.0 + (t % 3) as f32,
                 timestamp: i64::from(t),
+                basket: None,
             })
         })
         .collect();

@@ -50,6 +50,7 @@ fn dataset(r: &[Vec<f64>]) -> Dataset {
                     item: i as u32,
                     weight: w as f32,
                     timestamp: 0,
+                    basket: None,
                 });
             }
         }

@@ -441,13 +441,17 @@ async fn grouped(
     let out_of_range = || DomainError::invalid("from", "is too far in the past");
     let from = match query.from {
         Some(from) => from,
-        None => to.checked_sub_signed(Duration::days(90)).ok_or_else(out_of_range)?,
+        None => to
+            .checked_sub_signed(Duration::days(90))
+            .ok_or_else(out_of_range)?,
     };
     if from >= to {
         return Err(DomainError::invalid("from", "must be before `to`").into());
     }
     // The previous period, of the same length, for the change.
-    let previous_from = from.checked_sub_signed(to - from).ok_or_else(out_of_range)?;
+    let previous_from = from
+        .checked_sub_signed(to - from)
+        .ok_or_else(out_of_range)?;
     let answered = answers(
         &state,
         None,
