@@ -39,6 +39,7 @@ use crate::http::error::Problem;
         (name = "interactions", description = "What customers did"),
         (name = "models", description = "Engines, training jobs and trained models"),
         (name = "predictions", description = "Recommendations, similar items and scores, explained"),
+        (name = "analytics", description = "Segments, bought-together rules, basket completion and satisfaction"),
         (name = "workflows", description = "Cross-department workflows: definitions, instances, transitions and timelines"),
         (name = "automations", description = "Rules that start workflows when something happens to a customer"),
         (name = "webhooks", description = "Signed event delivery (Standard Webhooks) with a delivery log"),

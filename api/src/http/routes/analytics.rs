@@ -388,6 +388,7 @@ pub enum GroupBy {
 #[into_params(parameter_in = Query)]
 pub struct SatisfactionQuery {
     /// Grouping; all answers form one group when absent.
+    #[param(inline)]
     pub group_by: Option<GroupBy>,
     /// Start of the period (default: 90 days before `to`).
     pub from: Option<DateTime<Utc>>,
