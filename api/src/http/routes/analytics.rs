@@ -349,11 +349,7 @@ async fn of_customer(
     query: web::Query<CustomerSatisfactionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ReadCustomers)?;
-    customer::Entity::find_by_id(*id)
-        .filter(customer::Column::DeletedAt.is_null())
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("customer"))?;
+    super::filters::live_customer(&state.db, *id).await?;
     let answered = answers(
         &state,
         Some(*id),

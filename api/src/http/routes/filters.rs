@@ -1,4 +1,4 @@
-//! Query conditions shared by list endpoints.
+//! Query conditions and lookups shared by the route handlers.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, Condition};
@@ -39,4 +39,18 @@ pub fn of_visible_customer<C: ColumnTrait>(customer_column: C) -> Condition {
         )
         .to_owned();
     Condition::all().add(Expr::col(customer_column).in_subquery(live))
+}
+
+/// Checks that customer `id` exists and is not soft-deleted (404 otherwise).
+pub async fn live_customer(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+) -> Result<(), crate::http::error::ApiError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    crate::entities::customer::Entity::find_by_id(id)
+        .filter(crate::entities::customer::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| crate::http::error::ApiError::not_found("customer"))
 }

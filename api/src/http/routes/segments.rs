@@ -205,11 +205,7 @@ async fn history(
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::ReadCustomers)?;
-    customer::Entity::find_by_id(*id)
-        .filter(customer::Column::DeletedAt.is_null())
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("customer"))?;
+    super::filters::live_customer(&state.db, *id).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let rows = sea_orm::QuerySelect::limit(
         segment_change::Entity::find()
