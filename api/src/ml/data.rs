@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use rapport_core::scoring::{BehaviourFeatures, CustomerEvent, Frame, Value as Cell};
 use rapport_core::{Dataset, Interaction, ItemMeta, KindWeights};
+use rapport_satisfaction::SurveyType;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::Value;
@@ -208,6 +209,17 @@ pub fn feature_rows(
         .collect()
 }
 
+/// Customer, kind, value, rating, survey type and score, time.
+type EventColumns = (
+    Uuid,
+    String,
+    Option<f64>,
+    Option<i16>,
+    Option<String>,
+    Option<i16>,
+    DateTime<Utc>,
+);
+
 /// The interaction log of some customers (all when `only` is `None`), as scorer events.
 pub async fn customer_events(
     db: &DatabaseConnection,
@@ -218,24 +230,28 @@ pub async fn customer_events(
         interaction::Column::Kind,
         interaction::Column::Value,
         interaction::Column::Rating,
+        interaction::Column::SurveyType,
+        interaction::Column::SurveyScore,
         interaction::Column::OccurredAt,
     ]);
     if let Some(ids) = only {
         query = query.filter(interaction::Column::CustomerId.is_in(ids.iter().copied()));
     }
-    let mut stream = query
-        .into_tuple::<(Uuid, String, Option<f64>, Option<i16>, DateTime<Utc>)>()
-        .stream(db)
-        .await?;
+    let mut stream = query.into_tuple::<EventColumns>().stream(db).await?;
     let mut events = Vec::new();
     let mut stats = DataStats::default();
-    while let Some((customer, kind, value, rating, at)) = stream.try_next().await? {
+    while let Some((customer, kind, value, rating, survey_type, survey_score, at)) =
+        stream.try_next().await?
+    {
         stats.see(at);
         events.push(CustomerEvent {
             customer: customer.to_string(),
             kind,
             value,
             rating: rating.and_then(|r| u8::try_from(r).ok()),
+            nps: survey_score
+                .filter(|_| survey_type.as_deref() == Some(SurveyType::Nps.as_str()))
+                .and_then(|s| u8::try_from(s).ok()),
             occurred_at: at.timestamp(),
         });
     }

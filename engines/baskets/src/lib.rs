@@ -30,7 +30,7 @@ pub use error::BasketError;
 pub use fpgrowth::{FrequentItemsets, Itemset, MiningConfig, frequent_itemsets, min_count};
 pub use fraction::Fraction;
 pub use model::{MAX_SUGGESTION_RULES, RuleIndex, Suggestion};
-pub use rules::{Rule, RuleConfig, association_rules, rank_rules};
+pub use rules::{Rule, RuleConfig, association_rules, rank_rules, rank_rules_by};
 
 /// Frequent itemsets and the rules kept from them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -130,11 +130,19 @@ pub fn join(items: &[u32]) -> String {
 }
 
 /// Sorts rules into the ranking of DESIGN.md §5: lift, then confidence
-/// (descending, exact), then antecedent text, then consequent text.
+/// (descending, exact), then antecedent text, then consequent text, with
+/// items named by their indices.
 pub fn rank_rules(rules: Vec<Rule>) -> Vec<Rule> {
+    rank_rules_by(rules, join)
+}
+
+/// [`rank_rules`] with the ties broken by `text` of the antecedent and of
+/// the consequent (for example the items' external ids, sorted and joined
+/// by `,`, as DESIGN.md §5 asks when the indices are not the ids).
+pub fn rank_rules_by(rules: Vec<Rule>, text: impl Fn(&[u32]) -> String) -> Vec<Rule> {
     let mut keyed: Vec<(String, String, Rule)> = rules
         .into_iter()
-        .map(|r| (r.antecedent_text(), r.consequent_text(), r))
+        .map(|r| (text(&r.antecedent), text(&r.consequent), r))
         .collect();
     keyed.sort_unstable_by(|(a1, c1, r1), (a2, c2, r2)| {
         r1.cmp_metrics(r2)

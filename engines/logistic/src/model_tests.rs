@@ -305,6 +305,7 @@ fn behaviour_features_feed_the_model() {
                 .into(),
                 value: Some(10.0),
                 rating: None,
+                nps: None,
                 occurred_at: 1_000_000 - i as i64 * 3_600,
             }
         })

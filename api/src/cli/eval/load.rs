@@ -192,7 +192,11 @@ fn metadata(table: &Table, row: &Row, map: &Resolved, flags: &ItemMap) -> ItemMe
 }
 
 /// Skips a row, or refuses the files when `strict`.
-fn skip(skipped: &mut Vec<RowError>, problem: RowError, strict: bool) -> Result<(), EvalError> {
+pub(super) fn skip(
+    skipped: &mut Vec<RowError>,
+    problem: RowError,
+    strict: bool,
+) -> Result<(), EvalError> {
     if strict {
         return Err(EvalError::Row(problem));
     }

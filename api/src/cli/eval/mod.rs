@@ -2,22 +2,28 @@
 //! on CSV files, no database. Every registered engine is a subcommand, with
 //! the options of its kind: a recommender reads an interactions file
 //! (`--interactions FILE --map ...`), a scorer a customers file
-//! (`--customers FILE --label COL[=POSITIVE]`).
+//! (`--customers FILE --label COL[=POSITIVE]`). `baskets` also prints the
+//! rules it mines, and `segments` reads either file.
 
+mod baskets;
 mod load;
 mod recommender;
 mod report;
+mod rfm;
 mod scorer;
 mod segmenter;
 
 use clap::error::ErrorKind;
 use clap::{ArgMatches, Args, Command, FromArgMatches, Subcommand};
 use rapport_core::table::{RowError, TableError};
-use rapport_core::{DynRecommender, DynScorer, EngineError, ParamSpec, Params, ScoreError};
+use rapport_core::{
+    DynRecommender, DynScorer, EngineError, ParamSpec, Params, Recommender, ScoreError,
+};
 use rapport_engines::{Engine, Kind, registry};
 use thiserror::Error;
 
 use super::files::MappingError;
+pub use baskets::BasketsEvalArgs;
 pub use recommender::RecommenderEvalArgs;
 pub use scorer::ScorerEvalArgs;
 pub use segmenter::SegmenterEvalArgs;
@@ -28,8 +34,15 @@ pub enum EvalTarget {
     Recommender(&'static dyn DynRecommender, RecommenderEvalArgs),
     /// A scorer on a customers file.
     Scorer(&'static dyn DynScorer, ScorerEvalArgs),
-    /// The segmentation on a customers file.
+    /// The association rules of `baskets` on an interactions file.
+    Baskets(BasketsEvalArgs),
+    /// The segmentation on a customers or interactions file.
     Segmenter(SegmenterEvalArgs),
+}
+
+/// Whether `name` is the rule miner, evaluated with [`BasketsEvalArgs`].
+fn mines_rules(name: &str) -> bool {
+    name == Recommender::name(&rapport_baskets::Baskets)
 }
 
 impl std::fmt::Debug for EvalTarget {
@@ -45,6 +58,7 @@ impl std::fmt::Debug for EvalTarget {
                 .field(&engine.name())
                 .field(args)
                 .finish(),
+            Self::Baskets(args) => f.debug_tuple("Baskets").field(args).finish(),
             Self::Segmenter(args) => f.debug_tuple("Segmenter").field(args).finish(),
         }
     }
@@ -59,6 +73,9 @@ impl FromArgMatches for EvalTarget {
             ));
         };
         match registry().engine(name) {
+            Some(Engine::Recommender(_)) if mines_rules(name) => {
+                Ok(Self::Baskets(BasketsEvalArgs::from_arg_matches(sub)?))
+            }
             Some(Engine::Recommender(engine)) => Ok(Self::Recommender(
                 engine,
                 RecommenderEvalArgs::from_arg_matches(sub)?,
@@ -91,6 +108,9 @@ impl Subcommand for EvalTarget {
             .fold(cmd, |cmd, engine| {
                 let sub = Command::new(engine.name());
                 let sub = match engine.kind() {
+                    Kind::Recommender if mines_rules(engine.name()) => {
+                        BasketsEvalArgs::augment_args(sub)
+                    }
                     Kind::Recommender => RecommenderEvalArgs::augment_args(sub),
                     Kind::Scorer => ScorerEvalArgs::augment_args(sub),
                     Kind::Segmenter => SegmenterEvalArgs::augment_args(sub),
@@ -178,6 +198,7 @@ pub fn run(target: EvalTarget) -> Result<(), anyhow::Error> {
         EvalTarget::Scorer(engine, args) => {
             scorer::run(engine, &args, out)?;
         }
+        EvalTarget::Baskets(args) => baskets::run(&args, out)?,
         EvalTarget::Segmenter(args) => {
             segmenter::run(&args, out)?;
         }

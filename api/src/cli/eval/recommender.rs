@@ -10,7 +10,7 @@ use rapport_core::eval::{evaluate, split};
 use rapport_core::table::read_table_file;
 use rapport_core::{DynRecommender, IdMap, Interaction};
 
-use super::load::{InteractionMap, ItemMap, load};
+use super::load::{InteractionMap, ItemMap, Loaded, load};
 use super::report::Report;
 use super::{EvalError, params};
 use crate::cli::files::CsvArgs;
@@ -78,14 +78,9 @@ fn write_split(
     out.flush().map_err(err)
 }
 
-/// Runs the recommender protocol on the files as the arguments say and
-/// writes the table (or JSON) to `out`.
-pub fn run(
-    engine: &dyn DynRecommender,
-    args: &RecommenderEvalArgs,
-    out: &mut dyn Write,
-) -> Result<(), EvalError> {
-    let params = params(&args.params, &engine.describe().params)?;
+/// Reads the interactions (and items) files as the arguments map them; an
+/// error when no row is usable.
+pub(super) fn read_data(args: &RecommenderEvalArgs) -> Result<Loaded, EvalError> {
     let interaction_map = InteractionMap::parse(&args.map)?;
     let item_map = ItemMap::parse(&args.map_items)?;
     let options = args.csv.options();
@@ -103,6 +98,18 @@ pub fn run(
     if loaded.data.interactions.is_empty() {
         return Err(EvalError::NoData(args.interactions.display().to_string()));
     }
+    Ok(loaded)
+}
+
+/// Runs the recommender protocol on the files as the arguments say and
+/// writes the table (or JSON) to `out`.
+pub fn run(
+    engine: &dyn DynRecommender,
+    args: &RecommenderEvalArgs,
+    out: &mut dyn Write,
+) -> Result<(), EvalError> {
+    let params = params(&args.params, &engine.describe().params)?;
+    let loaded = read_data(args)?;
     if let Some(dir) = &args.dump_split {
         std::fs::create_dir_all(dir).map_err(|source| EvalError::Write {
             what: dir.display().to_string(),

@@ -1,5 +1,6 @@
 //! Behaviour features computed from the interaction log: recency, frequency
-//! per kind, monetary value, support tickets, ratings and tenure.
+//! per kind, monetary value, support tickets, ratings, tenure and the latest
+//! Net Promoter Score answer.
 
 use std::collections::HashMap;
 
@@ -35,6 +36,8 @@ pub struct CustomerEvent {
     pub value: Option<f64>,
     /// Rating 1..5, when given.
     pub rating: Option<u8>,
+    /// The score 0..10 of a Net Promoter Score survey answer.
+    pub nps: Option<u8>,
     /// Unix seconds.
     pub occurred_at: i64,
 }
@@ -50,6 +53,8 @@ struct Totals {
     rating_sum: f64,
     ratings: u32,
     low_ratings: u32,
+    /// The latest NPS answer: when, and its score.
+    last_nps: Option<(i64, u8)>,
 }
 
 /// Behaviour features of every customer in a log, as of one instant.
@@ -93,6 +98,11 @@ impl BehaviourFeatures {
                 "support_ticket" => t.tickets += 1,
                 _ => {}
             }
+            if let Some(score) = event.nps
+                && t.last_nps.is_none_or(|(at, _)| at <= event.occurred_at)
+            {
+                t.last_nps = Some((event.occurred_at, score));
+            }
             if let Some(rating) = event.rating {
                 t.rating_sum += f64::from(rating);
                 t.ratings += 1;
@@ -111,6 +121,7 @@ impl BehaviourFeatures {
             "support_tickets",
             "mean_rating",
             "low_ratings",
+            "last_nps",
         ]
         .map(String::from)
         .to_vec();
@@ -121,7 +132,8 @@ impl BehaviourFeatures {
     }
 
     /// The features of one customer; without interactions recency, tenure and
-    /// mean rating are missing and every count is zero.
+    /// mean rating are missing and every count is zero; without an NPS answer
+    /// `last_nps` is missing.
     pub fn for_customer(&self, customer: &str) -> Vec<Value> {
         let empty = Totals::default();
         let t = self.by_customer.get(customer).unwrap_or(&empty);
@@ -140,6 +152,8 @@ impl BehaviourFeatures {
             Value::Number(f64::from(t.tickets)),
             mean_rating,
             Value::Number(f64::from(t.low_ratings)),
+            t.last_nps
+                .map_or(Value::Missing, |(_, score)| Value::Number(f64::from(score))),
         ];
         values.extend(
             (0..KINDS.len() * WINDOWS.len())
@@ -182,6 +196,7 @@ mod tests {
             kind: kind.into(),
             value,
             rating,
+            nps: None,
             occurred_at: 1_000 * 86_400 - days_ago * 86_400,
         }
     }
@@ -236,8 +251,25 @@ mod tests {
         let features = BehaviourFeatures::compute(&[], 0);
         let values = features.for_customer("nobody");
         assert!(values[0].is_missing() && values[1].is_missing() && values[4].is_missing());
+        assert!(values[6].is_missing(), "no NPS answer");
         assert_eq!(number(&values[2]), 0.0);
-        assert!(values[6..].iter().all(|v| number(v) == 0.0));
+        assert!(values[7..].iter().all(|v| number(v) == 0.0));
+    }
+
+    #[test]
+    fn last_nps_is_the_latest_answer_before_the_snapshot() {
+        let answer = |days_ago, score| CustomerEvent {
+            nps: Some(score),
+            ..event("a", "survey", days_ago, None, None)
+        };
+        let log = [answer(30, 9), answer(10, 3), answer(50, 10), answer(-5, 0)];
+        let columns = BehaviourFeatures::columns();
+        let at = columns.iter().position(|c| c == "last_nps").unwrap();
+        let features = BehaviourFeatures::compute(&log, 1_000 * 86_400);
+        assert_eq!(number(&features.for_customer("a")[at]), 3.0);
+        // Seen 20 days earlier, the 3 had not been given yet.
+        let earlier = BehaviourFeatures::compute(&log, 980 * 86_400);
+        assert_eq!(number(&earlier.for_customer("a")[at]), 9.0);
     }
 
     #[test]
