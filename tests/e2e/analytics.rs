@@ -154,6 +154,32 @@ async fn segments_place_customers_and_fire_automations(backend: Backend) {
         .await;
     assert_eq!(history["data"][0]["to_segment"], loyal_segment);
     assert!(history["data"][0]["from_segment"].is_null());
+    // The timeline holds the segment change (newest) and the 12 purchases,
+    // newest first, paged without gaps or repeats.
+    let mut entries: Vec<Value> = Vec::new();
+    let mut url = format!("/customers/{}/timeline?limit=5", loyal[0]);
+    loop {
+        let page = app.fetch(&url).await;
+        entries.extend(page["data"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/customers/{}/timeline?limit=5&cursor={c}", loyal[0]),
+            None => break,
+        }
+    }
+    assert_eq!(entries.len(), 13, "{entries:?}");
+    assert_eq!(entries[0]["type"], "segment_change");
+    assert_eq!(entries[0]["segment_change"]["to_segment"], loyal_segment);
+    assert!(entries[1..].iter().all(|e| e["type"] == "interaction"
+        && e["interaction"]["kind"] == "purchase"
+        && e.get("segment_change").is_none()));
+    let times: Vec<&str> = entries.iter().map(|e| e["at"].as_str().unwrap()).collect();
+    let parsed: Vec<chrono::DateTime<chrono::Utc>> =
+        times.iter().map(|t| t.parse().unwrap()).collect();
+    assert!(parsed.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    let bad = app
+        .get(&format!("/customers/{}/timeline?cursor=nope", loyal[0]))
+        .await;
+    expect_problem(bad, 400, "invalid_cursor").await;
     // Naming a segment keeps the name across a refit that keeps its id.
     let renamed = app
         .patch(

@@ -68,6 +68,11 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     (
         "GET",
+        "/api/v1/customers/{id}/timeline",
+        "customers_full_timeline",
+    ),
+    (
+        "GET",
         "/api/v1/customers/{id}/recommendations",
         "recommendations_for_customer",
     ),

@@ -168,6 +168,60 @@ impl Cursor {
     }
 }
 
+/// A position in a list merged from several tables, newest first by
+/// (time, id): the cursor of the last entry returned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeCursor {
+    /// The entry's time.
+    pub at: DateTime<Utc>,
+    /// The entry's id (ids are unique across the merged tables).
+    pub id: Uuid,
+}
+
+/// The sort a [`TimeCursor`] is made for.
+const TIME_SORT: &str = "-at";
+
+impl TimeCursor {
+    /// The cursor of `params`, if any.
+    pub fn from_params(params: &PageParams) -> Result<Option<Self>, ApiError> {
+        let Some(raw) = params.cursor.as_deref() else {
+            return Ok(None);
+        };
+        let bad = || ApiError::BadRequest {
+            code: ErrorCode::InvalidCursor,
+            detail: "the cursor was not made for this list".to_owned(),
+        };
+        match Cursor::decode(raw)? {
+            Cursor {
+                sort,
+                last: CursorValue::Time(at),
+                id,
+            } if sort == TIME_SORT => Ok(Some(Self { at, id })),
+            _ => Err(bad()),
+        }
+    }
+
+    /// The opaque text of the cursor.
+    pub fn encode(self) -> Result<String, ApiError> {
+        Cursor {
+            sort: TIME_SORT.to_owned(),
+            last: CursorValue::Time(self.at),
+            id: self.id,
+        }
+        .encode()
+    }
+
+    /// Rows strictly after the cursor in (time, id) descending order.
+    pub fn after<C: ColumnTrait>(self, at: C, id: C) -> Condition {
+        Condition::any().add(at.lt(self.at)).add(
+            Expr::col(at)
+                .eq(self.at)
+                .and(id.lt(self.id))
+                .into_condition(),
+        )
+    }
+}
+
 /// Validated page size.
 pub fn limit(params: &PageParams) -> Result<u64, ApiError> {
     match params.limit {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod automations;
 pub mod customer_export;
 pub mod customer_privacy;
+pub mod customer_timeline;
 pub mod customers;
 pub mod engines;
 mod filters;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     customers::configure(cfg);
     customer_privacy::configure(cfg);
     customer_export::configure(cfg);
+    customer_timeline::configure(cfg);
     items::configure(cfg);
     interactions::configure(cfg);
     engines::configure(cfg);

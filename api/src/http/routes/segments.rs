@@ -180,6 +180,17 @@ pub struct SegmentChangeOut {
     pub changed_at: DateTime<Utc>,
 }
 
+impl From<segment_change::Model> for SegmentChangeOut {
+    fn from(row: segment_change::Model) -> Self {
+        Self {
+            from_segment: row.from_segment,
+            to_segment: row.to_segment,
+            model_id: row.model_id,
+            changed_at: row.changed_at,
+        }
+    }
+}
+
 /// Query of the segment history.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -216,15 +227,7 @@ async fn history(
     )
     .all(&state.db)
     .await?;
-    let data = rows
-        .into_iter()
-        .map(|r| SegmentChangeOut {
-            from_segment: r.from_segment,
-            to_segment: r.to_segment,
-            model_id: r.model_id,
-            changed_at: r.changed_at,
-        })
-        .collect();
+    let data = rows.into_iter().map(SegmentChangeOut::from).collect();
     Ok(HttpResponse::Ok().json(SegmentHistory { data }))
 }
 
