@@ -289,8 +289,58 @@ async fn baskets_explain_what_is_bought_together(backend: Backend) {
     .await;
 }
 
+async fn the_churn_scorer_learns_from_the_last_nps_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Detractors churned, promoters stayed; the latest answer is the one that counts.
+    let mut rows = Vec::new();
+    let mut first = None;
+    for i in 0..40 {
+        let churned = i % 2 == 0;
+        let body = json!({"name": format!("C{i}"),
+                          "attributes": {"churn": if churned { "Yes" } else { "No" }, "plan": "basic"}});
+        let id = app.create_customer(body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (earlier, latest) = if churned {
+            (9, 2 + i % 4)
+        } else {
+            (3, 9 + i % 2)
+        };
+        let at = |days: i64| chrono::Utc::now() - chrono::Duration::days(days);
+        let mut answer = |score: i64, days| {
+            let mut row = survey(&id, "nps", score);
+            row["occurred_at"] = json!(at(days));
+            rows.push(row);
+        };
+        answer(earlier, 60);
+        answer(latest, 5);
+        first.get_or_insert(id);
+    }
+    app.record_interactions(&rows).await;
+    let model = app
+        .train_and_activate("logistic", json!({"label": "churn=Yes"}))
+        .await;
+    let scored = app.scores(first.as_ref().unwrap()).await;
+    let score = &scored["scores"][0];
+    assert_eq!(score["model_id"], model.as_str());
+    let factor = score["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feature"] == "last_nps")
+        .cloned()
+        .unwrap_or_else(|| panic!("no last_nps factor: {score}"));
+    assert_eq!(factor["value"], 2.0, "{factor}");
+    assert!(
+        score["probability"].as_f64().unwrap() > 0.5,
+        "a detractor is likely to churn: {score}"
+    );
+}
+
 crate::on_every_backend!(
     survey_answers_give_nps_and_start_the_save_workflow,
+    the_churn_scorer_learns_from_the_last_nps_answer,
     segments_place_customers_and_fire_automations,
     baskets_explain_what_is_bought_together,
 );
