@@ -122,7 +122,7 @@ async fn timeline(
         };
         merged.push(Positioned { at, id, entry });
     }
-    merged.sort_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+    merged.sort_by_key(|p| std::cmp::Reverse((p.at, p.id)));
     let next_cursor = if merged.len() as u64 > limit {
         merged.truncate(limit as usize);
         merged
