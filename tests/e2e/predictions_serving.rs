@@ -90,6 +90,46 @@ async fn a_newcomer_gets_the_popularity_fallback(backend: Backend) {
     assert!(!similar.contains(item), "{similar:?}");
 }
 
+/// With only `item_item` active, a customer it never saw still gets a list:
+/// the time-decayed popularity list the model carries, marked as a fallback,
+/// without what the customer did since.
+async fn every_recommender_carries_its_own_fallback(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let catalogue = app.seed_catalogue().await;
+    let model_id = app.train_and_activate("item_item", json!({})).await;
+    let model = app.model(&model_id).await;
+    assert_eq!(
+        model["metrics"]["fallback"],
+        json!({"engine": "popularity", "half_life_days": 30}),
+        "{model}"
+    );
+
+    let newcomer = app.customer("Newcomer").await;
+    let list = app.recommend(&newcomer, "k=5").await;
+    assert_eq!(list["fallback"], "popularity", "{list}");
+    assert_eq!(list["engine"], "popularity");
+    assert_eq!(list["model_id"], model_id.as_str());
+    let first = listed(&list);
+    assert_eq!(first.len(), 5, "{list}");
+    app.record_interaction(json!({"customer_id": newcomer, "item_id": first[0], "kind": "view"}))
+        .await;
+    let after = listed(&app.recommend(&newcomer, "k=5").await);
+    assert_eq!(after.len(), 5);
+    assert!(
+        !after.contains(&first[0]),
+        "a seen item came back: {after:?}"
+    );
+    assert_eq!(
+        after[..4],
+        first[1..],
+        "the rest of the list keeps its order"
+    );
+
+    let known = app.recommend(&catalogue.customers[4], "k=3").await;
+    assert_eq!(known["fallback"], Value::Null, "{known}");
+    assert_eq!(known["engine"], "item_item");
+}
+
 async fn recommendation_queries_are_checked(backend: Backend) {
     let (app, trained) = spawn_trained(backend).await;
     let path = format!(
@@ -180,6 +220,7 @@ crate::on_every_backend!(
     a_known_customer_gets_unseen_items_of_their_group_with_reasons,
     new_interactions_count_at_once_and_retired_items_never_come_back,
     a_newcomer_gets_the_popularity_fallback,
+    every_recommender_carries_its_own_fallback,
     recommendation_queries_are_checked,
     replicas_follow_changes_made_elsewhere,
 );

@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use super::activity::CustomerActivity;
 use super::listing::ItemListing;
-use super::stored::StoredModel;
+use super::stored::{StoredModel, StoredRecommender};
+use super::train::FALLBACK_ENGINE;
 use crate::entities::{model, model_blob};
 
 /// A loaded recommender with its id maps.
@@ -29,6 +30,16 @@ pub struct LoadedRecommender {
     pub history: Vec<Vec<u32>>,
     /// Interactions recorded from then on are not in `history`.
     pub trained_on_data_until: DateTime<Utc>,
+    /// The popularity list of the same training data, for customers the
+    /// model does not know (none for popularity itself and for models
+    /// stored before recommenders carried one).
+    pub fallback: Option<Fallback>,
+}
+
+/// A list for everyone, computed from the indices of the model it came with.
+pub struct Fallback {
+    pub engine: &'static dyn DynRecommender,
+    pub model: FittedModel,
 }
 
 /// A loaded scorer: the engine and its fitted model.
@@ -82,26 +93,18 @@ pub struct ModelCache {
 
 fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::Error> {
     let loaded = match StoredModel::from_bytes(bytes)? {
-        StoredModel::Recommender {
-            customers,
-            items,
-            history,
-            trained_on_data_until,
-            engine_bytes,
-        } => {
-            let recommender = registry()
-                .recommender(engine)
-                .ok_or_else(|| anyhow::anyhow!("model {id} names unknown recommender {engine}"))?;
-            Loaded::Recommender(LoadedRecommender {
-                engine: recommender,
-                model: recommender.from_bytes(&engine_bytes)?,
-                customer_index: index(&customers),
-                item_index: index(&items),
-                items,
-                history,
-                trained_on_data_until,
-            })
+        StoredModel::Recommender(stored) => {
+            Loaded::Recommender(load_recommender(id, engine, stored, None)?)
         }
+        StoredModel::RecommenderWithFallback {
+            recommender,
+            popularity_bytes,
+        } => Loaded::Recommender(load_recommender(
+            id,
+            engine,
+            recommender,
+            Some(&popularity_bytes),
+        )?),
         StoredModel::Scorer {
             label,
             engine_bytes,
@@ -125,6 +128,41 @@ fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::E
         id,
         engine: engine.to_owned(),
         loaded,
+    })
+}
+
+/// Decodes a stored recommender of `engine` and, when given, its fallback.
+fn load_recommender(
+    id: Uuid,
+    engine: &str,
+    stored: StoredRecommender,
+    popularity_bytes: Option<&[u8]>,
+) -> Result<LoadedRecommender, anyhow::Error> {
+    let named = |name: &str| {
+        registry()
+            .recommender(name)
+            .ok_or_else(|| anyhow::anyhow!("model {id} names unknown recommender {name}"))
+    };
+    let recommender = named(engine)?;
+    let fallback = match popularity_bytes {
+        Some(bytes) => {
+            let engine = named(FALLBACK_ENGINE)?;
+            Some(Fallback {
+                engine,
+                model: engine.from_bytes(bytes)?,
+            })
+        }
+        None => None,
+    };
+    Ok(LoadedRecommender {
+        engine: recommender,
+        model: recommender.from_bytes(&stored.engine_bytes)?,
+        customer_index: index(&stored.customers),
+        item_index: index(&stored.items),
+        items: stored.items,
+        history: stored.history,
+        trained_on_data_until: stored.trained_on_data_until,
+        fallback,
     })
 }
 

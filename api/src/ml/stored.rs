@@ -5,19 +5,27 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// A recommender's model with the customer and item id of each index.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct StoredRecommender {
+    pub customers: Vec<Uuid>,
+    pub items: Vec<Uuid>,
+    /// Distinct items of each customer's training history.
+    pub history: Vec<Vec<u32>>,
+    /// Interactions recorded from then on were not seen by the model.
+    pub trained_on_data_until: DateTime<Utc>,
+    pub engine_bytes: Vec<u8>,
+}
+
 /// A stored model, as written by training and read by serving.
+///
+/// Postcard names variants by position and fields by order: new variants go
+/// at the end, and existing ones never change, so that every model stored
+/// before still loads.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub enum StoredModel {
-    /// A recommender with the customer and item id of each index.
-    Recommender {
-        customers: Vec<Uuid>,
-        items: Vec<Uuid>,
-        /// Distinct items of each customer's training history.
-        history: Vec<Vec<u32>>,
-        /// Interactions recorded from then on were not seen by the model.
-        trained_on_data_until: DateTime<Utc>,
-        engine_bytes: Vec<u8>,
-    },
+    /// A recommender stored before models carried a fallback.
+    Recommender(StoredRecommender),
     /// A scorer and the label it predicts.
     Scorer {
         label: String,
@@ -27,6 +35,12 @@ pub enum StoredModel {
     Segmenter {
         assignments: Vec<(Uuid, u32)>,
         engine_bytes: Vec<u8>,
+    },
+    /// A recommender with the `popularity` model of its own training data
+    /// (same indices), which serves the customers it does not know.
+    RecommenderWithFallback {
+        recommender: StoredRecommender,
+        popularity_bytes: Vec<u8>,
     },
 }
 
@@ -46,23 +60,62 @@ impl StoredModel {
 mod tests {
     use super::*;
 
-    #[test]
-    fn round_trip() {
-        let model = StoredModel::Recommender {
+    fn recommender() -> StoredRecommender {
+        StoredRecommender {
             customers: vec![Uuid::now_v7()],
             items: vec![Uuid::now_v7(), Uuid::now_v7()],
             history: vec![vec![1]],
             trained_on_data_until: Utc::now(),
             engine_bytes: vec![1, 2, 3],
-        };
-        let back = StoredModel::from_bytes(&model.to_bytes().unwrap()).unwrap();
-        assert_eq!(back, model);
-        let scorer = StoredModel::Scorer {
-            label: "churn=Yes".to_owned(),
-            engine_bytes: vec![4, 5],
-        };
-        let back = StoredModel::from_bytes(&scorer.to_bytes().unwrap()).unwrap();
-        assert_eq!(back, scorer);
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        for model in [
+            StoredModel::Recommender(recommender()),
+            StoredModel::Scorer {
+                label: "churn=Yes".to_owned(),
+                engine_bytes: vec![4, 5],
+            },
+            StoredModel::RecommenderWithFallback {
+                recommender: recommender(),
+                popularity_bytes: vec![6],
+            },
+        ] {
+            let back = StoredModel::from_bytes(&model.to_bytes().unwrap()).unwrap();
+            assert_eq!(back, model);
+        }
         assert!(StoredModel::from_bytes(&[9, 9]).is_err());
+    }
+
+    /// The layout models were stored in before the fallback, kept here to
+    /// prove they still load.
+    #[derive(Serialize)]
+    enum Legacy {
+        Recommender {
+            customers: Vec<Uuid>,
+            items: Vec<Uuid>,
+            history: Vec<Vec<u32>>,
+            trained_on_data_until: DateTime<Utc>,
+            engine_bytes: Vec<u8>,
+        },
+    }
+
+    #[test]
+    fn recommenders_stored_before_the_fallback_still_load() {
+        let old = recommender();
+        let bytes = postcard::to_allocvec(&Legacy::Recommender {
+            customers: old.customers.clone(),
+            items: old.items.clone(),
+            history: old.history.clone(),
+            trained_on_data_until: old.trained_on_data_until,
+            engine_bytes: old.engine_bytes.clone(),
+        })
+        .unwrap();
+        assert_eq!(
+            StoredModel::from_bytes(&bytes).unwrap(),
+            StoredModel::Recommender(old)
+        );
     }
 }

@@ -11,7 +11,14 @@ use serde_json::Value;
 
 use super::catalogue::{DEFAULT_LABEL, EngineKind};
 use super::data::{self, DataStats, FeatureRow};
-use super::stored::StoredModel;
+use super::stored::{StoredModel, StoredRecommender};
+
+/// The engine whose list serves the customers a recommender does not know.
+pub const FALLBACK_ENGINE: &str = "popularity";
+
+/// Half-life of the time decay of the fallback list every recommender model
+/// carries: what has been popular lately rather than over the whole log.
+pub const FALLBACK_HALF_LIFE_DAYS: u32 = 30;
 
 /// Why training failed.
 #[derive(Debug, thiserror::Error)]
@@ -152,12 +159,13 @@ async fn train_recommender(
         let report = rapport_core::eval::evaluate(engine, &data.dataset, &params, 10)?;
         let model = engine.fit(&data.dataset, &params)?;
         let engine_bytes = engine.to_bytes(&model)?;
+        let popularity_bytes = fallback_bytes(engine, &data.dataset)?;
         let history = histories(&data.dataset);
-        Ok::<_, rapport_core::EngineError>((report, engine_bytes, history, data))
+        Ok::<_, rapport_core::EngineError>((report, engine_bytes, popularity_bytes, history, data))
     })
     .await
     .map_err(|e| anyhow::anyhow!("training task: {e}"))?;
-    let (report, engine_bytes, history, data) = fitted.map_err(|e| {
+    let (report, engine_bytes, popularity_bytes, history, data) = fitted.map_err(|e| {
         if e.is_caller_error() {
             refused(e)
         } else {
@@ -165,18 +173,48 @@ async fn train_recommender(
         }
     })?;
     progress(0.9, "storing");
-    let stored = StoredModel::Recommender {
+    let recommender = StoredRecommender {
         customers: data.customers,
         items: data.items,
         history,
         trained_on_data_until: data.read_at,
         engine_bytes,
     };
-    Ok((
-        data.stats,
-        serde_json::to_value(&report).map_err(anyhow::Error::from)?,
-        stored.to_bytes()?,
-    ))
+    let stored = match popularity_bytes {
+        Some(popularity_bytes) => StoredModel::RecommenderWithFallback {
+            recommender,
+            popularity_bytes,
+        },
+        None => StoredModel::Recommender(recommender),
+    };
+    let mut metrics = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
+    if engine.name() != FALLBACK_ENGINE
+        && let Some(metrics) = metrics.as_object_mut()
+    {
+        metrics.insert(
+            "fallback".to_owned(),
+            serde_json::json!({"engine": FALLBACK_ENGINE, "half_life_days": FALLBACK_HALF_LIFE_DAYS}),
+        );
+    }
+    Ok((data.stats, metrics, stored.to_bytes()?))
+}
+
+/// The time-decayed `popularity` model of the same data (so of the same
+/// indices) that serves the customers `engine`'s model does not know; none
+/// when `engine` is popularity itself.
+fn fallback_bytes(
+    engine: &dyn DynRecommender,
+    data: &rapport_core::Dataset,
+) -> Result<Option<Vec<u8>>, rapport_core::EngineError> {
+    if engine.name() == FALLBACK_ENGINE {
+        return Ok(None);
+    }
+    let popularity = registry().recommender(FALLBACK_ENGINE).ok_or_else(|| {
+        rapport_core::EngineError::Internal(format!("no `{FALLBACK_ENGINE}` engine registered"))
+    })?;
+    let params = Params::new().with("half_life_days", FALLBACK_HALF_LIFE_DAYS);
+    let model = popularity.fit(data, &params)?;
+    popularity.to_bytes(&model).map(Some)
 }
 
 /// The interaction kinds an engine learns from, when it publishes a `kinds`
@@ -259,4 +297,56 @@ async fn train_scorer(
         serde_json::to_value(&report).map_err(anyhow::Error::from)?,
         stored.to_bytes()?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use rapport_core::data::{Dataset, Interaction};
+
+    use super::*;
+
+    /// Item 0 was bought by three customers a year ago, item 1 by two this
+    /// week: over the whole log item 0 is the more popular, lately item 1.
+    fn aging_log() -> Dataset {
+        const DAY: i64 = 86_400;
+        let now = 1_800_000_000;
+        let bought = |customer, item, timestamp| Interaction {
+            customer,
+            item,
+            weight: 1.0,
+            timestamp,
+            basket: None,
+        };
+        Dataset {
+            n_customers: 5,
+            n_items: 2,
+            interactions: vec![
+                bought(0, 0, now - 365 * DAY),
+                bought(1, 0, now - 366 * DAY),
+                bought(2, 0, now - 367 * DAY),
+                bought(3, 1, now - DAY),
+                bought(4, 1, now),
+            ],
+            items: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_fallback_list_is_what_is_popular_lately() {
+        let data = aging_log();
+        let popularity = registry().recommender(FALLBACK_ENGINE).unwrap();
+        let item_item = registry().recommender("item_item").unwrap();
+        let bytes = fallback_bytes(item_item, &data).unwrap().unwrap();
+        let fallback = popularity.from_bytes(&bytes).unwrap();
+        let list = popularity.recommend(&fallback, 0, 2, &[]).unwrap();
+        assert_eq!(list.iter().map(|r| r.item).collect::<Vec<_>>(), [1, 0]);
+        // Three purchases a year old weigh 3 / 2^(365/30), about 0.0007.
+        assert!(list[1].score < 0.001 && list[1].score > 0.0, "{list:?}");
+
+        let undecayed = popularity.fit(&data, &Params::new()).unwrap();
+        let list = popularity.recommend(&undecayed, 0, 2, &[]).unwrap();
+        assert_eq!(list.iter().map(|r| r.item).collect::<Vec<_>>(), [0, 1]);
+
+        assert!(fallback_bytes(popularity, &data).unwrap().is_none());
+    }
 }

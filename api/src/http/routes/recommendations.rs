@@ -18,13 +18,12 @@ use crate::entities::{customer, interaction, item};
 use crate::http::error::ApiError;
 use crate::ml::activity::Recent;
 use crate::ml::serving::{ActiveModel, Loaded, LoadedRecommender};
+use crate::ml::train::FALLBACK_ENGINE;
 use crate::ml::{EngineKind, engine_kind};
 use crate::policy::{self, Action};
 use crate::services::customers::ensure_live;
 use crate::state::AppState;
 
-/// Engine answering for customers the chosen model does not know.
-const FALLBACK_ENGINE: &str = "popularity";
 /// Most items in one list.
 const MAX_K: usize = 100;
 /// Extra candidates asked of the engine, to make up for inactive items.
@@ -67,7 +66,10 @@ pub struct Recommendations {
     pub engine: String,
     pub model_id: Uuid,
     pub items: Vec<RecommendedItem>,
-    /// `popularity` when the customer was unknown to the chosen model.
+    /// `popularity` when the customer was unknown to the chosen model: the
+    /// list is then the popularity list of an active `popularity` model, or
+    /// else the time-decayed one of the chosen model's own training data
+    /// (`model_id` is then the chosen model's).
     pub fallback: Option<String>,
 }
 
@@ -236,31 +238,46 @@ async fn recommend(
 ) -> Result<HttpResponse, ApiError> {
     let (k, engine, chosen) = requested(&state, &caller, &query)?;
     let customer = *id;
-    let known = recommender(&chosen)?.customer_index.get(&customer).copied();
-    let (model, index, fallback) = match known {
-        Some(index) => (chosen, index, None),
-        None if engine == FALLBACK_ENGINE => (chosen, 0, None),
-        None => match active_recommender(&state, FALLBACK_ENGINE) {
-            Ok(fallback) => (fallback, 0, Some(FALLBACK_ENGINE.to_owned())),
-            Err(no_fallback) => {
-                // An unknown customer is a 404 before a missing model is a 409.
-                ensure_live(&state.db, customer).await?;
-                return Err(no_fallback);
-            }
-        },
+    let loaded = recommender(&chosen)?;
+    let known = loaded.customer_index.get(&customer).copied();
+    let cold = known.is_none() && engine != FALLBACK_ENGINE;
+    // An active popularity model of its own is the fallback users chose;
+    // otherwise the chosen model's own popularity list serves.
+    let separate = cold.then(|| state.models.get(FALLBACK_ENGINE)).flatten();
+    let (served_by, loaded, ranker, ranked_by, index) = match (&separate, &loaded.fallback) {
+        _ if !cold => (
+            &chosen,
+            loaded,
+            &loaded.model,
+            loaded.engine,
+            known.unwrap_or(0),
+        ),
+        (Some(popular), _) => {
+            let own = recommender(popular)?;
+            (popular, own, &own.model, own.engine, 0)
+        }
+        (None, Some(fallback)) => (&chosen, loaded, &fallback.model, fallback.engine, 0),
+        (None, None) => {
+            // An unknown customer is a 404 before a missing model is a 409.
+            ensure_live(&state.db, customer).await?;
+            return Err(ApiError::Domain(DomainError::Conflict {
+                code: ErrorCode::NoActiveModel,
+                detail: format!(
+                    "the active `{engine}` model does not know this customer and was stored \
+                     without a fallback list; train it again or activate a `{FALLBACK_ENGINE}` model"
+                ),
+            }));
+        }
     };
-    let loaded = recommender(&model)?;
     let exclude_seen = query.exclude_seen.unwrap_or(true);
     let exclude = seen_items(&state, loaded, customer, exclude_seen).await?;
-    let list = loaded
-        .engine
-        .recommend(&loaded.model, index, k + SPARE, &exclude)?;
+    let list = ranked_by.recommend(ranker, index, k + SPARE, &exclude)?;
     let items = present(&state, loaded, list, k);
     Ok(HttpResponse::Ok().json(Recommendations {
-        engine: model.engine.clone(),
-        model_id: model.id,
+        engine: ranked_by.name().to_owned(),
+        model_id: served_by.id,
         items,
-        fallback,
+        fallback: cold.then(|| FALLBACK_ENGINE.to_owned()),
     }))
 }
 
