@@ -3,6 +3,7 @@
 // Tests may unwrap: a panic there is a failed assertion.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod calibration;
 pub mod curves;
 pub mod reliability;
 pub mod tiers;
