@@ -5,5 +5,6 @@
 
 pub mod calibration;
 pub mod curves;
+pub mod importance;
 pub mod reliability;
 pub mod tiers;
