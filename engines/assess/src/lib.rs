@@ -4,7 +4,7 @@
 //! - [`calibration`]: Platt scaling and isotonic regression, and
 //!   [`choose_calibrator`], which keeps whichever of identity, Platt and
 //!   isotonic has the lowest cross-fitted log loss on a calibration part.
-//! - [`reliability`]: Brier score, expected calibration error and the
+//! - [`mod@reliability`]: Brier score, expected calibration error and the
 //!   reliability table.
 //! - [`tiers`]: very high / high / medium / low by the quartiles of the
 //!   training scores.
