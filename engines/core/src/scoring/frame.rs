@@ -205,6 +205,26 @@ impl Frame {
         }
     }
 
+    /// A copy in which row `i` of column `column` holds row `order[i]`'s
+    /// value, the other columns untouched (with `order` a permutation, one
+    /// column shuffled, as permutation importance needs). Rows past the end
+    /// of `order`, or whose entry is out of range, keep their own value.
+    pub fn with_column_permuted(&self, column: usize, order: &[usize]) -> Frame {
+        let mut rows = self.rows.clone();
+        for (row, &from) in rows.iter_mut().zip(order) {
+            if let (Some(cell), Some(value)) = (
+                row.get_mut(column),
+                self.rows.get(from).and_then(|r| r.get(column)),
+            ) {
+                *cell = value.clone();
+            }
+        }
+        Frame {
+            columns: self.columns.clone(),
+            rows,
+        }
+    }
+
     /// Appends columns computed per row (for instance behaviour features joined by customer id).
     pub fn append_columns(
         &mut self,
@@ -239,5 +259,38 @@ impl Row for FrameRow<'_> {
             .iter()
             .position(|c| c == column)
             .and_then(|i| self.values.get(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_column_is_permuted_and_the_others_stay() {
+        let rows = (0..3)
+            .map(|i| vec![Value::Number(i as f64), Value::Text(format!("r{i}"))])
+            .collect();
+        let frame = Frame::new(vec!["x".into(), "id".into()], rows).unwrap();
+        let permuted = frame.with_column_permuted(0, &[2, 0, 1]);
+        let x: Vec<&Value> = (0..3)
+            .map(|i| &permuted.row_values(i).unwrap()[0])
+            .collect();
+        assert_eq!(
+            x,
+            [
+                &Value::Number(2.0),
+                &Value::Number(0.0),
+                &Value::Number(1.0)
+            ]
+        );
+        let ids: Vec<String> = permuted
+            .iter()
+            .map(|r| r.get("id").unwrap().to_string())
+            .collect();
+        assert_eq!(ids, ["r0", "r1", "r2"]);
+        // A short or out-of-range order leaves rows alone; so does an unknown column.
+        assert_eq!(frame.with_column_permuted(0, &[9]), frame);
+        assert_eq!(frame.with_column_permuted(5, &[2, 0, 1]), frame);
     }
 }
