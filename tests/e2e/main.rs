@@ -51,6 +51,7 @@ mod roles;
 mod secrets_at_rest;
 mod sessions;
 mod sign_in;
+mod trustworthy_scores;
 mod webhook_rebinding;
 mod webhooks;
 mod workflow_roles;

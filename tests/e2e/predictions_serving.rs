@@ -242,16 +242,19 @@ async fn scores_are_explained_by_their_factors(backend: Backend) {
         + score["intercept"].as_f64().unwrap();
     let logit = score["logit"].as_f64().unwrap();
     assert!((sum - logit).abs() < 1e-9, "{sum} vs {logit}");
+    // The factors explain the model's own probability; `probability` is calibrated.
+    let uncalibrated = score["uncalibrated_probability"].as_f64().unwrap();
+    assert!((uncalibrated - 1.0 / (1.0 + (-logit).exp())).abs() < 1e-12);
     let probability = score["probability"].as_f64().unwrap();
-    assert!((probability - 1.0 / (1.0 + (-logit).exp())).abs() < 1e-12);
+    assert!((0.0..=1.0).contains(&probability), "{score}");
 
     // Customer 0 churned, customer 1 did not.
-    let stayer = app.scores(&customers[1]).await["scores"][0]["probability"]
+    let stayer = app.scores(&customers[1]).await["scores"][0]["uncalibrated_probability"]
         .as_f64()
         .unwrap();
     assert!(
-        probability > stayer,
-        "churner {probability} <= stayer {stayer}"
+        uncalibrated > stayer,
+        "churner {uncalibrated} <= stayer {stayer}"
     );
 }
 

@@ -46,11 +46,24 @@ pub const DEFAULT_LABEL: &str = "churn=Yes";
 
 /// Service-level parameters of every scorer, read before the engine's own.
 pub fn scorer_service_params() -> Vec<ParamSpec> {
-    vec![ParamSpec::text(
-        "label",
-        DEFAULT_LABEL,
-        "label rule: `attribute=positive` (e.g. churn=Yes) or `lifecycle_stage=churned`",
-    )]
+    vec![
+        ParamSpec::text(
+            "label",
+            DEFAULT_LABEL,
+            "label rule: `attribute=positive` (e.g. churn=Yes) or `lifecycle_stage=churned`",
+        ),
+        ParamSpec::text(
+            "exclude_features",
+            "",
+            "comma-separated features the model must not use (they can still be protected)",
+        ),
+        ParamSpec::text(
+            "protected",
+            "",
+            "comma-separated attributes whose groups the fairness report compares \
+             (count, positive rate, mean score, ROC AUC, calibration error, four-fifths rule)",
+        ),
+    ]
 }
 
 /// Descriptions of every engine in registry order (recommenders first);

@@ -4,12 +4,11 @@
 //! is the score-automation worker's business.
 
 use chrono::Utc;
-use rapport_core::scoring::Prediction;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::data::{customer_events, feature_rows};
-use super::serving::{Loaded, ModelCache};
+use super::serving::{Loaded, ModelCache, Scored};
 use crate::domain::{DomainError, ErrorCode};
 use crate::entities::customer;
 
@@ -21,8 +20,8 @@ pub struct ModelScore {
     pub engine: String,
     /// What it predicts, e.g. `churn=Yes`.
     pub label: String,
-    /// The probability and its per-feature explanation.
-    pub prediction: Prediction,
+    /// The calibrated probability, its tier, and the per-feature explanation.
+    pub scored: Scored,
 }
 
 /// Every active scorer's score of one customer.
@@ -74,7 +73,7 @@ pub async fn score_each(
             let Loaded::Scorer { model, label } = &active.loaded else {
                 continue;
             };
-            let prediction = model.predict(row).map_err(|e| {
+            let scored = model.predict(row).map_err(|e| {
                 if e.is_internal() {
                     DomainError::Internal(anyhow::Error::new(e))
                 } else {
@@ -88,7 +87,7 @@ pub async fn score_each(
                 model_id: active.id,
                 engine: active.engine.clone(),
                 label: label.clone(),
-                prediction,
+                scored,
             });
         }
         Ok(CustomerScore {

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, Utc};
+use rapport_assess::{Calibrator, Tier, TierThresholds};
 use rapport_core::scoring::{Prediction, Row};
 use rapport_core::{DynRecommender, DynScorer, FittedModel, FittedScorer, ScoreError};
 use rapport_engines::registry;
@@ -42,16 +43,37 @@ pub struct Fallback {
     pub model: FittedModel,
 }
 
-/// A loaded scorer: the engine and its fitted model.
+/// A loaded scorer: the engine, its fitted model, the calibration of its
+/// probabilities and the tier thresholds (identity and none for models
+/// stored before scorers were calibrated).
 pub struct LoadedScorer {
     engine: &'static dyn DynScorer,
     model: FittedScorer,
+    calibrator: Calibrator,
+    tiers: Option<TierThresholds>,
+}
+
+/// One customer's score.
+pub struct Scored {
+    /// The model's explanation; its probability is the calibrated one.
+    pub prediction: Prediction,
+    /// The model's own probability, `sigmoid(logit)`, which the factors explain.
+    pub uncalibrated_probability: f64,
+    /// The quartile of the model's training scores the customer's falls in.
+    pub tier: Option<Tier>,
 }
 
 impl LoadedScorer {
     /// Scores one customer's feature row.
-    pub fn predict(&self, row: &dyn Row) -> Result<Prediction, ScoreError> {
-        self.engine.predict(&self.model, row)
+    pub fn predict(&self, row: &dyn Row) -> Result<Scored, ScoreError> {
+        let mut prediction = self.engine.predict(&self.model, row)?;
+        let uncalibrated_probability = prediction.probability;
+        prediction.probability = self.calibrator.apply(uncalibrated_probability);
+        Ok(Scored {
+            tier: self.tiers.map(|t| t.tier(uncalibrated_probability)),
+            prediction,
+            uncalibrated_probability,
+        })
     }
 }
 
@@ -108,18 +130,13 @@ fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::E
         StoredModel::Scorer {
             label,
             engine_bytes,
-        } => {
-            let scorer = registry()
-                .scorer(engine)
-                .ok_or_else(|| anyhow::anyhow!("model {id} names unknown scorer {engine}"))?;
-            Loaded::Scorer {
-                model: LoadedScorer {
-                    engine: scorer,
-                    model: scorer.from_bytes(&engine_bytes)?,
-                },
-                label,
-            }
-        }
+        } => load_scorer(id, engine, label, &engine_bytes, Calibrator::Identity, None)?,
+        StoredModel::CalibratedScorer {
+            label,
+            engine_bytes,
+            calibrator,
+            tiers,
+        } => load_scorer(id, engine, label, &engine_bytes, calibrator, Some(tiers))?,
         StoredModel::Segmenter { engine_bytes, .. } => {
             Loaded::Segmenter(Box::new(registry().segmenter().from_bytes(&engine_bytes)?))
         }
@@ -128,6 +145,29 @@ fn decode(id: Uuid, engine: &str, bytes: &[u8]) -> Result<ActiveModel, anyhow::E
         id,
         engine: engine.to_owned(),
         loaded,
+    })
+}
+
+/// Decodes a stored scorer of `engine` with its calibration and tiers.
+fn load_scorer(
+    id: Uuid,
+    engine: &str,
+    label: String,
+    engine_bytes: &[u8],
+    calibrator: Calibrator,
+    tiers: Option<TierThresholds>,
+) -> Result<Loaded, anyhow::Error> {
+    let scorer = registry()
+        .scorer(engine)
+        .ok_or_else(|| anyhow::anyhow!("model {id} names unknown scorer {engine}"))?;
+    Ok(Loaded::Scorer {
+        model: LoadedScorer {
+            engine: scorer,
+            model: scorer.from_bytes(engine_bytes)?,
+            calibrator,
+            tiers,
+        },
+        label,
     })
 }
 

@@ -2,6 +2,7 @@
 //! behind its dense indices, so any replica can serve it.
 
 use chrono::{DateTime, Utc};
+use rapport_assess::{Calibrator, TierThresholds};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -42,6 +43,14 @@ pub enum StoredModel {
         recommender: StoredRecommender,
         popularity_bytes: Vec<u8>,
     },
+    /// A scorer, the label it predicts, the calibration of its probabilities
+    /// and the quartiles of its own training scores (the tiers).
+    CalibratedScorer {
+        label: String,
+        engine_bytes: Vec<u8>,
+        calibrator: Calibrator,
+        tiers: TierThresholds,
+    },
 }
 
 impl StoredModel {
@@ -81,6 +90,19 @@ mod tests {
             StoredModel::RecommenderWithFallback {
                 recommender: recommender(),
                 popularity_bytes: vec![6],
+            },
+            StoredModel::CalibratedScorer {
+                label: "churn=Yes".to_owned(),
+                engine_bytes: vec![7],
+                calibrator: Calibrator::Isotonic {
+                    xs: vec![0.1, 0.9],
+                    ys: vec![0.2, 0.7],
+                },
+                tiers: TierThresholds {
+                    q25: 0.1,
+                    q50: 0.2,
+                    q75: 0.4,
+                },
             },
         ] {
             let back = StoredModel::from_bytes(&model.to_bytes().unwrap()).unwrap();

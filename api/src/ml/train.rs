@@ -82,7 +82,7 @@ fn checked_params(name: &str, raw: &RawParams) -> Result<(Engine<'static>, Param
     let engine = engine(name)?;
     let params = match engine {
         Engine::Recommender(_) => to_params(raw),
-        Engine::Scorer(_) => scorer_settings(raw)?.1,
+        Engine::Scorer(_) => scorer_settings(raw)?.params,
         Engine::Segmenter(_) => {
             let params = to_params(raw);
             rapport_segments::SegmentParams::resolve(&params).map_err(refused)?;
@@ -102,14 +102,49 @@ fn to_params(raw: &RawParams) -> Params {
     raw.iter().fold(Params::new(), |p, (k, v)| p.with(k, v))
 }
 
-/// A scorer's label (the service-level `label` parameter) and the engine's
-/// own parameters.
-fn scorer_settings(raw: &RawParams) -> Result<(LabelSpec, Params), TrainError> {
+/// A scorer's service-level settings and the engine's own parameters.
+struct ScorerSettings {
+    /// `label`.
+    label: LabelSpec,
+    /// `exclude_features`: attributes the model must not use.
+    exclude: Vec<String>,
+    /// `protected`: attributes whose groups the fairness report compares.
+    protected: Vec<String>,
+    /// The rest: the engine's parameters.
+    params: Params,
+}
+
+/// Splits a scorer's raw parameters into [`ScorerSettings`].
+fn scorer_settings(raw: &RawParams) -> Result<ScorerSettings, TrainError> {
     let label = raw.get("label").map_or(DEFAULT_LABEL, String::as_str);
     let label = LabelSpec::parse(label).map_err(refused)?;
+    let list = |name: &str| -> Vec<String> {
+        raw.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (exclude, protected) = (list("exclude_features"), list("protected"));
+    if let Some(column) = exclude.iter().find(|c| **c == label.column) {
+        return Err(refused(format!(
+            "`{column}` is the label; it cannot be an excluded feature"
+        )));
+    }
     let mut rest = raw.clone();
-    rest.remove("label");
-    Ok((label, to_params(&rest)))
+    for name in super::catalogue::scorer_service_params() {
+        rest.remove(&name.name);
+    }
+    Ok(ScorerSettings {
+        label,
+        exclude,
+        protected,
+        params: to_params(&rest),
+    })
 }
 
 /// Trains `name`; `progress` is told each stage.
@@ -261,26 +296,35 @@ async fn train_scorer(
     raw: &RawParams,
     progress: &(dyn Fn(f64, &str) + Sync),
 ) -> Result<Outcome, TrainError> {
-    let (label, params) = scorer_settings(raw)?;
+    let settings = scorer_settings(raw)?;
     let customers = data::live_customers(db).await?;
     let (events, mut stats) = data::customer_events(db, None).await?;
     let rows = data::feature_rows(&customers, &events, chrono::Utc::now().timestamp());
     stats.customers = customers.len();
-    let frame = frame(rows, &label)?;
-    progress(0.3, "evaluating on the held-out split");
-    let label_name = match &label.positive {
-        Some(positive) => format!("{}={positive}", label.column),
-        None => label.column.clone(),
+    let frame = frame(rows, &settings.label)?;
+    progress(
+        0.3,
+        "evaluating, calibrating and assessing on the held-out split",
+    );
+    let label_name = match &settings.label.positive {
+        Some(positive) => format!("{}={positive}", settings.label.column),
+        None => settings.label.column.clone(),
     };
     let fitted = tokio::task::spawn_blocking(move || {
-        let spec = TrainSpec::new(label);
-        let report = rapport_core::scoring::eval::evaluate(scorer, &frame, &spec, &params)?;
-        let model = scorer.fit(&frame, &spec, &params)?;
-        Ok::<_, rapport_core::ScoreError>((report, scorer.to_bytes(&model)?))
+        let mut spec = TrainSpec::new(settings.label);
+        spec.exclude = settings.exclude;
+        let options = rapport_assess::AssessOptions {
+            protected: settings.protected,
+            ..rapport_assess::AssessOptions::default()
+        };
+        let assessed =
+            rapport_assess::fit_assessed(scorer, &frame, &spec, &settings.params, &options)?;
+        let engine_bytes = scorer.to_bytes(&assessed.model)?;
+        Ok::<_, rapport_core::ScoreError>((assessed, engine_bytes))
     })
     .await
     .map_err(|e| anyhow::anyhow!("training task: {e}"))?;
-    let (report, engine_bytes) = fitted.map_err(|e| {
+    let (assessed, engine_bytes) = fitted.map_err(|e| {
         if e.is_internal() {
             TrainError::Internal(anyhow::Error::new(e))
         } else {
@@ -288,13 +332,15 @@ async fn train_scorer(
         }
     })?;
     progress(0.9, "storing");
-    let stored = StoredModel::Scorer {
+    let stored = StoredModel::CalibratedScorer {
         label: label_name,
         engine_bytes,
+        calibrator: assessed.calibrator,
+        tiers: assessed.tiers,
     };
     Ok((
         stats,
-        serde_json::to_value(&report).map_err(anyhow::Error::from)?,
+        serde_json::to_value(&assessed.assessment).map_err(anyhow::Error::from)?,
         stored.to_bytes()?,
     ))
 }

@@ -63,7 +63,7 @@ pub async fn sweep(db: &DatabaseConnection, models: &ModelCache) -> Result<usize
                 Err(other) => return Err(other),
             };
             for score in &customer.scores {
-                let probability = score.prediction.probability;
+                let probability = score.scored.prediction.probability;
                 automations::on_score(&txn, customer.customer_id, score.model_id, probability)
                     .await?;
             }

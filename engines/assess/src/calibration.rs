@@ -103,7 +103,7 @@ impl Calibrator {
 
 /// Mean log loss of each candidate on the calibration part, every row scored
 /// by a calibrator fitted on the other half; `None` when not evaluated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CandidateLosses {
     /// The raw probabilities (nothing is fitted).
     pub identity: Option<f64>,

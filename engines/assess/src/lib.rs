@@ -1,6 +1,8 @@
 //! Rapport's assessment of a binary scorer's probabilities ("trustworthy
 //! scores"): plain data in, plain serialisable figures out.
 //!
+//! - [`assessment`]: [`fit_assessed`] trains a scorer with all of the
+//!   below: the figures a model report shows, and what serving needs.
 //! - [`calibration`]: Platt scaling and isotonic regression, and
 //!   [`choose_calibrator`], which keeps whichever of identity, Platt and
 //!   isotonic has the lowest cross-fitted log loss on a calibration part.
@@ -18,6 +20,7 @@
 // Tests may unwrap: a panic there is a failed assertion.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod assessment;
 pub mod calibration;
 pub mod curves;
 pub mod fairness;
@@ -25,6 +28,10 @@ pub mod importance;
 pub mod reliability;
 pub mod tiers;
 
+pub use assessment::{
+    AssessOptions, AssessedScorer, Assessment, CalibrationReport, Curves, TestCalibration,
+    fit_assessed,
+};
 pub use calibration::{
     CalibrationChoice, CalibrationMethod, Calibrator, CandidateLosses, MIN_CALIBRATION_ROWS,
     choose_calibrator,

@@ -1,12 +1,13 @@
 //! Printing an evaluation as a table or JSON: a recommender's metrics with
-//! the rows skipped, a scorer's metrics with its top features.
+//! the rows skipped, a scorer's metrics with its calibration, top features,
+//! permutation importance and fairness tables.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use rapport_assess::{Assessment, FairnessReport};
 use rapport_core::Params;
 use rapport_core::eval::EvalReport;
-use rapport_core::scoring::ScorerEvalReport;
 use rapport_core::table::RowError;
 use serde::Serialize;
 
@@ -95,10 +96,11 @@ impl Report {
 
 /// A scorer's report as text: the split, the metrics and the top features.
 pub(super) fn write_scorer_text(
-    report: &ScorerEvalReport,
+    assessment: &Assessment,
     file: &str,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    let report = &assessment.evaluation;
     writeln!(out, "{} on {file} (label {})", report.engine, report.label)?;
     writeln!(
         out,
@@ -119,6 +121,20 @@ pub(super) fn write_scorer_text(
     writeln!(out, "{:<14}{auc}", "ROC AUC")?;
     writeln!(out, "{:<14}{:.4}", "accuracy@0.5", report.accuracy)?;
     writeln!(out, "{:<14}{:.4}", "log loss", report.log_loss)?;
+    let (raw, calibrated) = (&assessment.test.raw, &assessment.test.calibrated);
+    writeln!(out, "{:<14}{:.4}", "Brier", raw.brier)?;
+    writeln!(out, "{:<14}{:.4}", "ECE", raw.ece)?;
+    let calibration = &assessment.calibration;
+    writeln!(
+        out,
+        "calibration   {} on {} rows ({}): log loss {:.4}, Brier {:.4}, ECE {:.4}",
+        calibration.method.as_str(),
+        calibration.rows,
+        calibration.reason,
+        calibrated.log_loss,
+        calibrated.brier,
+        calibrated.ece
+    )?;
     writeln!(out, "{:<14}{:.3}", "fit seconds", report.fit_seconds)?;
     writeln!(out, "{:<14}{:.2}", "objective", report.objective)?;
     writeln!(out, "top features by mean |contribution| on test:")?;
@@ -129,6 +145,61 @@ pub(super) fn write_scorer_text(
             rank + 1,
             f.feature,
             f.mean_abs_contribution
+        )?;
+    }
+    writeln!(
+        out,
+        "permutation importance (ROC AUC drop on test, mean ± sd):"
+    )?;
+    for (rank, f) in assessment
+        .permutation_importance
+        .iter()
+        .take(10)
+        .enumerate()
+    {
+        writeln!(
+            out,
+            "{:>4}. {:<24}{:.4} ± {:.4}",
+            rank + 1,
+            f.feature,
+            f.mean_drop,
+            f.std_drop
+        )?;
+    }
+    for report in &assessment.fairness {
+        write_fairness(report, out)?;
+    }
+    Ok(())
+}
+
+/// One protected attribute's table, flagged groups marked.
+fn write_fairness(report: &FairnessReport, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "fairness by {} (positive prediction above {}):",
+        report.attribute, report.threshold
+    )?;
+    writeln!(
+        out,
+        "  {:<16}{:>6}{:>10}{:>8}{:>9}{:>8}{:>11}{:>7}",
+        "group", "count", "pos rate", "mean", "ROC AUC", "ECE", "predicted", "ratio"
+    )?;
+    for g in &report.groups {
+        let auc = g
+            .roc_auc
+            .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.4}"));
+        writeln!(
+            out,
+            "  {:<16}{:>6}{:>10.4}{:>8.4}{:>9}{:>8.4}{:>11.4}{:>7.3}{}",
+            g.group,
+            g.count,
+            g.positive_rate,
+            g.mean_score,
+            auc,
+            g.ece,
+            g.predicted_positive_rate,
+            g.ratio_to_highest,
+            if g.flagged { "  under 4/5" } else { "" }
         )?;
     }
     Ok(())

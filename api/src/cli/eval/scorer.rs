@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use rapport_core::scoring::eval::evaluate;
-use rapport_core::scoring::{ColumnKind, Frame, LabelSpec, ScorerEvalReport, TrainSpec, Value};
+use rapport_assess::{AssessOptions, Assessment, fit_assessed};
+use rapport_core::scoring::{ColumnKind, Frame, LabelSpec, TrainSpec, Value};
 use rapport_core::table::{Table, read_table_file};
 use rapport_core::{DynScorer, ScoreError};
 
@@ -35,6 +35,9 @@ pub struct ScorerEvalArgs {
     /// Columns to treat as categorical even when every value is a number.
     #[arg(long, value_name = "COL,...", value_delimiter = ',')]
     pub categorical: Vec<String>,
+    /// Attributes whose groups the fairness report compares (they may also be dropped).
+    #[arg(long, value_name = "COL,...", value_delimiter = ',')]
+    pub protected: Vec<String>,
     /// Engine parameter override, repeatable (`--param c=0.5`).
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = crate::cli::parse_param)]
     pub params: Vec<(String, String)>,
@@ -45,24 +48,37 @@ pub struct ScorerEvalArgs {
     pub csv: CsvArgs,
 }
 
-/// Reads the CSV, runs the scorer protocol, writes the report to `out`, and returns it.
+/// Reads the CSV, runs the scorer protocol with the assessment training
+/// runs (calibration, importance, fairness), writes the report to `out`,
+/// and returns it.
 pub fn run(
     scorer: &dyn DynScorer,
     args: &ScorerEvalArgs,
     out: &mut dyn Write,
-) -> Result<ScorerEvalReport, EvalError> {
+) -> Result<Assessment, EvalError> {
     let params = params(&args.params, &scorer.describe().params)?;
     let table = read_table_file(&args.customers, &args.csv.options())?;
     let frame = frame_of(&table)?;
     let spec = train_spec(args, &table, frame.columns())?;
-    let mut report = evaluate(scorer, &frame, &spec, &params).map_err(|e| match e.row() {
-        Some(row) => EvalError::AtLine {
-            line: table.rows.get(row).map_or(0, |r| r.line),
-            source: e,
-        },
-        None => EvalError::Score(e),
-    })?;
-    report.skipped_rows = table.skipped.len();
+    let options = AssessOptions {
+        protected: args
+            .protected
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| column_name(&table, frame.columns(), c))
+            .collect::<Result<_, _>>()?,
+        ..AssessOptions::default()
+    };
+    let assessed =
+        fit_assessed(scorer, &frame, &spec, &params, &options).map_err(|e| match e.row() {
+            Some(row) => EvalError::AtLine {
+                line: table.rows.get(row).map_or(0, |r| r.line),
+                source: e,
+            },
+            None => EvalError::Score(e),
+        })?;
+    let mut report = assessed.assessment;
+    report.evaluation.skipped_rows = table.skipped.len();
     let written = if args.json {
         write_json(&report, out)
     } else {
@@ -90,20 +106,23 @@ pub(super) fn frame_of(table: &Table) -> Result<Frame, EvalError> {
     Ok(Frame::new(columns, rows)?)
 }
 
-/// Label, excluded columns and type overrides, with names resolved by the table
-/// (exact, then case-insensitive, or by number).
+/// The frame column that `spec` names in the table (exact, then
+/// case-insensitive, or by number).
+fn column_name(table: &Table, columns: &[String], spec: &str) -> Result<String, EvalError> {
+    let index = table.column(spec)?;
+    columns
+        .get(index)
+        .cloned()
+        .ok_or_else(|| ScoreError::UnknownColumn(spec.to_owned()).into())
+}
+
+/// Label, excluded columns and type overrides, with names resolved by the table.
 fn train_spec(
     args: &ScorerEvalArgs,
     table: &Table,
     columns: &[String],
 ) -> Result<TrainSpec, EvalError> {
-    let name = |spec: &str| -> Result<String, EvalError> {
-        let index = table.column(spec)?;
-        columns
-            .get(index)
-            .cloned()
-            .ok_or_else(|| ScoreError::UnknownColumn(spec.to_owned()).into())
-    };
+    let name = |spec: &str| column_name(table, columns, spec);
     let mut label = LabelSpec::parse(&args.label)?;
     label.column = name(&label.column)?;
     let mut spec = TrainSpec::new(label);
@@ -182,14 +201,14 @@ mod tests {
     fn run_on(
         f: &tempfile::NamedTempFile,
         extra: &[&str],
-    ) -> Result<(ScorerEvalReport, String), EvalError> {
+    ) -> Result<(rapport_core::scoring::ScorerEvalReport, String), EvalError> {
         let mut argv = vec!["eval", "--customers", f.path().to_str().unwrap()];
         argv.extend(extra);
         let args = Cli::try_parse_from(argv).unwrap().args;
         let mut out = Vec::new();
         let logistic = registry().scorer("logistic").unwrap();
         let report = run(logistic, &args, &mut out)?;
-        Ok((report, String::from_utf8(out).unwrap()))
+        Ok((report.evaluation, String::from_utf8(out).unwrap()))
     }
 
     #[test]

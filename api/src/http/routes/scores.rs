@@ -2,6 +2,7 @@
 //! every active scoring model, each with its per-feature explanation.
 
 use actix_web::{HttpResponse, get, post, web};
+use rapport_assess::Tier;
 use rapport_core::scoring::Value as Cell;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -38,12 +39,45 @@ pub struct ScoreOut {
     pub engine: String,
     /// What is predicted, e.g. `churn=Yes`.
     pub label: String,
+    /// Calibrated probability of the label (isotonic or Platt scaling fitted
+    /// on held-out training rows; see the model's `metrics.calibration`).
     pub probability: f64,
-    /// Log-odds; equals `intercept` plus the sum of the contributions.
+    /// The model's own probability, `1 / (1 + exp(-logit))`, which the
+    /// factors explain; equal to `probability` when no calibration helped.
+    pub uncalibrated_probability: f64,
+    /// Quartile of the model's training scores the customer's score falls
+    /// in (thresholds in the model's `metrics.tiers`, on the uncalibrated
+    /// scale); null for models trained before tiers existed.
+    pub tier: Option<ScoreTier>,
+    /// Log-odds of the uncalibrated probability; equals `intercept` plus the
+    /// sum of the contributions.
     pub logit: f64,
     pub intercept: f64,
     /// Factors by absolute contribution, largest first.
     pub factors: Vec<FactorOut>,
+}
+
+/// Where a score stands among the model's training scores: `very_high`
+/// from the 75th percentile, `high` from the median, `medium` from the 25th
+/// percentile, `low` below.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreTier {
+    VeryHigh,
+    High,
+    Medium,
+    Low,
+}
+
+impl From<Tier> for ScoreTier {
+    fn from(tier: Tier) -> Self {
+        match tier {
+            Tier::VeryHigh => Self::VeryHigh,
+            Tier::High => Self::High,
+            Tier::Medium => Self::Medium,
+            Tier::Low => Self::Low,
+        }
+    }
 }
 
 /// Every active scorer's score of one customer.
@@ -82,23 +116,27 @@ impl From<CustomerScore> for CustomerScores {
         let scores = scored
             .scores
             .into_iter()
-            .map(|score| ScoreOut {
-                model_id: score.model_id,
-                engine: score.engine,
-                label: score.label,
-                probability: score.prediction.probability,
-                logit: score.prediction.logit,
-                intercept: score.prediction.intercept,
-                factors: score
-                    .prediction
-                    .factors
-                    .iter()
-                    .map(|f| FactorOut {
-                        feature: f.feature.clone(),
-                        value: json_of(&f.value),
-                        contribution: f.contribution,
-                    })
-                    .collect(),
+            .map(|score| {
+                let prediction = score.scored.prediction;
+                ScoreOut {
+                    model_id: score.model_id,
+                    engine: score.engine,
+                    label: score.label,
+                    probability: prediction.probability,
+                    uncalibrated_probability: score.scored.uncalibrated_probability,
+                    tier: score.scored.tier.map(ScoreTier::from),
+                    logit: prediction.logit,
+                    intercept: prediction.intercept,
+                    factors: prediction
+                        .factors
+                        .iter()
+                        .map(|f| FactorOut {
+                            feature: f.feature.clone(),
+                            value: json_of(&f.value),
+                            contribution: f.contribution,
+                        })
+                        .collect(),
+                }
             })
             .collect();
         Self {

@@ -12,7 +12,7 @@ use super::frame::Frame;
 use super::prediction::Prediction;
 use super::spec::TrainSpec;
 use crate::params::Params;
-use crate::scorer::DynScorer;
+use crate::scorer::{DynScorer, FittedScorer};
 
 /// How many features the report ranks.
 const TOP_FEATURES: usize = 10;
@@ -126,6 +126,23 @@ pub fn split(rows: usize) -> (Vec<usize>, Vec<usize>) {
     (0..rows).partition(|i| i % 5 != 4)
 }
 
+/// An evaluation run and what it computed on the way, for whoever assesses
+/// the model further (calibration, importance, fairness).
+pub struct Evaluation {
+    /// The figures.
+    pub report: ScorerEvalReport,
+    /// The model fitted on the train rows.
+    pub model: FittedScorer,
+    /// Indices in the frame of the train rows.
+    pub train_rows: Vec<usize>,
+    /// Indices in the frame of the test rows.
+    pub test_rows: Vec<usize>,
+    /// The model's predictions of the test rows, in their order.
+    pub test_predictions: Vec<Prediction>,
+    /// The test rows' classes.
+    pub test_labels: Vec<bool>,
+}
+
 /// Splits `frame` by the protocol, fits `scorer` on train, and scores test.
 /// Errors about a row name its index in `frame`.
 pub fn evaluate(
@@ -134,6 +151,16 @@ pub fn evaluate(
     spec: &TrainSpec,
     params: &Params,
 ) -> Result<ScorerEvalReport, ScoreError> {
+    evaluate_in_full(scorer, frame, spec, params).map(|run| run.report)
+}
+
+/// [`evaluate`], keeping the fitted model, the split and the test predictions.
+pub fn evaluate_in_full(
+    scorer: &dyn DynScorer,
+    frame: &Frame,
+    spec: &TrainSpec,
+    params: &Params,
+) -> Result<Evaluation, ScoreError> {
     let (train_idx, test_idx) = split(frame.len());
     let (train, test) = (frame.select_rows(&train_idx), frame.select_rows(&test_idx));
     if test.is_empty() {
@@ -159,7 +186,7 @@ pub fn evaluate(
         .map_err(in_frame(&test_idx))?;
     let probabilities: Vec<f64> = predictions.iter().map(|p| p.probability).collect();
     let stats = model.stats();
-    Ok(ScorerEvalReport {
+    let report = ScorerEvalReport {
         engine: scorer.name().to_owned(),
         label: format!("{}={}", label.column, label.positive),
         train_rows: train.len(),
@@ -174,6 +201,14 @@ pub fn evaluate(
         objective: stats.objective,
         top_features: top_features(&predictions),
         skipped_rows: 0,
+    };
+    Ok(Evaluation {
+        report,
+        model,
+        train_rows: train_idx,
+        test_rows: test_idx,
+        test_predictions: predictions,
+        test_labels: labels,
     })
 }
 
