@@ -57,6 +57,44 @@ pub fn scorer_service_params() -> Vec<ParamSpec> {
             "",
             "comma-separated features the model must not use (they can still be protected)",
         ),
+        ParamSpec::int(
+            "within_days",
+            0,
+            0,
+            3_650,
+            "behaviour label: positive when the customer has an interaction of the kind \
+             `label` names (default purchase) within this many days after each cutoff; 0 \
+             for an attribute label",
+        ),
+        ParamSpec::int(
+            "inactive_days",
+            0,
+            0,
+            3_650,
+            "behaviour label: positive when a customer active before a cutoff has no \
+             interaction of `kinds` within this many days after it (churn by inactivity)",
+        ),
+        ParamSpec::text(
+            "kinds",
+            "",
+            "with inactive_days: comma-separated interaction kinds that count as activity \
+             (default every kind)",
+        ),
+        ParamSpec::int(
+            "cutoffs",
+            6,
+            2,
+            60,
+            "behaviour labels: cutoffs stacked into the training set, newest first (the newest \
+             is the end of the log less the window, and its rows are the test part)",
+        ),
+        ParamSpec::int(
+            "cutoff_every_days",
+            30,
+            1,
+            365,
+            "behaviour labels: days between cutoffs",
+        ),
         ParamSpec::text(
             "protected",
             "",

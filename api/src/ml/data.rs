@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use rapport_core::scoring::{BehaviourFeatures, CustomerEvent, Frame, Value as Cell};
+use rapport_core::scoring::{
+    BehaviourFeatures, BehaviourLabel, CustomerEvent, Frame, Value as Cell,
+};
 use rapport_core::{Dataset, Interaction, ItemMeta, KindWeights};
 use rapport_satisfaction::SurveyType;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -207,6 +209,43 @@ pub fn feature_rows(
             row
         })
         .collect()
+}
+
+/// The column of a stacked frame that holds each row's behaviour label.
+pub const BEHAVIOUR_LABEL_COLUMN: &str = "__behaviour_label";
+
+/// The point-in-time training rows of a behaviour label: for each of
+/// `cutoffs` (newest first), the feature rows of the customers the label
+/// applies to there, with behaviour as of the cutoff and their class
+/// (`Yes`/`No`) in [`BEHAVIOUR_LABEL_COLUMN`]; and the index of each row's
+/// cutoff. Attributes, segment and lifecycle stage are as they are now (the
+/// service keeps no history of them): leave out any that follow the label.
+pub fn behaviour_rows(
+    customers: &[customer::Model],
+    events: &[CustomerEvent],
+    label: &BehaviourLabel,
+    cutoffs: &[i64],
+) -> (Vec<FeatureRow>, Vec<usize>) {
+    let mut rows = Vec::new();
+    let mut row_cutoffs = Vec::new();
+    for (c, &cutoff) in cutoffs.iter().enumerate() {
+        let classes = label.classes_at(events, cutoff);
+        let eligible: Vec<customer::Model> = customers
+            .iter()
+            .filter(|m| classes.contains_key(&m.id.to_string()))
+            .cloned()
+            .collect();
+        for (customer, mut row) in eligible.iter().zip(feature_rows(&eligible, events, cutoff)) {
+            let positive = classes.get(&customer.id.to_string()) == Some(&true);
+            row.insert(
+                BEHAVIOUR_LABEL_COLUMN.to_owned(),
+                Cell::Text(if positive { "Yes" } else { "No" }.to_owned()),
+            );
+            rows.push(row);
+            row_cutoffs.push(c);
+        }
+    }
+    (rows, row_cutoffs)
 }
 
 /// Customer, kind, value, rating, survey type and score, time.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rapport_core::scoring::{Frame, LabelSpec, TrainSpec};
+use rapport_core::scoring::{BehaviourLabel, Frame, LabelSpec, TrainSpec, temporal_split};
 use rapport_core::{DynRecommender, DynScorer, KindWeights, Params};
 use rapport_engines::{Engine, registry};
 use sea_orm::DatabaseConnection;
@@ -110,14 +110,28 @@ struct ScorerSettings {
     exclude: Vec<String>,
     /// `protected`: attributes whose groups the fairness report compares.
     protected: Vec<String>,
+    /// `within_days` or `inactive_days`: a label read from behaviour, with
+    /// how many cutoffs to stack (`cutoffs`) and how far apart (`cutoff_every_days`).
+    behaviour: Option<(BehaviourLabel, usize, u32)>,
     /// The rest: the engine's parameters.
     params: Params,
 }
 
 /// Splits a scorer's raw parameters into [`ScorerSettings`].
 fn scorer_settings(raw: &RawParams) -> Result<ScorerSettings, TrainError> {
-    let label = raw.get("label").map_or(DEFAULT_LABEL, String::as_str);
-    let label = LabelSpec::parse(label).map_err(refused)?;
+    let service = super::catalogue::scorer_service_params();
+    let given: RawParams = raw
+        .iter()
+        .filter(|(name, _)| service.iter().any(|s| s.name == **name))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let values = to_params(&given).resolve(&service).map_err(refused)?;
+    let behaviour = behaviour_label(raw, &values)?;
+    let label = match &behaviour {
+        Some(_) => LabelSpec::rule(data::BEHAVIOUR_LABEL_COLUMN, "Yes"),
+        None => LabelSpec::parse(raw.get("label").map_or(DEFAULT_LABEL, String::as_str))
+            .map_err(refused)?,
+    };
     let list = |name: &str| -> Vec<String> {
         raw.get(name)
             .map(|v| {
@@ -136,15 +150,61 @@ fn scorer_settings(raw: &RawParams) -> Result<ScorerSettings, TrainError> {
         )));
     }
     let mut rest = raw.clone();
-    for name in super::catalogue::scorer_service_params() {
+    for name in &service {
         rest.remove(&name.name);
     }
     Ok(ScorerSettings {
         label,
         exclude,
         protected,
+        behaviour,
         params: to_params(&rest),
     })
+}
+
+/// The behaviour label the parameters ask for: `within_days` with `label`
+/// naming an interaction kind (default `purchase`), or `inactive_days` with
+/// the `kinds` that count as activity; none for an attribute label.
+fn behaviour_label(
+    raw: &RawParams,
+    values: &rapport_core::ParamValues,
+) -> Result<Option<(BehaviourLabel, usize, u32)>, TrainError> {
+    let days = |name: &str| -> Result<u32, TrainError> {
+        let value = values.int(name).map_err(refused)?;
+        u32::try_from(value).map_err(refused)
+    };
+    let kind = |name: &str| -> Result<String, TrainError> {
+        name.parse::<crate::domain::InteractionKind>()
+            .map(|k| k.as_str().to_owned())
+            .map_err(|_| refused(format!("`{name}` is no interaction kind")))
+    };
+    let (within, inactive) = (days("within_days")?, days("inactive_days")?);
+    let label = match (within, inactive) {
+        (0, 0) => return Ok(None),
+        (_, 0) => BehaviourLabel::Event {
+            kind: kind(raw.get("label").map_or("purchase", String::as_str))?,
+            within_days: within,
+        },
+        (0, _) if raw.contains_key("label") => {
+            return Err(refused(
+                "with inactive_days the label is inactivity itself; leave `label` out",
+            ));
+        }
+        (0, _) => BehaviourLabel::Inactive {
+            days: inactive,
+            kinds: values
+                .text("kinds")
+                .map_err(refused)?
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(kind)
+                .collect::<Result<_, _>>()?,
+        },
+        _ => return Err(refused("give within_days or inactive_days, not both")),
+    };
+    let cutoffs = usize::try_from(values.int("cutoffs").map_err(refused)?).map_err(refused)?;
+    Ok(Some((label, cutoffs, days("cutoff_every_days")?)))
 }
 
 /// Trains `name`; `progress` is told each stage.
@@ -301,20 +361,29 @@ async fn train_scorer(
     let (events, mut stats) = data::customer_events(db, None).await?;
     let rows = data::feature_rows(&customers, &events, chrono::Utc::now().timestamp());
     stats.customers = customers.len();
-    let frame = frame(rows, &settings.label)?;
+    let (frame, split, label_name) = match &settings.behaviour {
+        None => {
+            let name = match &settings.label.positive {
+                Some(positive) => format!("{}={positive}", settings.label.column),
+                None => settings.label.column.clone(),
+            };
+            (frame(rows, &settings.label)?, None, name)
+        }
+        Some((label, count, every)) => {
+            let (frame, split) = point_in_time(&customers, &events, label, *count, *every)?;
+            (frame, Some(split), label.name())
+        }
+    };
     progress(
         0.3,
         "evaluating, calibrating and assessing on the held-out split",
     );
-    let label_name = match &settings.label.positive {
-        Some(positive) => format!("{}={positive}", settings.label.column),
-        None => settings.label.column.clone(),
-    };
     let fitted = tokio::task::spawn_blocking(move || {
         let mut spec = TrainSpec::new(settings.label);
         spec.exclude = settings.exclude;
         let options = rapport_assess::AssessOptions {
             protected: settings.protected,
+            split,
             ..rapport_assess::AssessOptions::default()
         };
         let assessed =
@@ -343,6 +412,33 @@ async fn train_scorer(
         serde_json::to_value(&assessed.assessment).map_err(anyhow::Error::from)?,
         stored.to_bytes()?,
     ))
+}
+
+/// The stacked point-in-time frame of a behaviour label and its temporal
+/// split; refuses a log too short to hold a training cutoff whose window
+/// ends by the newest cutoff.
+fn point_in_time(
+    customers: &[crate::entities::customer::Model],
+    events: &[rapport_core::scoring::CustomerEvent],
+    label: &BehaviourLabel,
+    count: usize,
+    every_days: u32,
+) -> Result<(Frame, (Vec<usize>, Vec<usize>)), TrainError> {
+    let cutoffs = label.cutoffs(events, count, every_days);
+    let (rows, row_cutoffs) = data::behaviour_rows(customers, events, label, &cutoffs);
+    let split = temporal_split(&cutoffs, &row_cutoffs, label.window_secs());
+    if split.0.is_empty() || split.1.is_empty() {
+        let days = label.window_secs() / 86_400;
+        return Err(refused(format!(
+            "the interaction log is too short for `{}`: training needs cutoffs whose \
+             {days}-day window ends by the newest one, so a history of more than twice \
+             the window (found {} cutoffs {every_days} days apart); raise `cutoffs` or \
+             shorten the window",
+            label.name(),
+            cutoffs.len()
+        )));
+    }
+    Ok((data::frame(rows).map_err(refused)?, split))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! training rows (five folds); the evaluated model is fitted on all training
 //! rows, and the served model on every row.
 
-use rapport_core::scoring::eval::evaluate_in_full;
+use rapport_core::scoring::eval::{evaluate_in_full, evaluate_split};
 use rapport_core::scoring::{Frame, ResolvedLabel, ScoreError, ScorerEvalReport, TrainSpec, Value};
 use rapport_core::{DynScorer, FittedScorer, Params};
 use serde::Serialize;
@@ -31,6 +31,8 @@ pub struct AssessOptions {
     pub repeats: usize,
     /// Seed of those shuffles.
     pub seed: u64,
+    /// Train and test rows; the protocol's split (row i % 5 == 4 is test) when none.
+    pub split: Option<(Vec<usize>, Vec<usize>)>,
 }
 
 impl Default for AssessOptions {
@@ -39,6 +41,7 @@ impl Default for AssessOptions {
             protected: Vec::new(),
             repeats: 5,
             seed: 42,
+            split: None,
         }
     }
 }
@@ -124,7 +127,12 @@ pub fn fit_assessed(
     options: &AssessOptions,
 ) -> Result<AssessedScorer, ScoreError> {
     let protected = protected_columns(frame, &options.protected)?;
-    let run = evaluate_in_full(scorer, frame, spec, params)?;
+    let run = match &options.split {
+        Some((train, test)) => {
+            evaluate_split(scorer, frame, spec, params, train.clone(), test.clone())?
+        }
+        None => evaluate_in_full(scorer, frame, spec, params)?,
+    };
     let label = run.model.label().clone();
     let features = spec.feature_columns(frame, &label)?;
     let choice = calibrate(scorer, frame, spec, params, &run.train_rows, &label)?;

@@ -162,6 +162,19 @@ pub fn evaluate_in_full(
     params: &Params,
 ) -> Result<Evaluation, ScoreError> {
     let (train_idx, test_idx) = split(frame.len());
+    evaluate_split(scorer, frame, spec, params, train_idx, test_idx)
+}
+
+/// [`evaluate_in_full`] on a split given by the caller (for example the
+/// temporal split of rows stacked at several cutoffs).
+pub fn evaluate_split(
+    scorer: &dyn DynScorer,
+    frame: &Frame,
+    spec: &TrainSpec,
+    params: &Params,
+    train_idx: Vec<usize>,
+    test_idx: Vec<usize>,
+) -> Result<Evaluation, ScoreError> {
     let (train, test) = (frame.select_rows(&train_idx), frame.select_rows(&test_idx));
     if test.is_empty() {
         return Err(ScoreError::NoTestRows(frame.len()));
