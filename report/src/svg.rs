@@ -16,6 +16,9 @@ use crate::html::escape;
 /// Series colours, in order (the Tableau 10 palette, readable in print).
 const COLOURS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 
+/// Estimated width of one character of 11 px text, in pixels.
+const CHAR_WIDTH: f64 = 6.5;
+
 /// About this many ticks on a numeric axis.
 const TICKS: usize = 5;
 
@@ -280,20 +283,21 @@ impl LineChart {
         out
     }
 
-    /// A key of the series' colours at the top right of the plot.
+    /// A key of the series' colours in a row above the plot, where it
+    /// cannot cover a line.
     fn legend(&self, out: &mut String, frame: &Frame) {
-        let right = frame.width - RIGHT;
+        let mut x = frame.left;
         for (i, s) in self.series.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
-            let y = TOP + 12.0 + 16.0 * i as f64;
             let _ = write!(
                 out,
-                "<line x1=\"{}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"{colour}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{y}\" dy=\"4\" text-anchor=\"end\">{}</text>",
-                px(right - 28.0),
-                px(right - 8.0),
-                px(right - 34.0),
+                "<line x1=\"{}\" y1=\"12\" x2=\"{}\" y2=\"12\" stroke=\"{colour}\" stroke-width=\"2\"/><text x=\"{}\" y=\"16\">{}</text>",
+                px(x),
+                px(x + 20.0),
+                px(x + 25.0),
                 escape(&s.name),
             );
+            x += 45.0 + CHAR_WIDTH * s.name.chars().count() as f64;
         }
     }
 }

@@ -4,13 +4,11 @@
 
 use std::fmt::Write;
 
-use super::{COLOURS, Frame, TICKS, Ticks, px};
+use super::{CHAR_WIDTH, COLOURS, Frame, TICKS, Ticks, px};
 use crate::html::escape;
 
 /// Labels longer than this many characters are cut with an ellipsis.
 const MAX_LABEL: usize = 28;
-/// Estimated width of one character of a tick label, in pixels.
-const CHAR_WIDTH: f64 = 6.5;
 /// Height of one horizontal bar's band, in pixels.
 const BAND: f64 = 22.0;
 
