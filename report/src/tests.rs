@@ -195,3 +195,21 @@ fn odd_input_never_panics() {
     assert!(segmenter.contains("<td>clusters</td><td>4</td>"));
     assert!(!segmenter.contains("sizes") && !segmenter.contains("<svg"));
 }
+
+#[test]
+fn importance_charts_keep_the_top_fifteen() {
+    let features: Vec<Value> = (0..20)
+        .map(|i| json!({"feature": format!("f{i}"), "mean_drop": f64::from(i) / 100.0, "std_drop": 0.001}))
+        .collect();
+    let html =
+        render_html(&json!({"kind": "scorer", "metrics": {"permutation_importance": features}}));
+    assert_eq!(html.matches("<svg").count(), 1);
+    assert_eq!(html.matches("<rect").count(), 15);
+    // Largest first: f19 is the first bar, f5 the last, f4 left out.
+    let (first, last) = (
+        html.find(">f19</text>").unwrap(),
+        html.find(">f5</text>").unwrap(),
+    );
+    assert!(first < last);
+    assert!(!html.contains(">f4</text>"));
+}
