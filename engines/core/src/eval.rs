@@ -1,5 +1,8 @@
 //! The offline evaluation protocol of DESIGN.md §5 for recommenders: the
-//! deterministic per-customer time split and the ranking metrics.
+//! deterministic per-customer time split, the ranking metrics, their curve
+//! over list lengths and the popularity bias of the lists.
+
+pub mod bias;
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -10,9 +13,14 @@ use crate::data::{Dataset, Interaction};
 use crate::error::EngineError;
 use crate::params::Params;
 use crate::recommender::DynRecommender;
+pub use bias::{PopularityAccumulator, PopularityBias};
 
 /// Customers with fewer interactions than this go wholly to train.
 pub const MIN_INTERACTIONS_FOR_TEST: usize = 5;
+
+/// The longest list of [`EvalReport::curve`], which has the metrics at every
+/// k = 1..=CURVE_K.
+pub const CURVE_K: usize = 20;
 
 /// The train and test parts of an interaction log, each sorted by customer,
 /// then time, then item.
@@ -185,13 +193,20 @@ pub struct EvalReport {
     pub train_items: usize,
     /// Seconds spent fitting.
     pub fit_secs: f64,
-    /// Seconds spent recommending for every evaluated customer.
+    /// Seconds spent recommending the lists of `k` for every evaluated
+    /// customer (the longer lists of the curve are not counted).
     pub score_secs: f64,
+    /// The metrics at every k = 1..=[`CURVE_K`], from the prefixes of one
+    /// list of `CURVE_K` per customer.
+    pub curve: Vec<Metrics>,
+    /// Popularity bias of the lists of `k`.
+    pub popularity_bias: PopularityBias,
 }
 
 /// Runs the whole protocol: split `data`, fit `engine` on train, recommend
 /// `k` items to every customer with a test item (candidates: items seen in
-/// train, less the customer's own train items) and measure.
+/// train, less the customer's own train items) and measure; then the same
+/// for one list of [`CURVE_K`] per customer, measured at every length.
 pub fn evaluate(
     engine: &dyn DynRecommender,
     data: &Dataset,
@@ -218,7 +233,9 @@ pub fn evaluate(
     let train_items = data.n_items - not_in_train.len();
 
     let mut acc = MetricsAccumulator::new(k);
-    let started = Instant::now();
+    let mut curve: Vec<MetricsAccumulator> = (1..=CURVE_K).map(MetricsAccumulator::new).collect();
+    let mut popularity = PopularityAccumulator::new(&parts.train, data.n_items);
+    let mut score_secs = 0.0;
     let mut train_pos = 0;
     for group in parts.test.chunk_by(|a, b| a.customer == b.customer) {
         let customer = group[0].customer;
@@ -230,15 +247,21 @@ pub fn evaluate(
             exclude.push(parts.train[train_pos].item);
             train_pos += 1;
         }
-        let list: Vec<u32> = engine
-            .recommend(&model, customer, k, &exclude)?
-            .iter()
-            .map(|r| r.item)
-            .collect();
+        let items = |n: usize| -> Result<Vec<u32>, EngineError> {
+            let list = engine.recommend(&model, customer, n, &exclude)?;
+            Ok(list.iter().map(|r| r.item).collect())
+        };
+        let started = Instant::now();
+        let list = items(k)?;
+        score_secs += started.elapsed().as_secs_f64();
         let relevant: HashSet<u32> = group.iter().map(|x| x.item).collect();
         acc.add(&list, &relevant);
+        popularity.add(&list);
+        let long = items(CURVE_K)?;
+        for at in &mut curve {
+            at.add(&long, &relevant);
+        }
     }
-    let score_secs = started.elapsed().as_secs_f64();
     Ok(EvalReport {
         engine: engine.describe().name,
         metrics: acc.finish(train_items),
@@ -247,6 +270,8 @@ pub fn evaluate(
         train_items,
         fit_secs,
         score_secs,
+        curve: curve.iter().map(|at| at.finish(train_items)).collect(),
+        popularity_bias: popularity.finish(),
     })
 }
 
@@ -351,5 +376,110 @@ mod tests {
         assert_eq!(s.train.len(), 12);
         let first: Vec<u32> = s.train.iter().take(4).map(|x| x.item).collect();
         assert_eq!(first, vec![1, 2, 3, 0]);
+    }
+
+    /// Customer 0: items 0, 1, 2, 3, 4 at t = 1..5: train {0, 1, 2, 3}, test {4}.
+    /// Customer 1: items 1, 2, 3, 5, 4: train {1, 2, 3, 5}, test {4}.
+    /// Customer 2: items 0, 0, 4, all train (fewer than five).
+    /// Train counts: item 0: 3; items 1, 2, 3: 2; items 4, 5: 1; 6 train items.
+    ///
+    /// [`ByIndex`] lists the lowest indices not excluded: c0 gets [4, 5] (hit
+    /// at rank 1), c1 gets [0, 4] (hit at rank 2).
+    /// k = 2: P = 1/2, R = 1, NDCG = (1 + 1/log2 3) / 2 = 0.8154648768,
+    /// MAP = (1 + 1/2) / 2 = 0.75, coverage {0, 4, 5} / 6 = 0.5.
+    /// k = 1: [4] hits, [0] misses: P = R = NDCG = MAP = 0.5, coverage 2/6.
+    /// k = 20: the same two-item lists: P = 1/20, the rest as at k = 2.
+    ///
+    /// Popularity ranks: items 4, 5 tie on ranks 1, 2 (mean 1.5), items 1, 2, 3
+    /// on 3, 4, 5 (mean 4), item 0 is 6; percentiles 100 (r - 1) / 5: 10, 60,
+    /// 100. Slots 4, 5, 0, 4: mean (10 + 10 + 100 + 10) / 4 = 32.5. The top
+    /// max(1, 6 / 100) = 1 item is item 0: one slot of four, 0.25.
+    #[test]
+    fn evaluate_reports_the_curve_and_popularity_bias() {
+        use crate::testing::ByIndex;
+        let mut log = Vec::new();
+        for (customer, items) in [
+            (0, vec![0, 1, 2, 3, 4]),
+            (1, vec![1, 2, 3, 5, 4]),
+            (2, vec![0, 0, 4]),
+        ] {
+            for (t, item) in items.into_iter().enumerate() {
+                log.push(x(customer, item, t as i64 + 1));
+            }
+        }
+        let data = Dataset {
+            n_customers: 3,
+            n_items: 6,
+            interactions: log,
+            items: vec![],
+        };
+        let report = evaluate(&ByIndex("by_index"), &data, &Params::new(), 2).unwrap();
+        assert_eq!(
+            (report.train_rows, report.test_rows, report.train_items),
+            (11, 2, 6)
+        );
+        let m = report.metrics;
+        assert_eq!((m.k, m.customers), (2, 2));
+        assert!(close(m.precision, 0.5) && close(m.recall, 1.0), "{m:?}");
+        assert!(close(m.ndcg, 0.8154648768) && close(m.map, 0.75), "{m:?}");
+        assert!(close(m.coverage, 0.5), "{m:?}");
+
+        assert_eq!(report.curve.len(), CURVE_K);
+        assert_eq!(
+            report.curve.iter().map(|c| c.k).collect::<Vec<_>>(),
+            (1..=20).collect::<Vec<_>>()
+        );
+        assert_eq!(report.curve[1], m);
+        let one = report.curve[0];
+        assert!(
+            close(one.precision, 0.5) && close(one.recall, 0.5),
+            "{one:?}"
+        );
+        assert!(close(one.ndcg, 0.5) && close(one.map, 0.5), "{one:?}");
+        assert!(close(one.coverage, 2.0 / 6.0), "{one:?}");
+        let last = report.curve[19];
+        assert!(
+            close(last.precision, 0.05) && close(last.recall, 1.0),
+            "{last:?}"
+        );
+        assert!(
+            close(last.ndcg, 0.8154648768) && close(last.map, 0.75),
+            "{last:?}"
+        );
+
+        let bias = report.popularity_bias;
+        assert_eq!(bias.top_items, 1);
+        assert!(close(bias.top_share, 0.25), "{bias:?}");
+        assert!(close(bias.mean_percentile, 32.5), "{bias:?}");
+    }
+
+    /// 250 train items with counts 1..=250: the top max(1, 250 / 100) = 2 are
+    /// items 249 and 248; an item alone at rank r has percentile
+    /// 100 (r - 1) / 249. An item outside train counts as 0; nothing added
+    /// gives zeros.
+    #[test]
+    fn popularity_top_set_and_percentiles() {
+        let train: Vec<Interaction> = (0..250u32)
+            .flat_map(|item| (0..=item).map(move |t| x(0, item, i64::from(t))))
+            .collect();
+        let mut acc = PopularityAccumulator::new(&train, 251);
+        assert_eq!(
+            acc.finish(),
+            PopularityBias {
+                top_items: 2,
+                top_share: 0.0,
+                mean_percentile: 0.0
+            }
+        );
+        acc.add(&[249, 248, 0, 250]);
+        let bias = acc.finish();
+        assert!(close(bias.top_share, 0.5), "{bias:?}");
+        let expected = (100.0 + 100.0 * 248.0 / 249.0 + 0.0 + 0.0) / 4.0;
+        assert!(close(bias.mean_percentile, expected), "{bias:?}");
+        // A single train item is both the least and the most popular: 100.
+        let mut single = PopularityAccumulator::new(&train[..1], 3);
+        single.add(&[0]);
+        assert_eq!(single.finish().mean_percentile, 100.0);
+        assert_eq!(PopularityAccumulator::new(&[], 3).finish().top_items, 0);
     }
 }

@@ -179,62 +179,7 @@ impl<R: Recommender> DynRecommender for R {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::DataNeed;
-
-    /// Recommends items by index, to exercise the trait plumbing.
-    struct ByIndex(&'static str);
-
-    impl Recommender for ByIndex {
-        type Model = usize;
-
-        fn name(&self) -> &'static str {
-            self.0
-        }
-
-        fn describe(&self) -> EngineDescription {
-            EngineDescription {
-                name: self.0.into(),
-                summary: "test".into(),
-                params: vec![],
-                needs: vec![DataNeed::Interactions],
-            }
-        }
-
-        fn fit(&self, data: &Dataset, params: &Params) -> Result<usize, EngineError> {
-            params.resolve(&[])?;
-            Ok(data.n_items)
-        }
-
-        fn recommend(
-            &self,
-            model: &usize,
-            _customer: u32,
-            k: usize,
-            exclude: &[u32],
-        ) -> Result<Vec<Recommendation>, EngineError> {
-            Ok((0..*model as u32)
-                .filter(|i| !exclude.contains(i))
-                .take(k)
-                .map(|item| Recommendation {
-                    item,
-                    score: 0.0,
-                    reasons: vec![],
-                })
-                .collect())
-        }
-
-        fn similar_items(
-            &self,
-            model: &usize,
-            item: u32,
-            _k: usize,
-        ) -> Result<Vec<Recommendation>, EngineError> {
-            if item as usize >= *model {
-                return Err(EngineError::UnknownItem(item));
-            }
-            Ok(vec![])
-        }
-    }
+    use crate::testing::ByIndex;
 
     #[test]
     fn dyn_round_trip_and_engine_mismatch() {

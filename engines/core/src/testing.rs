@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::data::{Dataset, Interaction, ItemMeta};
+use crate::engine::{DataNeed, EngineDescription};
 use crate::error::EngineError;
 use crate::params::Params;
 use crate::recommender::{Recommendation, Recommender};
@@ -140,4 +141,61 @@ pub fn check_contract<R: Recommender>(engine: &R, bad_params: &[(&str, &str)]) {
         engine.similar_items(&empty, 0, 3).unwrap_err(),
         EngineError::UnknownItem(0)
     );
+}
+
+/// Recommends the lowest item indices not excluded, with score 0, to
+/// exercise the trait plumbing and the evaluation protocol; the field is the
+/// engine name.
+pub struct ByIndex(pub &'static str);
+
+impl Recommender for ByIndex {
+    type Model = usize;
+
+    fn name(&self) -> &'static str {
+        self.0
+    }
+
+    fn describe(&self) -> EngineDescription {
+        EngineDescription {
+            name: self.0.into(),
+            summary: "test".into(),
+            params: vec![],
+            needs: vec![DataNeed::Interactions],
+        }
+    }
+
+    fn fit(&self, data: &Dataset, params: &Params) -> Result<usize, EngineError> {
+        params.resolve(&[])?;
+        Ok(data.n_items)
+    }
+
+    fn recommend(
+        &self,
+        model: &usize,
+        _customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        Ok((0..*model as u32)
+            .filter(|i| !exclude.contains(i))
+            .take(k)
+            .map(|item| Recommendation {
+                item,
+                score: 0.0,
+                reasons: vec![],
+            })
+            .collect())
+    }
+
+    fn similar_items(
+        &self,
+        model: &usize,
+        item: u32,
+        _k: usize,
+    ) -> Result<Vec<Recommendation>, EngineError> {
+        if item as usize >= *model {
+            return Err(EngineError::UnknownItem(item));
+        }
+        Ok(vec![])
+    }
 }
