@@ -33,6 +33,7 @@ mod analytics;
 mod api_contract;
 mod automations;
 mod bad_input;
+mod behaviour_labels;
 mod catalogue;
 mod consistency;
 mod customers;
