@@ -111,7 +111,7 @@ async fn customers_of(app: &TestApp) -> Vec<String> {
 async fn an_inactivity_label_is_learned_and_scored(backend: Backend) {
     const N: usize = 40;
     let app = spawn_app(backend).await;
-    let plan = |c: usize| if c % 2 == 0 { "basic" } else { "pro" };
+    let plan = |c: usize| if c.is_multiple_of(2) { "basic" } else { "pro" };
     let ids = customers(&app, N, plan).await;
     let mut rows = Vec::new();
     for c in 0..N {

@@ -109,6 +109,12 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/models", "models_list"),
     ("GET", "/api/v1/models/{id}", "models_get"),
     ("POST", "/api/v1/models/{id}/activate", "models_activate"),
+    ("GET", "/api/v1/models/{id}/report", "models_report"),
+    (
+        "GET",
+        "/api/v1/models/{id}/report.json",
+        "models_report_figures",
+    ),
     ("GET", "/api/v1/workflows", "workflows_list"),
     ("POST", "/api/v1/workflows", "workflows_create"),
     ("GET", "/api/v1/workflows/{key}", "workflows_get"),

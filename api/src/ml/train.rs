@@ -414,6 +414,9 @@ async fn train_scorer(
     ))
 }
 
+/// Frame indices of the train rows, then of the test rows.
+type TrainTest = (Vec<usize>, Vec<usize>);
+
 /// The stacked point-in-time frame of a behaviour label and its temporal
 /// split; refuses a log too short to hold a training cutoff whose window
 /// ends by the newest cutoff.
@@ -423,7 +426,7 @@ fn point_in_time(
     label: &BehaviourLabel,
     count: usize,
     every_days: u32,
-) -> Result<(Frame, (Vec<usize>, Vec<usize>)), TrainError> {
+) -> Result<(Frame, TrainTest), TrainError> {
     let cutoffs = label.cutoffs(events, count, every_days);
     let (rows, row_cutoffs) = data::behaviour_rows(customers, events, label, &cutoffs);
     let split = temporal_split(&cutoffs, &row_cutoffs, label.window_secs());

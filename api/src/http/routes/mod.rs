@@ -15,6 +15,7 @@ pub mod health;
 pub mod interactions;
 pub mod items;
 pub mod jobs;
+pub mod model_reports;
 pub mod models;
 pub mod recommendations;
 pub mod scores;
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     engines::configure(cfg);
     jobs::configure(cfg);
     models::configure(cfg);
+    model_reports::configure(cfg);
     segments::configure(cfg);
     analytics::configure(cfg);
     workflows::configure(cfg);

@@ -89,7 +89,7 @@ async fn list(
     Ok(HttpResponse::Ok().json(rows.map(ModelOut::from)))
 }
 
-async fn find(state: &AppState, id: Uuid) -> Result<model::Model, ApiError> {
+pub(super) async fn find(state: &AppState, id: Uuid) -> Result<model::Model, ApiError> {
     model::Entity::find_by_id(id)
         .one(&state.db)
         .await?
@@ -97,6 +97,10 @@ async fn find(state: &AppState, id: Uuid) -> Result<model::Model, ApiError> {
 }
 
 /// One model: parameters, data statistics and offline metrics.
+///
+/// The same figures drawn as charts: [`GET /models/{id}/report`](./{id}/report)
+/// (an HTML page with inline SVG, no scripts, works offline), and as JSON at
+/// `GET /models/{id}/report.json`.
 #[utoipa::path(tag = "models", params(("id" = Uuid, Path)),
     responses((status = 200, body = ModelOut), (status = 404, body = crate::http::error::Problem)))]
 #[get("/models/{id}")]

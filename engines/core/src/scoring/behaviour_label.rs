@@ -56,7 +56,7 @@ impl BehaviourLabel {
         match self {
             BehaviourLabel::Event { kind, .. } => event.kind == *kind,
             BehaviourLabel::Inactive { kinds, .. } => {
-                kinds.is_empty() || kinds.iter().any(|k| *k == event.kind)
+                kinds.is_empty() || kinds.contains(&event.kind)
             }
         }
     }
