@@ -36,6 +36,9 @@ pub fn sections(metrics: &Value) -> String {
         });
     }
     out.push_str(&section("Charts", &figures));
+    if let Some(rules) = tables::rules(metrics) {
+        out.push_str(&section("Rules (one per leaf)", &rules));
+    }
     out.push_str(&section("Fairness", &tables::fairness(metrics)));
     out.push_str(&section(
         "Mutual information",

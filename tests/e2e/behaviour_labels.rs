@@ -67,7 +67,7 @@ async fn a_purchase_label_never_sees_the_window_it_predicts(backend: Backend) {
     }
     app.record_interactions(&rows).await;
 
-    let params = json!({"label": "purchase", "within_days": 30, "cutoffs": 4});
+    let params = json!({"event": "purchase", "within_days": 30, "cutoffs": 4});
     let model_id = app.train_and_activate("logistic", params).await;
     let metrics = app.model(&model_id).await["metrics"].clone();
     // The log ends on day 389: cutoffs on days 359 (test), 329, 299, 269;

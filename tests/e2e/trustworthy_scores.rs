@@ -130,7 +130,47 @@ async fn the_label_cannot_be_excluded_and_protected_attributes_must_exist(backen
     assert!(job["error"].to_string().contains("planet"), "{job}");
 }
 
+/// A tree exports a rule per leaf that together cover every training row;
+/// other engines have none.
+async fn a_tree_exports_its_rules(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_catalogue().await;
+    let tree = app
+        .train_and_activate("tree", json!({"label": "churn=Yes"}))
+        .await;
+    let out = app.fetch(&format!("/models/{tree}/rules")).await;
+    assert_eq!(out["model_id"], tree.as_str());
+    let rules = out["rules"].as_array().unwrap();
+    assert!(!rules.is_empty(), "{out}");
+    let covered: u64 = rules.iter().map(|r| r["customers"].as_u64().unwrap()).sum();
+    assert_eq!(covered, 30, "the served tree saw all 30 customers: {out}");
+    for rule in rules {
+        assert!(
+            (0.0..=1.0).contains(&number(&rule["probability"])),
+            "{rule}"
+        );
+        assert!(rule["text"].as_str().unwrap().contains("churn"), "{rule}");
+    }
+    let page = app.get(&format!("/models/{tree}/report")).await;
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Rules (one per leaf)"),
+        "the report lists the rules"
+    );
+
+    let logistic = app
+        .train_and_activate("logistic", json!({"label": "churn=Yes"}))
+        .await;
+    expect_problem(
+        app.get(&format!("/models/{logistic}/rules")).await,
+        409,
+        "no_rules",
+    )
+    .await;
+}
+
 crate::on_every_backend!(
     a_scorer_reports_its_evidence_and_scores_carry_tiers,
     the_label_cannot_be_excluded_and_protected_attributes_must_exist,
+    a_tree_exports_its_rules,
 );

@@ -51,6 +51,8 @@ string_enum! {
         NoActiveModel = "no_active_model",
         /// The item is not in the active model's catalogue.
         ItemUnknownToModel = "item_unknown_to_model",
+        /// The model's engine exports no rules (only `tree` does).
+        NoRules = "no_rules",
         /// The idempotency key is being used by a request still in flight.
         IdempotencyKeyInUse = "idempotency_key_in_use",
         /// `If-Match` does not carry the current version.
@@ -95,6 +97,7 @@ impl ErrorCode {
             | Self::InvalidTransition
             | Self::NoActiveModel
             | Self::ItemUnknownToModel
+            | Self::NoRules
             | Self::IdempotencyKeyInUse => 409,
             Self::PreconditionFailed => 412,
             Self::PayloadTooLarge => 413,

@@ -110,6 +110,7 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/models/{id}", "models_get"),
     ("POST", "/api/v1/models/{id}/activate", "models_activate"),
     ("GET", "/api/v1/models/{id}/report", "models_report"),
+    ("GET", "/api/v1/models/{id}/rules", "models_rules"),
     (
         "GET",
         "/api/v1/models/{id}/report.json",

@@ -63,8 +63,14 @@ pub fn scorer_service_params() -> Vec<ParamSpec> {
             0,
             3_650,
             "behaviour label: positive when the customer has an interaction of the kind \
-             `label` names (default purchase) within this many days after each cutoff; 0 \
+             `event` names (default purchase) within this many days after each cutoff; 0 \
              for an attribute label",
+        ),
+        ParamSpec::text(
+            "event",
+            "",
+            "with within_days: the interaction kind awaited (default purchase; `label` may \
+             name it instead)",
         ),
         ParamSpec::int(
             "inactive_days",

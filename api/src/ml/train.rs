@@ -162,8 +162,8 @@ fn scorer_settings(raw: &RawParams) -> Result<ScorerSettings, TrainError> {
     })
 }
 
-/// The behaviour label the parameters ask for: `within_days` with `label`
-/// naming an interaction kind (default `purchase`), or `inactive_days` with
+/// The behaviour label the parameters ask for: `within_days` with `event`
+/// (or `label`) naming an interaction kind (default `purchase`), or `inactive_days` with
 /// the `kinds` that count as activity; none for an attribute label.
 fn behaviour_label(
     raw: &RawParams,
@@ -181,10 +181,18 @@ fn behaviour_label(
     let (within, inactive) = (days("within_days")?, days("inactive_days")?);
     let label = match (within, inactive) {
         (0, 0) => return Ok(None),
-        (_, 0) => BehaviourLabel::Event {
-            kind: kind(raw.get("label").map_or("purchase", String::as_str))?,
-            within_days: within,
-        },
+        (_, 0) => {
+            let event = values.text("event").map_err(refused)?;
+            let awaited = match (event, raw.get("label")) {
+                ("", Some(label)) => label.as_str(),
+                ("", None) => "purchase",
+                (event, _) => event,
+            };
+            BehaviourLabel::Event {
+                kind: kind(awaited)?,
+                within_days: within,
+            }
+        }
         (0, _) if raw.contains_key("label") => {
             return Err(refused(
                 "with inactive_days the label is inactivity itself; leave `label` out",
@@ -401,17 +409,20 @@ async fn train_scorer(
         }
     })?;
     progress(0.9, "storing");
+    let mut metrics = serde_json::to_value(&assessed.assessment).map_err(anyhow::Error::from)?;
+    if let Some(rules) = rapport_engines::leaf_rules(&assessed.model)
+        && let Some(metrics) = metrics.as_object_mut()
+    {
+        let rules = serde_json::to_value(rules).map_err(anyhow::Error::from)?;
+        metrics.insert("rules".to_owned(), rules);
+    }
     let stored = StoredModel::CalibratedScorer {
         label: label_name,
         engine_bytes,
         calibrator: assessed.calibrator,
         tiers: assessed.tiers,
     };
-    Ok((
-        stats,
-        serde_json::to_value(&assessed.assessment).map_err(anyhow::Error::from)?,
-        stored.to_bytes()?,
-    ))
+    Ok((stats, metrics, stored.to_bytes()?))
 }
 
 /// Frame indices of the train rows, then of the test rows.

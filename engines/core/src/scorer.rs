@@ -89,6 +89,12 @@ impl FittedScorer {
     pub fn stats(&self) -> &TrainStats {
         &self.stats
     }
+
+    /// The engine's own model, when it is an `M`: for what only one engine
+    /// offers (a tree's rules, say).
+    pub fn model<M: std::any::Any>(&self) -> Option<&M> {
+        self.model.downcast::<M>(self.model.engine()).ok()
+    }
 }
 
 /// The object-safe form of [`Scorer`], implemented for every scorer, so

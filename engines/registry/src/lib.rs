@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use rapport_core::{DynRecommender, DynScorer, EngineDescription};
 pub use rapport_segments::Segments;
+pub use rapport_tree::LeafRule;
 
 /// Whether an engine ranks items or scores customers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,4 +280,12 @@ mod tests {
             assert!(err.to_string().contains("`popularity` model"), "{err}");
         }
     }
+}
+
+/// The rule of every leaf of a `tree` model (conditions, probability,
+/// training rows, text); none for a model of another engine.
+pub fn leaf_rules(model: &rapport_core::FittedScorer) -> Option<Vec<LeafRule>> {
+    model
+        .model::<rapport_tree::TreeModel>()
+        .map(rapport_tree::TreeModel::rules)
 }

@@ -60,6 +60,20 @@ pub fn fairness(metrics: &Value) -> String {
     out
 }
 
+/// A tree's rule per leaf, as trained.
+pub fn rules(metrics: &Value) -> Option<String> {
+    let rules = list(metrics, &["rules"]);
+    if rules.is_empty() {
+        return None;
+    }
+    let mut table = Table::new(&["Rule", "Probability", "Training rows"]);
+    for rule in rules {
+        let cells = ["text", "probability", "customers"].map(|k| cell(rule, k));
+        table.row(cells.to_vec(), false);
+    }
+    Some(table.render(""))
+}
+
 /// Features with their mutual information with the label and their levels.
 pub fn mutual_information(metrics: &Value) -> String {
     let features = list(metrics, &["mutual_information"]);
