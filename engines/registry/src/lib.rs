@@ -156,6 +156,14 @@ pub fn registry() -> &'static Registry {
     REGISTRY.get_or_init(Registry::new)
 }
 
+/// The rule of every leaf of a `tree` model (conditions, probability,
+/// training rows, text); none for a model of another engine.
+pub fn leaf_rules(model: &rapport_core::FittedScorer) -> Option<Vec<LeafRule>> {
+    model
+        .model::<rapport_tree::TreeModel>()
+        .map(rapport_tree::TreeModel::rules)
+}
+
 #[cfg(test)]
 mod tests {
     use rapport_core::scoring::{Frame, LabelSpec, TrainSpec, Value};
@@ -280,12 +288,4 @@ mod tests {
             assert!(err.to_string().contains("`popularity` model"), "{err}");
         }
     }
-}
-
-/// The rule of every leaf of a `tree` model (conditions, probability,
-/// training rows, text); none for a model of another engine.
-pub fn leaf_rules(model: &rapport_core::FittedScorer) -> Option<Vec<LeafRule>> {
-    model
-        .model::<rapport_tree::TreeModel>()
-        .map(rapport_tree::TreeModel::rules)
 }
