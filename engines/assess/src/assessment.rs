@@ -222,6 +222,9 @@ fn protected_columns(frame: &Frame, names: &[String]) -> Result<Vec<(String, usi
 /// Folds of the cross-fitted calibration.
 const FOLDS: usize = 5;
 
+/// One fold's positions among the training rows, and their out-of-fold scores.
+type FoldScores = (Vec<usize>, Vec<f64>);
+
 /// Cross-fits the calibration on the training rows: the j-th training row
 /// falls in fold j % 5, and is scored by a model fitted on the other four
 /// folds; the calibrator with the lowest cross-fitted log loss on those
@@ -236,26 +239,57 @@ fn calibrate(
     train_rows: &[usize],
     label: &ResolvedLabel,
 ) -> Result<CalibrationChoice, ScoreError> {
-    let mut out_of_fold = vec![0.0; train_rows.len()];
-    for fold in 0..FOLDS {
+    // One fold: its positions among the training rows and their scores by
+    // a model fitted on the other folds.
+    let fold_scores = |fold: usize| -> Result<FoldScores, ScoreError> {
         let (held, fitted): (Vec<usize>, Vec<usize>) =
             (0..train_rows.len()).partition(|j| j % FOLDS == fold);
         let rows = |positions: &[usize]| -> Vec<usize> {
             positions.iter().map(|&j| train_rows[j]).collect()
         };
-        let model = match scorer.fit(&frame.select_rows(&rows(&fitted)), spec, params) {
-            Ok(model) => model,
+        let model = scorer.fit(&frame.select_rows(&rows(&fitted)), spec, params)?;
+        let scores = probabilities(scorer, &model, &frame.select_rows(&rows(&held)))?;
+        Ok((held, scores))
+    };
+    // The folds are fitted side by side, one thread per core at most.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(FOLDS));
+    let folds: Vec<Result<FoldScores, ScoreError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let fold_scores = &fold_scores;
+                scope.spawn(move || {
+                    (t..FOLDS)
+                        .step_by(threads)
+                        .map(fold_scores)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    vec![Err(ScoreError::Internal(
+                        "a calibration fold panicked".into(),
+                    ))]
+                })
+            })
+            .collect()
+    });
+    let mut out_of_fold = vec![0.0; train_rows.len()];
+    for fold in folds {
+        let (held, scores) = match fold {
+            Ok(fold) => fold,
             Err(e) if e.is_internal() => return Err(e),
             Err(e) => {
                 return Ok(CalibrationChoice {
                     calibrator: Calibrator::Identity,
                     method: CalibrationMethod::Identity,
-                    reason: format!("no model could be fitted without fold {fold}: {e}"),
+                    reason: format!("no model could be fitted without one of the folds: {e}"),
                     cross_fitted_log_loss: CandidateLosses::default(),
                 });
             }
         };
-        let scores = probabilities(scorer, &model, &frame.select_rows(&rows(&held)))?;
         for (j, p) in held.into_iter().zip(scores) {
             out_of_fold[j] = p;
         }
@@ -270,11 +304,7 @@ fn probabilities(
     model: &FittedScorer,
     frame: &Frame,
 ) -> Result<Vec<f64>, ScoreError> {
-    Ok(scorer
-        .predict_frame(model, frame)?
-        .iter()
-        .map(|p| p.probability)
-        .collect())
+    scorer.probabilities(model, frame)
 }
 
 /// The classes of `rows` of `frame`.

@@ -35,13 +35,13 @@ pub struct PermutationImportance {
 ///
 /// Refuses no repeats, a label count other than the rows, an unknown column,
 /// one class, and predictions that are not one per row.
-pub fn permutation_importance<E: From<ScoreError>>(
+pub fn permutation_importance<E: From<ScoreError> + Send>(
     frame: &Frame,
     labels: &[bool],
     features: &[String],
     repeats: usize,
     seed: u64,
-    predict: impl Fn(&Frame) -> Result<Vec<f64>, E>,
+    predict: impl Fn(&Frame) -> Result<Vec<f64>, E> + Sync,
 ) -> Result<Vec<PermutationImportance>, E> {
     if repeats == 0 {
         return Err(invalid("repeats", "must be at least 1".to_owned()).into());
@@ -71,15 +71,55 @@ pub fn permutation_importance<E: From<ScoreError>>(
         })
     };
     let baseline = auc(frame)?;
+    // The shuffles are drawn in order from the seed, then scored side by
+    // side (one thread per core at most): the figures do not depend on the
+    // number of threads.
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut order: Vec<usize> = (0..frame.len()).collect();
-    let mut importances = Vec::with_capacity(features.len());
-    for (feature, &column) in features.iter().zip(&columns) {
-        let mut drops = Vec::with_capacity(repeats);
+    let mut tasks = Vec::with_capacity(columns.len() * repeats);
+    for &column in &columns {
         for _ in 0..repeats {
             order.shuffle(&mut rng);
-            drops.push(baseline - auc(&frame.with_column_permuted(column, &order))?);
+            tasks.push((column, order.clone()));
         }
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(tasks.len()));
+    let drop_of = |(column, order): &(usize, Vec<usize>)| -> Result<f64, E> {
+        Ok(baseline - auc(&frame.with_column_permuted(*column, order))?)
+    };
+    let mut drops: Vec<Option<Result<f64, E>>> = (0..tasks.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let (tasks, drop_of) = (&tasks, &drop_of);
+                scope.spawn(move || {
+                    (t..tasks.len())
+                        .step_by(threads)
+                        .map(|i| (i, drop_of(&tasks[i])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            if let Ok(done) = worker.join() {
+                for (i, drop) in done {
+                    drops[i] = Some(drop);
+                }
+            }
+        }
+    });
+    let mut importances = Vec::with_capacity(features.len());
+    for (f, feature) in features.iter().enumerate() {
+        let drops = drops[f * repeats..(f + 1) * repeats]
+            .iter_mut()
+            .map(|d| {
+                d.take().unwrap_or_else(|| {
+                    Err(E::from(ScoreError::Internal(
+                        "a permutation-importance worker panicked".to_owned(),
+                    )))
+                })
+            })
+            .collect::<Result<Vec<f64>, E>>()?;
         let mean = drops.iter().sum::<f64>() / repeats as f64;
         let variance = drops.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / repeats as f64;
         importances.push(PermutationImportance {

@@ -52,6 +52,18 @@ pub trait Scorer: Send + Sync {
             .collect()
     }
 
+    /// The probability of every row of a frame, in order, without the
+    /// explanations (what assessment asks for many times over); errors name
+    /// the row's index. Engines whose explanations cost more than their
+    /// scores (TreeSHAP) override it.
+    fn probabilities(&self, model: &Self::Model, frame: &Frame) -> Result<Vec<f64>, ScoreError> {
+        Ok(self
+            .predict_frame(model, frame)?
+            .iter()
+            .map(|p| p.probability)
+            .collect())
+    }
+
     /// Encodes a model as compact bytes (postcard) behind the engine's name.
     fn to_bytes(&self, model: &Self::Model) -> Result<Vec<u8>, ScoreError> {
         engine::encode(self.name(), model).map_err(ScoreError::Serialise)
@@ -119,6 +131,8 @@ pub trait DynScorer: Send + Sync {
         model: &FittedScorer,
         frame: &Frame,
     ) -> Result<Vec<Prediction>, ScoreError>;
+    /// See [`Scorer::probabilities`].
+    fn probabilities(&self, model: &FittedScorer, frame: &Frame) -> Result<Vec<f64>, ScoreError>;
     /// See [`Scorer::to_bytes`].
     fn to_bytes(&self, model: &FittedScorer) -> Result<Vec<u8>, ScoreError>;
     /// See [`Scorer::from_bytes`].
@@ -173,6 +187,10 @@ impl<S: Scorer> DynScorer for S {
         frame: &Frame,
     ) -> Result<Vec<Prediction>, ScoreError> {
         Scorer::predict_frame(self, downcast(self, model)?, frame)
+    }
+
+    fn probabilities(&self, model: &FittedScorer, frame: &Frame) -> Result<Vec<f64>, ScoreError> {
+        Scorer::probabilities(self, downcast(self, model)?, frame)
     }
 
     fn to_bytes(&self, model: &FittedScorer) -> Result<Vec<u8>, ScoreError> {

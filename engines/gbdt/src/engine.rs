@@ -1,6 +1,8 @@
 //! The `gbdt` engine behind the `Scorer` trait.
 
-use rapport_core::scoring::{Frame, Prediction, ResolvedLabel, Row, TrainSpec, TrainStats};
+use rapport_core::scoring::{
+    Frame, Prediction, ResolvedLabel, Row, TrainSpec, TrainStats, sigmoid,
+};
 use rapport_core::{DataNeed, EngineDescription, Params, ScoreError, Scorer};
 
 use crate::model::GbdtModel;
@@ -47,6 +49,20 @@ impl Scorer for Gbdt {
 
     fn predict(&self, model: &GbdtModel, row: &dyn Row) -> Result<Prediction, ScoreError> {
         model.predict(row)
+    }
+
+    /// The trees' sum without TreeSHAP, which costs far more.
+    fn probabilities(&self, model: &GbdtModel, frame: &Frame) -> Result<Vec<f64>, ScoreError> {
+        frame
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                model
+                    .margin(&row)
+                    .map(sigmoid)
+                    .map_err(|e| e.map_row(|_| i))
+            })
+            .collect()
     }
 
     fn from_bytes(&self, bytes: &[u8]) -> Result<GbdtModel, ScoreError> {

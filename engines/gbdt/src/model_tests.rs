@@ -97,6 +97,22 @@ fn contributions_add_up_to_the_raw_margin() {
 }
 
 #[test]
+fn probabilities_without_explanations_match_the_predictions() {
+    let frame = fixture(300, 2);
+    let model = fit(&frame, &Params::new());
+    let fast = Gbdt.probabilities(&model, &frame).unwrap();
+    let full = Gbdt.predict_frame(&model, &frame).unwrap();
+    assert_eq!(fast.len(), 300);
+    for (p, q) in fast.iter().zip(&full) {
+        assert!(
+            (p - q.probability).abs() < 1e-12,
+            "{p} vs {}",
+            q.probability
+        );
+    }
+}
+
+#[test]
 fn missing_values_and_categories_are_learned_natively() {
     let model = fit(&fixture(2000, 2), &Params::new());
     let p = |age: Value, plan: &str| {
