@@ -169,8 +169,49 @@ async fn a_tree_exports_its_rules(backend: Backend) {
     .await;
 }
 
+/// Boosted trees and the single tree are assessed and scored like logistic.
+async fn every_scorer_is_assessed_and_scores_with_tiers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let catalogue = app.seed_catalogue().await;
+    for engine in ["gbdt", "tree"] {
+        let params = json!({"label": "churn=Yes", "protected": "contract"});
+        let model_id = app.train_and_activate(engine, params).await;
+        let metrics = app.model(&model_id).await["metrics"].clone();
+        assert_eq!(metrics["calibration"]["rows"], 24, "{engine}: {metrics}");
+        assert_eq!(metrics["fairness"][0]["attribute"], "contract", "{engine}");
+        assert!(metrics["tiers"]["q50"].is_number(), "{engine}: {metrics}");
+        assert!(
+            !metrics["permutation_importance"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    }
+    let scored = app.scores(&catalogue.customers[0]).await;
+    let scores = scored["scores"].as_array().unwrap();
+    let engines: Vec<&str> = scores
+        .iter()
+        .map(|s| s["engine"].as_str().unwrap())
+        .collect();
+    assert_eq!(engines, ["gbdt", "tree"], "{scored}");
+    for score in scores {
+        let tier = score["tier"].as_str().unwrap();
+        assert!(
+            ["very_high", "high", "medium", "low"].contains(&tier),
+            "{score}"
+        );
+        let logit = number(&score["logit"]);
+        let uncalibrated = number(&score["uncalibrated_probability"]);
+        assert!(
+            (uncalibrated - 1.0 / (1.0 + (-logit).exp())).abs() < 1e-12,
+            "{score}"
+        );
+    }
+}
+
 crate::on_every_backend!(
     a_scorer_reports_its_evidence_and_scores_carry_tiers,
     the_label_cannot_be_excluded_and_protected_attributes_must_exist,
     a_tree_exports_its_rules,
+    every_scorer_is_assessed_and_scores_with_tiers,
 );
