@@ -63,6 +63,7 @@ scorer() {
     row "Brier" "$(field "Brier" "${runs[0]}")" - "(reported)"
     row "ECE" "$(field "ECE" "${runs[0]}")" - "(reported)"
     row "fit seconds" "$fit" "$ref_fit" "< 2" "x < 2"
+    row "score ms/row" "$(field "score ms/row" "${runs[0]}")" - "< 1" "x < 1"
     row "objective" "$objective" "${9:--}" "(reported)"
     grep '^calibration' <<<"${runs[0]}"
 }

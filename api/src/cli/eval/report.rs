@@ -136,6 +136,11 @@ pub(super) fn write_scorer_text(
         calibrated.ece
     )?;
     writeln!(out, "{:<14}{:.3}", "fit seconds", report.fit_seconds)?;
+    writeln!(
+        out,
+        "{:<14}{:.4}",
+        "score ms/row", report.score_ms_per_customer
+    )?;
     writeln!(out, "{:<14}{:.2}", "objective", report.objective)?;
     writeln!(out, "top features by mean |contribution| on test:")?;
     for (rank, f) in report.top_features.iter().enumerate() {

@@ -111,6 +111,8 @@ pub struct ScorerEvalReport {
     pub log_loss: f64,
     /// Wall seconds to fit on train.
     pub fit_seconds: f64,
+    /// Mean wall milliseconds to score one test customer with explanations.
+    pub score_ms_per_customer: f64,
     /// The training objective the engine minimised, at its solution.
     pub objective: f64,
     /// Features by mean absolute contribution on test, largest first (at most ten).
@@ -194,9 +196,11 @@ pub fn evaluate_split(
         .enumerate()
         .map(|(i, row)| label.of_row(&row, test_idx[i]))
         .collect::<Result<Vec<bool>, _>>()?;
+    let started = Instant::now();
     let predictions = scorer
         .predict_frame(&model, &test)
         .map_err(in_frame(&test_idx))?;
+    let score_ms_per_customer = started.elapsed().as_secs_f64() * 1e3 / test.len() as f64;
     let probabilities: Vec<f64> = predictions.iter().map(|p| p.probability).collect();
     let stats = model.stats();
     let report = ScorerEvalReport {
@@ -211,6 +215,7 @@ pub fn evaluate_split(
         accuracy: accuracy(&probabilities, &labels, 0.5).unwrap_or(0.0),
         log_loss: log_loss(&probabilities, &labels).unwrap_or(0.0),
         fit_seconds,
+        score_ms_per_customer,
         objective: stats.objective,
         top_features: top_features(&predictions),
         skipped_rows: 0,

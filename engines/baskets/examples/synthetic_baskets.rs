@@ -4,7 +4,7 @@
 //! catalogue of 100,000, seeded so runs repeat. Prints the mining time and
 //! the peak resident memory (VmHWM, the whole process, generation included).
 //!
-//! `cargo run -j1 --release -p rapport-baskets --example synthetic -- \
+//! `cargo run -j1 --release -p rapport-baskets --example synthetic_baskets -- \
 //!   [BASKETS INTERACTIONS ITEMS MIN_SUPPORT MIN_CONFIDENCE EXPONENT]`
 
 use std::process::ExitCode;
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     ) = parsed
     else {
         eprintln!(
-            "usage: synthetic [BASKETS INTERACTIONS ITEMS MIN_SUPPORT MIN_CONFIDENCE EXPONENT]"
+            "usage: synthetic_baskets [BASKETS INTERACTIONS ITEMS MIN_SUPPORT MIN_CONFIDENCE EXPONENT]"
         );
         return ExitCode::FAILURE;
     };
