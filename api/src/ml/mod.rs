@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod data;
 pub mod jobs;
 pub mod listing;
+pub mod scorer_training;
 pub mod scoring;
 pub mod segmentation;
 pub mod serving;
