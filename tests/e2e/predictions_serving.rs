@@ -130,6 +130,56 @@ async fn every_recommender_carries_its_own_fallback(backend: Backend) {
     assert_eq!(known["engine"], "item_item");
 }
 
+/// Request filters narrow the list, however far down the ranking the
+/// admitted items are; bad filters are refused.
+async fn filters_narrow_the_list(backend: Backend) {
+    let (app, trained) = spawn_trained(backend).await;
+    let customer = &trained.catalogue.customers[4]; // likes group 1
+    let numbers = |list: &Value| -> Vec<usize> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| item_number(&i["name"]))
+            .collect()
+    };
+    // item_item has no evidence for group 2 for this customer and lists
+    // none; popularity lists them, however far down its ranking.
+    let no_evidence = numbers(&app.recommend(customer, "k=3&category=group-2").await);
+    assert!(no_evidence.is_empty(), "{no_evidence:?}");
+    let query = "engine=popularity&exclude_seen=false&k=3&category=group-2";
+    let other_group = numbers(&app.recommend(customer, query).await);
+    assert_eq!(other_group.len(), 3, "{other_group:?}");
+    assert!(other_group.iter().all(|n| n % 3 == 2), "{other_group:?}");
+    // Prices are 10 + the item's number.
+    let query = "engine=popularity&exclude_seen=false&k=12&min_price=15&max_price=18";
+    let priced = numbers(&app.recommend(customer, query).await);
+    assert_eq!(priced.len(), 4, "{priced:?}");
+    assert!(priced.iter().all(|n| (5..=8).contains(n)), "{priced:?}");
+    let popular = "engine=popularity&exclude_seen=false";
+    let top = listed(&app.recommend(customer, &format!("{popular}&k=1")).await)[0].clone();
+    let query = format!("{popular}&k=5&exclude_items={top}");
+    let without = listed(&app.recommend(customer, &query).await);
+    assert_eq!(without.len(), 5, "{without:?}");
+    assert!(!without.contains(&top), "{without:?}");
+    let similar = app.similar(
+        &trained.catalogue.items[1],
+        "engine=popularity&k=2&category=group-0",
+    );
+    let similar = numbers(&similar.await);
+    assert_eq!(similar.len(), 2, "{similar:?}");
+    assert!(similar.iter().all(|n| n % 3 == 0), "{similar:?}");
+    let path = format!("/customers/{customer}/recommendations");
+    for query in [
+        "exclude_items=nope",
+        "min_price=5&max_price=1",
+        "min_price=-1",
+    ] {
+        let response = app.get(&format!("{path}?{query}")).await;
+        expect_problem(response, 422, "validation_failed").await;
+    }
+}
+
 async fn recommendation_queries_are_checked(backend: Backend) {
     let (app, trained) = spawn_trained(backend).await;
     let path = format!(
@@ -221,6 +271,7 @@ crate::on_every_backend!(
     new_interactions_count_at_once_and_retired_items_never_come_back,
     a_newcomer_gets_the_popularity_fallback,
     every_recommender_carries_its_own_fallback,
+    filters_narrow_the_list,
     recommendation_queries_are_checked,
     replicas_follow_changes_made_elsewhere,
 );

@@ -30,6 +30,10 @@ pub struct ListedItem {
     pub sku: String,
     pub name: String,
     pub active: bool,
+    /// What request filters test: category, tags and price.
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub price: f64,
     /// The row version this was read at; an older read never replaces a newer one.
     pub version: i32,
 }
@@ -40,6 +44,9 @@ impl From<&item::Model> for ListedItem {
             sku: row.sku.clone(),
             name: row.name.clone(),
             active: row.active,
+            category: row.category.clone(),
+            tags: tags_of(&row.tags),
+            price: row.price,
             version: row.version,
         }
     }
@@ -74,7 +81,7 @@ impl Entries {
             let present: HashSet<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
             self.items.retain(|id, _| present.contains(id));
         }
-        for (id, sku, name, active, version, updated_at) in rows {
+        for (id, sku, name, active, category, tags, price, version, updated_at) in rows {
             self.read_until = self.read_until.max(Some(updated_at));
             self.put(
                 id,
@@ -82,6 +89,9 @@ impl Entries {
                     sku,
                     name,
                     active,
+                    category,
+                    tags: tags_of(&tags),
+                    price,
                     version,
                 },
             );
@@ -95,7 +105,23 @@ pub struct ItemListing {
     entries: RwLock<Entries>,
 }
 
-type Row = (Uuid, String, String, bool, i32, DateTime<Utc>);
+/// Id, SKU, name, active, category, tags, price, version, updated at.
+type Row = (
+    Uuid,
+    String,
+    String,
+    bool,
+    Option<String>,
+    serde_json::Value,
+    f64,
+    i32,
+    DateTime<Utc>,
+);
+
+/// The tags of a stored item (a JSON array of strings).
+fn tags_of(tags: &serde_json::Value) -> Vec<String> {
+    serde_json::from_value(tags.clone()).unwrap_or_default()
+}
 
 impl ItemListing {
     /// How item `id` is shown, or `None` when it is not (or no longer) in the catalogue.
@@ -160,6 +186,9 @@ async fn read(
         Column::Sku,
         Column::Name,
         Column::Active,
+        Column::Category,
+        Column::Tags,
+        Column::Price,
         Column::Version,
         Column::UpdatedAt,
     ]);
@@ -178,6 +207,9 @@ mod tests {
             sku: "sku-1".to_owned(),
             name: name.to_owned(),
             active: true,
+            category: None,
+            tags: Vec::new(),
+            price: 1.0,
             version,
         }
     }

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod catalogue;
 pub mod data;
+pub mod item_filter;
 pub mod jobs;
 pub mod listing;
 pub mod scorer_training;

@@ -17,6 +17,7 @@ use crate::domain::{DomainError, ErrorCode};
 use crate::entities::{customer, interaction, item};
 use crate::http::error::ApiError;
 use crate::ml::activity::Recent;
+use crate::ml::item_filter::ItemFilter;
 use crate::ml::serving::{ActiveModel, Loaded, LoadedRecommender};
 use crate::ml::train::FALLBACK_ENGINE;
 use crate::ml::{EngineKind, engine_kind};
@@ -39,6 +40,81 @@ pub struct RecommendQuery {
     pub engine: Option<String>,
     /// Leave out items the customer already interacted with (default true).
     pub exclude_seen: Option<bool>,
+    /// Only items of this category.
+    pub category: Option<String>,
+    /// Only items with at least one of these tags (comma-separated).
+    pub tags: Option<String>,
+    /// No item with any of these tags (comma-separated).
+    pub exclude_tags: Option<String>,
+    /// None of these items (comma-separated ids).
+    pub exclude_items: Option<String>,
+    /// Only items priced at least this.
+    pub min_price: Option<f64>,
+    /// Only items priced at most this.
+    pub max_price: Option<f64>,
+}
+
+/// The comma-separated values of a list parameter, blanks dropped.
+fn listed(raw: &Option<String>) -> Vec<String> {
+    raw.iter()
+        .flat_map(|r| r.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The request's filters, checked: ids must be ids, prices finite, not
+/// negative and in order.
+fn filter_of(query: &RecommendQuery) -> Result<ItemFilter, ApiError> {
+    let exclude_items = listed(&query.exclude_items)
+        .iter()
+        .map(|id| id.parse::<Uuid>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::invalid("exclude_items", "must be comma-separated item ids"))?;
+    for (field, price) in [
+        ("min_price", query.min_price),
+        ("max_price", query.max_price),
+    ] {
+        if price.is_some_and(|p| !p.is_finite() || p < 0.0) {
+            return Err(ApiError::invalid(field, "must be a price of at least 0"));
+        }
+    }
+    if let (Some(min), Some(max)) = (query.min_price, query.max_price)
+        && min > max
+    {
+        return Err(ApiError::invalid("min_price", "must not exceed max_price"));
+    }
+    Ok(ItemFilter {
+        category: query.category.clone().filter(|c| !c.trim().is_empty()),
+        tags: listed(&query.tags),
+        exclude_tags: listed(&query.exclude_tags),
+        exclude_items,
+        min_price: query.min_price,
+        max_price: query.max_price,
+    })
+}
+
+/// Asks `rank` for `k` plus spare candidates, and for four times as many
+/// each time too few pass the filters, until `k` do or the engine has no
+/// more: per-request work stays small when the filters let most items by.
+fn fill(
+    state: &AppState,
+    model: &LoadedRecommender,
+    k: usize,
+    filter: &ItemFilter,
+    rank: impl Fn(usize) -> Result<Vec<Recommendation>, rapport_core::EngineError>,
+) -> Result<Vec<RecommendedItem>, ApiError> {
+    let mut wanted = k + SPARE;
+    loop {
+        let list = rank(wanted)?;
+        let exhausted = list.len() < wanted || wanted > model.items.len();
+        let items = present(state, model, list, k, filter);
+        if items.len() >= k || exhausted {
+            return Ok(items);
+        }
+        wanted *= 4;
+    }
 }
 
 /// An item that contributed to a recommendation.
@@ -177,6 +253,7 @@ fn present(
     model: &LoadedRecommender,
     list: Vec<Recommendation>,
     k: usize,
+    filter: &ItemFilter,
 ) -> Vec<RecommendedItem> {
     let listed = |index: u32| {
         let id = *model.items.get(index as usize)?;
@@ -185,7 +262,8 @@ fn present(
     list.into_iter()
         .filter(|rec| rec.score > 0.0)
         .filter_map(|rec| {
-            let (item_id, item) = listed(rec.item).filter(|(_, item)| item.active)?;
+            let (item_id, item) =
+                listed(rec.item).filter(|(id, item)| item.active && filter.admits(id, item))?;
             Some(RecommendedItem {
                 item_id,
                 sku: item.sku.clone(),
@@ -269,10 +347,12 @@ async fn recommend(
             }));
         }
     };
+    let filter = filter_of(&query)?;
     let exclude_seen = query.exclude_seen.unwrap_or(true);
     let exclude = seen_items(&state, loaded, customer, exclude_seen).await?;
-    let list = ranked_by.recommend(ranker, index, k + SPARE, &exclude)?;
-    let items = present(&state, loaded, list, k);
+    let items = fill(&state, loaded, k, &filter, |n| {
+        ranked_by.recommend(ranker, index, n, &exclude)
+    })?;
     Ok(HttpResponse::Ok().json(Recommendations {
         engine: ranked_by.name().to_owned(),
         model_id: served_by.id,
@@ -304,10 +384,10 @@ async fn similar(
             detail: "the item was added after the model was trained; train again".to_owned(),
         })
     })?;
-    let list = loaded
-        .engine
-        .similar_items(&loaded.model, index, k + SPARE)?;
-    let items = present(&state, loaded, list, k);
+    let filter = filter_of(&query)?;
+    let items = fill(&state, loaded, k, &filter, |n| {
+        loaded.engine.similar_items(&loaded.model, index, n)
+    })?;
     Ok(HttpResponse::Ok().json(Recommendations {
         engine: model.engine.clone(),
         model_id: model.id,
