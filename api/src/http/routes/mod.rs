@@ -17,6 +17,7 @@ pub mod items;
 pub mod jobs;
 pub mod model_reports;
 pub mod models;
+pub mod recommendation_filters;
 pub mod recommendations;
 pub mod scores;
 pub mod segments;
