@@ -57,7 +57,9 @@ pub struct RecommendQuery {
 
 /// Asks `rank` for `k` plus spare candidates, and for four times as many
 /// each time too few pass the filters, until `k` do or the engine has no
-/// more: per-request work stays small when the filters let most items by.
+/// more candidates with evidence behind them: per-request work stays small
+/// when the filters let most items by, and a customer with little history
+/// does not make the engine rank the whole catalogue.
 fn fill(
     state: &AppState,
     model: &LoadedRecommender,
@@ -68,7 +70,10 @@ fn fill(
     let mut wanted = k + SPARE;
     loop {
         let list = rank(wanted)?;
-        let exhausted = list.len() < wanted || wanted > model.items.len();
+        // Lists are best first: once a candidate has no evidence behind it
+        // (score 0, never listed), asking for more cannot help.
+        let out_of_evidence = list.last().is_none_or(|r| r.score <= 0.0);
+        let exhausted = out_of_evidence || list.len() < wanted || wanted > model.items.len();
         let items = present(state, model, list, k, filter);
         if items.len() >= k || exhausted {
             return Ok(items);
