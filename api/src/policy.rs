@@ -37,6 +37,8 @@ pub enum Action {
     DefineWorkflows,
     /// Start, move, reassign or comment on a workflow instance.
     ActOnWorkflowStep,
+    /// Read and write the merchandising rules of recommendation lists.
+    Merchandise,
 }
 
 /// What the policy table says for a (role, action) cell.
@@ -78,6 +80,8 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
         (DefineWorkflows, _) => None,
         (ActOnWorkflowStep, Sales | Marketing | Support) => Some(Grant::OwnDepartment),
         (ActOnWorkflowStep, Analyst | Integration) => None,
+        (Merchandise, Admin | Manager | Marketing) => Some(Grant::Full),
+        (Merchandise, Sales | Support | Analyst | Integration) => None,
     }
 }
 
@@ -153,6 +157,7 @@ fn describe(action: Action) -> &'static str {
         Action::ReadWorkflows => "read workflows",
         Action::DefineWorkflows => "define workflows, automations or webhooks",
         Action::ActOnWorkflowStep => "act on workflow steps",
+        Action::Merchandise => "manage recommendation rules",
     }
 }
 
@@ -238,12 +243,19 @@ mod tests {
         }
         assert_eq!(checked, 10 * 7);
         // Actions the design leaves to the product: everyone reads the
-        // catalogue and workflows; only an admin restores a deleted customer.
+        // catalogue and workflows; only an admin restores a deleted
+        // customer; admins, managers and marketing manage recommendation rules.
         for &role in Role::ALL {
             assert_eq!(rule(role, Action::ReadCatalog), Some(Grant::Full));
             assert_eq!(rule(role, Action::ReadWorkflows), Some(Grant::Full));
             let admin = (role == Role::Admin).then_some(Grant::Full);
             assert_eq!(rule(role, Action::RestoreCustomers), admin);
+            // The issue that added recommendation rules names their roles.
+            let merchandiser = matches!(role, Role::Admin | Role::Manager | Role::Marketing);
+            assert_eq!(
+                rule(role, Action::Merchandise),
+                merchandiser.then_some(Grant::Full)
+            );
         }
     }
 

@@ -11,6 +11,7 @@ mod m20261123_000005_serving_activity;
 mod m20261202_000001_sessions;
 mod m20261202_000002_secrets;
 mod m20261202_000003_analytics;
+mod m20261203_000001_merchandising;
 
 /// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_sessions::Migration),
             Box::new(m20261202_000002_secrets::Migration),
             Box::new(m20261202_000003_analytics::Migration),
+            Box::new(m20261203_000001_merchandising::Migration),
         ]
     }
 }

@@ -41,6 +41,7 @@ mod erasure_followups;
 mod helpers;
 mod import;
 mod masking;
+mod merchandising;
 mod model_reports;
 mod nul_characters;
 mod operations;

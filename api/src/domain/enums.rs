@@ -121,6 +121,22 @@ string_enum! {
         Call = "call",
         Meeting = "meeting",
         Survey = "survey",
+        /// The customer does not want this item recommended again.
+        NotInterested = "not_interested",
+    }
+}
+
+string_enum! {
+    /// What a merchandising rule does to the items it targets.
+    RuleAction {
+        /// Puts one item at a fixed position of every list it may appear in.
+        Pin = "pin",
+        /// Multiplies the targeted items' scores by the factor.
+        Boost = "boost",
+        /// Divides the targeted items' scores by the factor.
+        Bury = "bury",
+        /// Leaves the targeted items out.
+        Hide = "hide",
     }
 }
 

@@ -17,6 +17,7 @@ pub mod interaction;
 pub mod item;
 pub mod masking;
 pub mod precondition;
+pub mod recommendation_rule;
 
 pub mod user;
 pub mod validation;
@@ -25,7 +26,7 @@ pub mod workflow;
 
 pub use enums::{
     DeliveryStatus, EventType, InstanceStatus, InteractionKind, JobStatus, LifecycleStage, Role,
-    StringEnum, UnknownValue,
+    RuleAction, StringEnum, UnknownValue,
 };
 pub use error::{DomainError, FieldError};
 pub use error_code::ErrorCode;

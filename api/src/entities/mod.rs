@@ -14,6 +14,7 @@ pub mod job;
 pub mod login_attempt;
 pub mod model;
 pub mod model_blob;
+pub mod recommendation_rule;
 pub mod refresh_token;
 pub mod segment;
 pub mod segment_change;

@@ -6,7 +6,7 @@ use utoipa::openapi::{RefOr, ResponseBuilder, SecurityRequirement, content::Cont
 
 use crate::domain::{
     DeliveryStatus, ErrorCode, EventType, InstanceStatus, InteractionKind, JobStatus,
-    LifecycleStage, Role,
+    LifecycleStage, Role, RuleAction,
 };
 use crate::http::error::Problem;
 
@@ -27,7 +27,8 @@ use crate::http::error::Problem;
         DeliveryStatus,
         LifecycleStage,
         InteractionKind,
-        Role
+        Role,
+        RuleAction
     )),
     tags(
         (name = "auth", description = "Sign-in, token refresh, sign-out and the current user"),

@@ -165,6 +165,31 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
         "/api/v1/workflow-instances/{id}/events",
         "workflow_instances_events",
     ),
+    (
+        "GET",
+        "/api/v1/recommendation-rules",
+        "recommendation_rules_list",
+    ),
+    (
+        "POST",
+        "/api/v1/recommendation-rules",
+        "recommendation_rules_create",
+    ),
+    (
+        "GET",
+        "/api/v1/recommendation-rules/{id}",
+        "recommendation_rules_get",
+    ),
+    (
+        "PATCH",
+        "/api/v1/recommendation-rules/{id}",
+        "recommendation_rules_update",
+    ),
+    (
+        "DELETE",
+        "/api/v1/recommendation-rules/{id}",
+        "recommendation_rules_delete",
+    ),
     ("GET", "/api/v1/automations", "automations_list"),
     ("POST", "/api/v1/automations", "automations_create"),
     ("GET", "/api/v1/automations/{id}", "automations_get"),

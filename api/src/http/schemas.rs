@@ -10,7 +10,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::{
     DeliveryStatus, ErrorCode, EventType, InstanceStatus, InteractionKind, JobStatus,
-    LifecycleStage, Role, StringEnum,
+    LifecycleStage, Role, RuleAction, StringEnum,
 };
 
 /// The schema of a string enum: `type: string` with its values.
@@ -49,6 +49,7 @@ enum_schemas!(
     Role,
     EventType,
     ErrorCode,
+    RuleAction,
 );
 
 /// The OpenAPI shape of [`crate::domain::automation::Trigger`] (the domain

@@ -24,7 +24,7 @@ use crate::entities::{customer, interaction};
 
 /// How far back each poll reads again: a change stamped before one poll can
 /// commit after it.
-const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+pub(super) const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 
 /// What memory says of one customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub enum Recent {
 
 /// Memory older than this does not answer: when polls keep failing, serving
 /// reads the database rather than trust what it last saw.
-const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+pub(super) const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 #[derive(Debug, Clone, Copy)]
 struct Touch {

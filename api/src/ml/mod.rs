@@ -5,9 +5,12 @@
 pub mod activity;
 pub mod catalogue;
 pub mod data;
+pub mod dismissals;
 pub mod item_filter;
 pub mod jobs;
 pub mod listing;
+pub mod merchandising;
+pub mod rule_book;
 pub mod scorer_training;
 pub mod scoring;
 pub mod segmentation;

@@ -15,7 +15,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use uuid::Uuid;
 
 use super::activity::CustomerActivity;
+use super::dismissals::Dismissals;
 use super::listing::ItemListing;
+use super::rule_book::RuleBook;
 use super::stored::{StoredModel, StoredRecommender};
 use super::train::FALLBACK_ENGINE;
 use crate::entities::{model, model_blob};
@@ -110,6 +112,10 @@ pub struct ModelCache {
     pub listing: ItemListing,
     /// Deleted customers and the interactions recorded since the models' data was read.
     pub activity: CustomerActivity,
+    /// The items each customer said they are not interested in.
+    pub dismissals: Dismissals,
+    /// The merchandising rules.
+    pub rules: RuleBook,
     refreshing: tokio::sync::Mutex<()>,
 }
 
@@ -235,7 +241,8 @@ impl ModelCache {
 
     /// Brings everything this replica serves up to date: the item listing,
     /// the active models (loading those activated since the last refresh,
-    /// dropping deactivated ones) and the customer activity. Each part is
+    /// dropping deactivated ones), the customer activity, the dismissals and
+    /// the merchandising rules. Each part is
     /// refreshed even when another fails; the first error is returned.
     /// Readers keep the `Arc` they hold, so no request sees a half swap.
     pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), anyhow::Error> {
@@ -244,7 +251,9 @@ impl ModelCache {
         let listing = self.listing.refresh(db).await;
         let models = self.refresh_models(db).await;
         let activity = self.activity.refresh(db, self.data_floor()).await;
-        listing.and(models).and(activity)
+        let dismissals = self.dismissals.refresh(db).await;
+        let rules = self.rules.refresh(db).await;
+        listing.and(models).and(activity).and(dismissals).and(rules)
     }
 
     async fn refresh_models(&self, db: &DatabaseConnection) -> Result<(), anyhow::Error> {

@@ -20,6 +20,7 @@ pub mod items;
 pub mod models;
 pub mod outbox;
 pub mod privacy;
+pub mod recommendation_rules;
 pub mod records;
 pub mod sealed_secrets;
 pub mod segments;
@@ -37,6 +38,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::domain::DomainError;
+use crate::domain::recommendation_rule::RuleRecord;
 use crate::entities::{interaction, item};
 use crate::ml::serving::ModelCache;
 use crate::policy::Grant;
@@ -49,6 +51,8 @@ enum CacheNote {
     Item(Box<item::Model>),
     ItemDeleted(Uuid),
     Customer { id: Uuid, deleted: bool },
+    Rule(Box<RuleRecord>),
+    RuleDeleted(Uuid),
 }
 
 /// Who writes, and where the committed changes must be noted: what every
@@ -135,10 +139,15 @@ impl<'a> Context<'a> {
         };
         for note in notes.drain(..) {
             match note {
-                CacheNote::Interactions(rows) => cache.activity.note_interactions(&rows),
+                CacheNote::Interactions(rows) => {
+                    cache.activity.note_interactions(&rows);
+                    cache.dismissals.note_interactions(&rows);
+                }
                 CacheNote::Item(row) => cache.listing.note(&row),
                 CacheNote::ItemDeleted(id) => cache.listing.forget(id),
                 CacheNote::Customer { id, deleted } => cache.activity.note_customer(id, deleted),
+                CacheNote::Rule(rule) => cache.rules.note(*rule),
+                CacheNote::RuleDeleted(id) => cache.rules.forget(id),
             }
         }
     }

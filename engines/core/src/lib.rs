@@ -7,6 +7,7 @@
 
 pub mod data;
 pub mod dates;
+pub mod diversity;
 pub mod engine;
 pub mod error;
 pub mod eval;

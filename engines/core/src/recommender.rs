@@ -65,6 +65,13 @@ pub trait Recommender: Send + Sync {
         k: usize,
     ) -> Result<Vec<Recommendation>, EngineError>;
 
+    /// Whether [`Recommender::similar_items`] measures similarity between
+    /// items (false for an engine whose "similar" list is the same for
+    /// every item, such as popularity's).
+    fn knows_item_similarity(&self) -> bool {
+        true
+    }
+
     /// The most memory, in bytes, a fit with `params` may need whatever the
     /// data, when the parameters alone bound it (EASE's dense item-by-item
     /// matrices grow with the square of `max_items`); `None` when the data
@@ -98,6 +105,8 @@ pub trait DynRecommender: Send + Sync {
     fn fit(&self, data: &Dataset, params: &Params) -> Result<FittedModel, EngineError>;
     /// See [`Recommender::fit_memory`].
     fn fit_memory(&self, params: &Params) -> Result<Option<u64>, EngineError>;
+    /// See [`Recommender::knows_item_similarity`].
+    fn knows_item_similarity(&self) -> bool;
     /// See [`Recommender::recommend`].
     fn recommend(
         &self,
@@ -145,6 +154,10 @@ impl<R: Recommender> DynRecommender for R {
 
     fn fit_memory(&self, params: &Params) -> Result<Option<u64>, EngineError> {
         Recommender::fit_memory(self, params)
+    }
+
+    fn knows_item_similarity(&self) -> bool {
+        Recommender::knows_item_similarity(self)
     }
 
     fn recommend(

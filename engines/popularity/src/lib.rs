@@ -87,6 +87,11 @@ impl Recommender for Popularity {
     }
 
     /// Popularity knows no similarity: the most popular other items.
+    /// The popular items are the same whatever the item.
+    fn knows_item_similarity(&self) -> bool {
+        false
+    }
+
     fn similar_items(
         &self,
         model: &PopularityModel,

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod model_reports;
 pub mod models;
 pub mod recommendation_filters;
+pub mod recommendation_rules;
 pub mod recommendations;
 pub mod scores;
 pub mod segments;
@@ -51,6 +52,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     jobs::configure(cfg);
     models::configure(cfg);
     model_reports::configure(cfg);
+    recommendation_rules::configure(cfg);
     segments::configure(cfg);
     analytics::configure(cfg);
     workflows::configure(cfg);

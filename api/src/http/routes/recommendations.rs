@@ -18,7 +18,8 @@ use crate::domain::{DomainError, ErrorCode};
 use crate::entities::{customer, interaction, item};
 use crate::http::error::ApiError;
 use crate::ml::activity::Recent;
-use crate::ml::item_filter::ItemFilter;
+use crate::ml::dismissals;
+use crate::ml::merchandising::{self, ListSpec, Placed};
 use crate::ml::serving::{ActiveModel, Loaded, LoadedRecommender};
 use crate::ml::train::FALLBACK_ENGINE;
 use crate::ml::{EngineKind, engine_kind};
@@ -28,8 +29,8 @@ use crate::state::AppState;
 
 /// Most items in one list.
 const MAX_K: usize = 100;
-/// Extra candidates asked of the engine, to make up for inactive items.
-const SPARE: usize = 20;
+/// Neighbours read per candidate to measure similarity for diversity.
+const SIMILAR_FOR_DIVERSITY: usize = 50;
 
 /// `?k=&engine=&exclude_seen=`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -53,33 +54,10 @@ pub struct RecommendQuery {
     pub min_price: Option<f64>,
     /// Only items priced at most this.
     pub max_price: Option<f64>,
-}
-
-/// Asks `rank` for `k` plus spare candidates, and for four times as many
-/// each time too few pass the filters, until `k` do or the engine has no
-/// more candidates with evidence behind them: per-request work stays small
-/// when the filters let most items by, and a customer with little history
-/// does not make the engine rank the whole catalogue.
-fn fill(
-    state: &AppState,
-    model: &LoadedRecommender,
-    k: usize,
-    filter: &ItemFilter,
-    rank: impl Fn(usize) -> Result<Vec<Recommendation>, rapport_core::EngineError>,
-) -> Result<Vec<RecommendedItem>, ApiError> {
-    let mut wanted = k + SPARE;
-    loop {
-        let list = rank(wanted)?;
-        // Lists are best first: once a candidate has no evidence behind it
-        // (score 0, never listed), asking for more cannot help.
-        let out_of_evidence = list.last().is_none_or(|r| r.score <= 0.0);
-        let exhausted = out_of_evidence || list.len() < wanted || wanted > model.items.len();
-        let items = present(state, model, list, k, filter);
-        if items.len() >= k || exhausted {
-            return Ok(items);
-        }
-        wanted *= 4;
-    }
+    /// Trade relevance for variety, 0 (none, the default) to 1: re-ranks by
+    /// maximal marginal relevance over the engine's item similarity (or
+    /// the items' categories when it knows none).
+    pub diversity: Option<f64>,
 }
 
 /// An item that contributed to a recommendation.
@@ -99,6 +77,85 @@ pub struct RecommendedItem {
     pub score: f64,
     /// The strongest contributions, largest first.
     pub reasons: Vec<ReasonOut>,
+    /// The merchandising rules that moved the item (boosted, buried or
+    /// pinned it), in the order applied.
+    pub rules: Vec<RuleReason>,
+}
+
+/// A merchandising rule that moved an item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleReason {
+    pub rule_id: Uuid,
+    pub name: String,
+    /// `pin`, `boost` or `bury`.
+    pub action: String,
+}
+
+/// The API form of a list, with its reasons named from the listing.
+fn present(state: &AppState, model: &LoadedRecommender, list: Vec<Placed>) -> Vec<RecommendedItem> {
+    let named = |index: u32| {
+        let id = *model.items.get(index as usize)?;
+        Some((id, state.models.listing.get(&id)?))
+    };
+    list.into_iter()
+        .map(|placed| RecommendedItem {
+            item_id: placed.id,
+            sku: placed.listed.sku.clone(),
+            name: placed.listed.name.clone(),
+            score: placed.score,
+            reasons: placed
+                .reasons
+                .iter()
+                .filter_map(|reason| {
+                    named(reason.item).map(|(item_id, item)| ReasonOut {
+                        item_id,
+                        name: item.name.clone(),
+                        weight: reason.weight,
+                    })
+                })
+                .collect(),
+            rules: placed
+                .rules
+                .into_iter()
+                .map(|rule| RuleReason {
+                    rule_id: rule.rule_id,
+                    name: rule.name,
+                    action: rule.action.as_str().to_owned(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Builds the list of `k` from `model`'s candidates (see
+/// [`merchandising::build`]), with the request's filters and diversity and
+/// the rules in force.
+fn fill(
+    state: &AppState,
+    model: &LoadedRecommender,
+    query: &RecommendQuery,
+    k: usize,
+    excluded: &[u32],
+    rank: impl Fn(usize) -> Result<Vec<Recommendation>, rapport_core::EngineError>,
+    neighbours: Option<impl Fn(u32) -> Result<Vec<Recommendation>, rapport_core::EngineError>>,
+) -> Result<Vec<RecommendedItem>, ApiError> {
+    let filter = filter_of(query)?;
+    let diversity = query.diversity.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&diversity) {
+        return Err(ApiError::invalid("diversity", "must be between 0 and 1"));
+    }
+    let rules = state.models.rules.in_force(Utc::now());
+    let spec = ListSpec {
+        k,
+        filter: &filter,
+        rules: &rules,
+        diversity,
+        items: &model.items,
+        item_index: &model.item_index,
+        excluded,
+    };
+    let list = merchandising::build(&state.models.listing, &spec, rank, neighbours)?;
+    Ok(present(state, model, list))
 }
 
 /// A list of items from one model.
@@ -177,12 +234,14 @@ async fn live_customer_items(
     Ok(rows.into_iter().filter_map(|(_, item)| item).collect())
 }
 
-/// Items `customer` interacted with, as indices of `model`: the training
-/// history plus what was recorded since the model's data was read. For a
-/// customer the model knows, both come from memory; otherwise (or when memory
-/// does not reach back far enough) the log is read. Answers 404 when the
-/// customer is not live, even when nothing is excluded.
-async fn seen_items(
+/// Items to leave out of `customer`'s list, as indices of `model`: those
+/// they dismissed (`not_interested`) always, and with `exclude_seen` those
+/// they interacted with (the training history plus what was recorded since
+/// the model's data was read). For a customer the model knows, all of it
+/// comes from memory; otherwise (or when memory does not reach back far
+/// enough) the log is read. Answers 404 when the customer is not live, even
+/// when nothing is excluded.
+async fn excluded_items(
     state: &AppState,
     model: &LoadedRecommender,
     customer: Uuid,
@@ -199,56 +258,22 @@ async fn seen_items(
         Some(Recent::Items(items)) => items,
         None => live_customer_items(&state.db, customer, since).await?,
     };
-    if !exclude_seen {
-        return Ok(Vec::new());
-    }
-    let mut seen = history.cloned().unwrap_or_default();
-    seen.extend(
+    let dismissed = match state.models.dismissals.of(&customer) {
+        Some(items) => items,
+        None => dismissals::read_for(&state.db, customer).await?,
+    };
+    let mut excluded = match (exclude_seen, history) {
+        (true, Some(history)) => history.clone(),
+        _ => Vec::new(),
+    };
+    let recent: &[Uuid] = if exclude_seen { &recent } else { &[] };
+    excluded.extend(
         recent
             .iter()
+            .chain(&dismissed)
             .filter_map(|id| model.item_index.get(id).copied()),
     );
-    Ok(seen)
-}
-
-/// Turns engine output into API items, named from the in-memory listing:
-/// drops inactive and deleted items, and entries with no evidence behind them.
-fn present(
-    state: &AppState,
-    model: &LoadedRecommender,
-    list: Vec<Recommendation>,
-    k: usize,
-    filter: &ItemFilter,
-) -> Vec<RecommendedItem> {
-    let listed = |index: u32| {
-        let id = *model.items.get(index as usize)?;
-        Some((id, state.models.listing.get(&id)?))
-    };
-    list.into_iter()
-        .filter(|rec| rec.score > 0.0)
-        .filter_map(|rec| {
-            let (item_id, item) =
-                listed(rec.item).filter(|(id, item)| item.active && filter.admits(id, item))?;
-            Some(RecommendedItem {
-                item_id,
-                sku: item.sku.clone(),
-                name: item.name.clone(),
-                score: rec.score,
-                reasons: rec
-                    .reasons
-                    .iter()
-                    .filter_map(|reason| {
-                        listed(reason.item).map(|(item_id, item)| ReasonOut {
-                            item_id,
-                            name: item.name.clone(),
-                            weight: reason.weight,
-                        })
-                    })
-                    .collect(),
-            })
-        })
-        .take(k)
-        .collect()
+    Ok(excluded)
 }
 
 /// What a prediction request asks for, once the caller may read
@@ -312,12 +337,19 @@ async fn recommend(
             }));
         }
     };
-    let filter = filter_of(&query)?;
     let exclude_seen = query.exclude_seen.unwrap_or(true);
-    let exclude = seen_items(&state, loaded, customer, exclude_seen).await?;
-    let items = fill(&state, loaded, k, &filter, |n| {
-        ranked_by.recommend(ranker, index, n, &exclude)
-    })?;
+    let exclude = excluded_items(&state, loaded, customer, exclude_seen).await?;
+    let items = fill(
+        &state,
+        loaded,
+        &query,
+        k,
+        &exclude,
+        |n| ranked_by.recommend(ranker, index, n, &exclude),
+        ranked_by
+            .knows_item_similarity()
+            .then_some(|item| ranked_by.similar_items(ranker, item, SIMILAR_FOR_DIVERSITY)),
+    )?;
     Ok(HttpResponse::Ok().json(Recommendations {
         engine: ranked_by.name().to_owned(),
         model_id: served_by.id,
@@ -349,10 +381,19 @@ async fn similar(
             detail: "the item was added after the model was trained; train again".to_owned(),
         })
     })?;
-    let filter = filter_of(&query)?;
-    let items = fill(&state, loaded, k, &filter, |n| {
-        loaded.engine.similar_items(&loaded.model, index, n)
-    })?;
+    let items = fill(
+        &state,
+        loaded,
+        &query,
+        k,
+        &[index],
+        |n| loaded.engine.similar_items(&loaded.model, index, n),
+        loaded.engine.knows_item_similarity().then_some(|item| {
+            loaded
+                .engine
+                .similar_items(&loaded.model, item, SIMILAR_FOR_DIVERSITY)
+        }),
+    )?;
     Ok(HttpResponse::Ok().json(Recommendations {
         engine: model.engine.clone(),
         model_id: model.id,
