@@ -19,7 +19,7 @@ use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
 use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, ParamValues, Params, Recommendation,
-    Recommender,
+    Recommender, Search,
 };
 use serde::{Deserialize, Serialize};
 
@@ -99,7 +99,11 @@ impl Recommender for Als {
                 1,
                 1024,
                 "latent factors per customer and item",
-            ),
+            )
+            .searched(Search::LogUniform {
+                low: 16.0,
+                high: 128.0,
+            }),
             ParamSpec::int(
                 "iterations",
                 15,
@@ -113,7 +117,11 @@ impl Recommender for Als {
                 1e-6,
                 1e4,
                 "L2 penalty on every factor row (lambda, not scaled by the row's count)",
-            ),
+            )
+            .searched(Search::LogUniform {
+                low: 1e-3,
+                high: 10.0,
+            }),
             ParamSpec::float(
                 "alpha",
                 1.0,
@@ -121,7 +129,11 @@ impl Recommender for Als {
                 1000.0,
                 "confidence of an interaction per unit of weight; unobserved pairs have \
                  confidence 1",
-            ),
+            )
+            .searched(Search::LogUniform {
+                low: 0.5,
+                high: 50.0,
+            }),
             ParamSpec::int(
                 "cg_steps",
                 3,

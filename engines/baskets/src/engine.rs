@@ -5,7 +5,7 @@
 use rapport_core::ranking::{MAX_REASONS, top_reasons};
 use rapport_core::{
     DataNeed, Dataset, EngineDescription, EngineError, ParamSpec, ParamValues, Params,
-    Recommendation, Recommender,
+    Recommendation, Recommender, Search,
 };
 use serde::{Deserialize, Serialize};
 
@@ -123,14 +123,22 @@ impl Recommender for Baskets {
                     1.0,
                     "an itemset is frequent when in at least ceil(min_support * baskets) baskets \
                      (decided exactly from the decimal given)",
-                ),
+                )
+                .searched(Search::LogUniform {
+                    low: 0.002,
+                    high: 0.05,
+                }),
                 ParamSpec::float(
                     "min_confidence",
                     0.1,
                     0.0,
                     1.0,
                     "a rule A -> C is kept when n(A and C) / n(A) is at least this (exactly)",
-                ),
+                )
+                .searched(Search::Uniform {
+                    low: 0.05,
+                    high: 0.5,
+                }),
                 ParamSpec::int("max_len", 4, 1, 10, "longest itemset mined"),
                 ParamSpec::int(
                     "max_itemsets",

@@ -13,7 +13,7 @@ use rapport_core::matrix::{
 };
 use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
 use rapport_core::{
-    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
+    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender, Search,
 };
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
@@ -113,14 +113,22 @@ impl Recommender for Content {
                 0.0,
                 100.0,
                 "weight of the one-hot category next to the text terms (0 ignores categories)",
-            ),
+            )
+            .searched(Search::Uniform {
+                low: 0.0,
+                high: 4.0,
+            }),
             ParamSpec::int(
                 "min_df",
                 1,
                 1,
                 1_000_000,
                 "terms in fewer items than this are ignored",
-            ),
+            )
+            .searched(Search::LogUniform {
+                low: 1.0,
+                high: 20.0,
+            }),
         ];
         params.extend(MatrixOptions::param_specs());
         EngineDescription {

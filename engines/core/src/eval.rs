@@ -215,9 +215,27 @@ pub fn evaluate(
 ) -> Result<EvalReport, EngineError> {
     data.validate()?;
     let parts = split(&data.interactions);
+    evaluate_split(engine, data, &parts, params, k, true)
+}
+
+/// The protocol of [`evaluate`] on a given split of `data`'s log (such as a
+/// validation split carved out of a training part): fit on `parts.train`,
+/// measure on `parts.test`. Without `curve`, the lists of [`CURVE_K`] are
+/// not made and [`EvalReport::curve`] is empty. `data` supplies the catalogue
+/// size and the item metadata; its own interactions are not read.
+pub fn evaluate_split(
+    engine: &dyn DynRecommender,
+    data: &Dataset,
+    parts: &Split,
+    params: &Params,
+    k: usize,
+    curve: bool,
+) -> Result<EvalReport, EngineError> {
     let train = Dataset {
         interactions: parts.train.clone(),
-        ..data.clone()
+        n_customers: data.n_customers,
+        n_items: data.n_items,
+        items: data.items.clone(),
     };
     let started = Instant::now();
     let model = engine.fit(&train, params)?;
@@ -233,7 +251,8 @@ pub fn evaluate(
     let train_items = data.n_items - not_in_train.len();
 
     let mut acc = MetricsAccumulator::new(k);
-    let mut curve: Vec<MetricsAccumulator> = (1..=CURVE_K).map(MetricsAccumulator::new).collect();
+    let curve_k = if curve { CURVE_K } else { 0 };
+    let mut curve: Vec<MetricsAccumulator> = (1..=curve_k).map(MetricsAccumulator::new).collect();
     let mut popularity = PopularityAccumulator::new(&parts.train, data.n_items);
     let mut score_secs = 0.0;
     let mut train_pos = 0;
@@ -257,9 +276,11 @@ pub fn evaluate(
         let relevant: HashSet<u32> = group.iter().map(|x| x.item).collect();
         acc.add(&list, &relevant);
         popularity.add(&list);
-        let long = items(CURVE_K)?;
-        for at in &mut curve {
-            at.add(&long, &relevant);
+        if curve_k > 0 {
+            let long = items(curve_k)?;
+            for at in &mut curve {
+                at.add(&long, &relevant);
+            }
         }
     }
     Ok(EvalReport {
@@ -446,6 +467,19 @@ mod tests {
             close(last.ndcg, 0.8154648768) && close(last.map, 0.75),
             "{last:?}"
         );
+
+        let parts = split(&data.interactions);
+        let plain = evaluate_split(
+            &ByIndex("by_index"),
+            &data,
+            &parts,
+            &Params::new(),
+            2,
+            false,
+        )
+        .unwrap();
+        assert_eq!(plain.metrics, m);
+        assert!(plain.curve.is_empty());
 
         let bias = report.popularity_bias;
         assert_eq!(bias.top_items, 1);

@@ -28,7 +28,7 @@ pub use engine::{DataNeed, EngineDescription, FittedModel};
 pub use error::EngineError;
 pub use ids::IdMap;
 pub use matrix::{CustomerRows, InteractionMatrix, MatrixOptions, SparseAccumulator};
-pub use params::{ParamKind, ParamSpec, ParamValues, Params};
+pub use params::{ParamKind, ParamSpec, ParamValues, Params, Search};
 pub use recommender::{DynRecommender, Reason, Recommendation, Recommender};
 pub use scorer::{DynScorer, FittedScorer, Scorer};
 pub use scoring::ScoreError;

@@ -21,6 +21,31 @@ pub enum ParamKind {
     Text,
 }
 
+/// Where a hyper-parameter search draws a parameter's values from, when the
+/// engine publishes one (operational parameters such as seeds, threads or
+/// memory limits publish none and keep their defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Search {
+    /// Uniform over `low..=high` (integers rounded).
+    Uniform {
+        /// Lowest value drawn.
+        low: f64,
+        /// Highest value drawn.
+        high: f64,
+    },
+    /// Uniform in log scale over `low..=high` (both positive; integers
+    /// rounded), for scales such as regularisation strengths.
+    LogUniform {
+        /// Lowest value drawn.
+        low: f64,
+        /// Highest value drawn.
+        high: f64,
+    },
+    /// Every value of a choice parameter, or `true` and `false` of a boolean.
+    Choices,
+}
+
 /// Description of one parameter: name, type, default and allowed range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParamSpec {
@@ -36,6 +61,9 @@ pub struct ParamSpec {
     pub max: Option<f64>,
     /// One-line explanation.
     pub doc: String,
+    /// The range a hyper-parameter search draws from, when it is searched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<Search>,
 }
 
 impl ParamSpec {
@@ -65,6 +93,7 @@ impl ParamSpec {
             min: None,
             max: None,
             doc: doc.to_owned(),
+            search: None,
         }
     }
 
@@ -77,6 +106,7 @@ impl ParamSpec {
             min: None,
             max: None,
             doc: doc.to_owned(),
+            search: None,
         }
     }
 
@@ -89,7 +119,14 @@ impl ParamSpec {
             min: None,
             max: None,
             doc: doc.to_owned(),
+            search: None,
         }
+    }
+
+    /// The same parameter, searched over `search` by hyper-parameter tuning.
+    pub fn searched(mut self, search: Search) -> Self {
+        self.search = Some(search);
+        self
     }
 
     fn number(name: &str, kind: ParamKind, default: String, min: f64, max: f64, doc: &str) -> Self {
@@ -100,6 +137,7 @@ impl ParamSpec {
             min: Some(min),
             max: Some(max),
             doc: doc.to_owned(),
+            search: None,
         }
     }
 

@@ -12,7 +12,7 @@ use rapport_core::DataNeed;
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
 use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
 use rapport_core::{
-    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
+    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender, Search,
 };
 use serde::{Deserialize, Serialize};
 
@@ -95,7 +95,11 @@ impl Recommender for Ease {
                 1e-3,
                 1e9,
                 "L2 regularisation of the item weights",
-            ),
+            )
+            .searched(Search::LogUniform {
+                low: 1.0,
+                high: 5000.0,
+            }),
             ParamSpec::int(
                 "max_items",
                 10_000,

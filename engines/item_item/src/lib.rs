@@ -12,7 +12,7 @@ use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours};
 use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense};
 use rapport_core::{
-    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
+    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender, Search,
 };
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
@@ -64,28 +64,39 @@ impl Recommender for ItemItem {
 
     fn describe(&self) -> EngineDescription {
         let mut params = vec![
-            ParamSpec::int("neighbours", 50, 1, 10_000, "similar items kept per item"),
+            ParamSpec::int("neighbours", 50, 1, 10_000, "similar items kept per item").searched(
+                Search::LogUniform {
+                    low: 10.0,
+                    high: 1000.0,
+                },
+            ),
             ParamSpec::float(
                 "shrinkage",
                 0.0,
                 0.0,
                 1e6,
                 "added to the cosine denominator, damping similarities built on few customers",
-            ),
+            )
+            .searched(Search::Uniform {
+                low: 0.0,
+                high: 50.0,
+            }),
             ParamSpec::choice(
                 "similarity",
                 "cosine",
                 &["cosine", "adjusted_cosine"],
                 "cosine, or adjusted cosine (weights centred on each customer's mean; \
                  meaningless on purely binary data)",
-            ),
+            )
+            .searched(Search::Choices),
             ParamSpec::choice(
                 "mode",
                 "push",
                 &["push", "pull"],
                 "push: each history item adds its own neighbours; pull: a candidate is \
                  scored from its own neighbour list",
-            ),
+            )
+            .searched(Search::Choices),
         ];
         params.extend(MatrixOptions::param_specs());
         EngineDescription {

@@ -8,7 +8,7 @@ use rapport_core::DataNeed;
 use rapport_core::data::Dataset;
 use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
 use rapport_core::ranking::{Exclusion, rank_order};
-use rapport_core::{EngineDescription, EngineError, Params, Recommendation, Recommender};
+use rapport_core::{EngineDescription, EngineError, Params, Recommendation, Recommender, Search};
 use serde::{Deserialize, Serialize};
 
 /// The popularity engine.
@@ -52,7 +52,17 @@ impl Recommender for Popularity {
             summary: "Most interacted-with items: summed interaction weights, optionally \
                       decayed with age; the same list for everyone, and the cold-start fallback"
                 .into(),
-            params: MatrixOptions::param_specs(),
+            params: MatrixOptions::param_specs()
+                .into_iter()
+                .map(|spec| match spec.name.as_str() {
+                    // Recency matters on most catalogues; how much, the data says.
+                    "half_life_days" => spec.searched(Search::LogUniform {
+                        low: 1.0,
+                        high: 3650.0,
+                    }),
+                    _ => spec,
+                })
+                .collect(),
             needs: vec![DataNeed::Interactions],
         }
     }

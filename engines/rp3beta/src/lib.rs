@@ -17,7 +17,7 @@ use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions, lane}
 use rapport_core::neighbours::{Neighbours, neighbour_lists};
 use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
 use rapport_core::{
-    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
+    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender, Search,
 };
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
@@ -126,7 +126,11 @@ impl Recommender for Rp3Beta {
                 0.0,
                 3.0,
                 "exponent of the walk's transition probabilities (1 is the plain walk)",
-            ),
+            )
+            .searched(Search::Uniform {
+                low: 0.2,
+                high: 1.5,
+            }),
             ParamSpec::float(
                 "beta",
                 0.6,
@@ -134,13 +138,23 @@ impl Recommender for Rp3Beta {
                 2.0,
                 "popularity penalty: a target item's walk weight is divided by its \
                  customer count to this power",
+            )
+            .searched(Search::Uniform {
+                low: 0.0,
+                high: 1.0,
+            }),
+            ParamSpec::int("neighbours", 100, 1, 10_000, "walk targets kept per item").searched(
+                Search::LogUniform {
+                    low: 20.0,
+                    high: 1000.0,
+                },
             ),
-            ParamSpec::int("neighbours", 100, 1, 10_000, "walk targets kept per item"),
             ParamSpec::bool(
                 "normalise",
                 true,
                 "rescale each item's kept targets to sum 1",
-            ),
+            )
+            .searched(Search::Choices),
         ];
         params.extend(MatrixOptions::param_specs());
         EngineDescription {

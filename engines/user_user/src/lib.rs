@@ -10,7 +10,7 @@ use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours, cosine_neighbours_of};
 use rapport_core::ranking::{Exclusion, explained, positions, similar_to, top_k_dense};
 use rapport_core::{
-    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender,
+    Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender, Search,
 };
 use serde::{Deserialize, Serialize};
 
@@ -84,14 +84,22 @@ impl Recommender for UserUser {
                 1,
                 10_000,
                 "similar customers kept per customer",
-            ),
+            )
+            .searched(Search::LogUniform {
+                low: 10.0,
+                high: 1000.0,
+            }),
             ParamSpec::float(
                 "shrinkage",
                 0.0,
                 0.0,
                 1e6,
                 "added to the cosine denominator, damping similarities built on few items",
-            ),
+            )
+            .searched(Search::Uniform {
+                low: 0.0,
+                high: 50.0,
+            }),
         ];
         params.extend(MatrixOptions::param_specs());
         EngineDescription {

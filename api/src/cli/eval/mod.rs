@@ -12,6 +12,7 @@ mod report;
 mod rfm;
 mod scorer;
 mod segmenter;
+mod tune;
 
 use clap::error::ErrorKind;
 use clap::{ArgMatches, Args, Command, FromArgMatches, Subcommand};
@@ -27,11 +28,15 @@ pub use baskets::BasketsEvalArgs;
 pub use recommender::RecommenderEvalArgs;
 pub use scorer::ScorerEvalArgs;
 pub use segmenter::SegmenterEvalArgs;
+pub use tune::TuneArgs;
 
 /// The engine to evaluate, with the options of its kind.
 pub enum EvalTarget {
     /// A recommender on an interactions file.
     Recommender(&'static dyn DynRecommender, RecommenderEvalArgs),
+    /// A search of one recommender's parameters (`ENGINE --tune`), or of
+    /// every recommender the data can feed (`auto --tune`, `None`).
+    Tune(Option<&'static dyn DynRecommender>, RecommenderEvalArgs),
     /// A scorer on a customers file.
     Scorer(&'static dyn DynScorer, ScorerEvalArgs),
     /// The association rules of `baskets` on an interactions file.
@@ -53,6 +58,11 @@ impl std::fmt::Debug for EvalTarget {
                 .field(&engine.name())
                 .field(args)
                 .finish(),
+            Self::Tune(engine, args) => f
+                .debug_tuple("Tune")
+                .field(&engine.map_or(tune::AUTO, |e| e.name()))
+                .field(args)
+                .finish(),
             Self::Scorer(engine, args) => f
                 .debug_tuple("Scorer")
                 .field(&engine.name())
@@ -72,14 +82,28 @@ impl FromArgMatches for EvalTarget {
                 "name the engine to evaluate\n",
             ));
         };
+        if name == tune::AUTO {
+            let args = RecommenderEvalArgs::from_arg_matches(sub)?;
+            if !args.tune.tune {
+                return Err(clap::Error::raw(
+                    ErrorKind::MissingRequiredArgument,
+                    "`auto` is only valid with --tune\n",
+                ));
+            }
+            return Ok(Self::Tune(None, args));
+        }
         match registry().engine(name) {
             Some(Engine::Recommender(_)) if mines_rules(name) => {
                 Ok(Self::Baskets(BasketsEvalArgs::from_arg_matches(sub)?))
             }
-            Some(Engine::Recommender(engine)) => Ok(Self::Recommender(
-                engine,
-                RecommenderEvalArgs::from_arg_matches(sub)?,
-            )),
+            Some(Engine::Recommender(engine)) => {
+                let args = RecommenderEvalArgs::from_arg_matches(sub)?;
+                Ok(if args.tune.tune {
+                    Self::Tune(Some(engine), args)
+                } else {
+                    Self::Recommender(engine, args)
+                })
+            }
             Some(Engine::Scorer(engine)) => {
                 Ok(Self::Scorer(engine, ScorerEvalArgs::from_arg_matches(sub)?))
             }
@@ -118,6 +142,12 @@ impl Subcommand for EvalTarget {
                 // After the arguments, whose doc comment would otherwise describe it.
                 cmd.subcommand(sub.about(engine.describe().summary))
             })
+            .subcommand(
+                RecommenderEvalArgs::augment_args(Command::new(tune::AUTO)).about(
+                    "With --tune: search every recommender the data can feed, \
+                     the winner scored on test",
+                ),
+            )
             .subcommand_required(true)
     }
 
@@ -126,7 +156,7 @@ impl Subcommand for EvalTarget {
     }
 
     fn has_subcommand(name: &str) -> bool {
-        registry().engine(name).is_some()
+        name == tune::AUTO || registry().engine(name).is_some()
     }
 }
 
@@ -195,6 +225,7 @@ pub fn run(target: EvalTarget) -> Result<(), anyhow::Error> {
     let out = &mut std::io::stdout().lock();
     match target {
         EvalTarget::Recommender(engine, args) => recommender::run(engine, &args, out)?,
+        EvalTarget::Tune(engine, args) => tune::run(engine, &args, out)?,
         EvalTarget::Scorer(engine, args) => {
             scorer::run(engine, &args, out)?;
         }

@@ -12,6 +12,7 @@ use rapport_core::{DynRecommender, IdMap, Interaction};
 
 use super::load::{InteractionMap, ItemMap, Loaded, load};
 use super::report::Report;
+use super::tune::TuneArgs;
 use super::{EvalError, params};
 use crate::cli::files::CsvArgs;
 
@@ -54,6 +55,8 @@ pub struct RecommenderEvalArgs {
     /// Write the split as train.csv and test.csv into this directory.
     #[arg(long, value_name = "DIR")]
     pub dump_split: Option<PathBuf>,
+    #[command(flatten)]
+    pub tune: TuneArgs,
 }
 
 fn write_split(

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use rapport_assess::{Assessment, FairnessReport};
 use rapport_core::Params;
-use rapport_core::eval::EvalReport;
+use rapport_core::eval::{EvalReport, Metrics};
 use rapport_core::table::RowError;
 use serde::Serialize;
 
@@ -18,6 +18,45 @@ const LISTED_SKIPS: usize = 20;
 pub(super) fn write_json(value: &impl Serialize, out: &mut dyn Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)
+}
+
+/// The head of a table of recommender metrics at `k`, its first column `first`.
+pub(super) fn write_metrics_header(
+    out: &mut dyn Write,
+    first: &str,
+    k: usize,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<12} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        first,
+        format!("P@{k}"),
+        format!("R@{k}"),
+        format!("NDCG@{k}"),
+        format!("MAP@{k}"),
+        "coverage",
+        "fit_s",
+        "score_s"
+    )
+}
+
+/// One line of that table: `name`, the metrics and, when timed, the fit and
+/// scoring seconds.
+pub(super) fn write_metrics_row(
+    out: &mut dyn Write,
+    name: &str,
+    m: &Metrics,
+    secs: Option<(f64, f64)>,
+) -> std::io::Result<()> {
+    let (fit, score) = secs.map_or_else(
+        || (String::new(), String::new()),
+        |(fit, score)| (format!("{fit:.3}"), format!("{score:.3}")),
+    );
+    writeln!(
+        out,
+        "{:<12} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {fit:>8} {score:>8}",
+        name, m.precision, m.recall, m.ndcg, m.map, m.coverage
+    )
 }
 
 /// What `rapport eval` prints for a recommender.
@@ -57,24 +96,15 @@ impl Report {
     pub(super) fn write_table(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let r = &self.result;
         let m = &r.metrics;
-        let k = m.k;
-        writeln!(
-            out,
-            "{:<12} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-            "engine",
-            format!("P@{k}"),
-            format!("R@{k}"),
-            format!("NDCG@{k}"),
-            format!("MAP@{k}"),
-            "coverage",
-            "fit_s",
-            "score_s"
-        )?;
-        writeln!(
-            out,
-            "{:<12} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.3} {:>8.3}",
-            r.engine, m.precision, m.recall, m.ndcg, m.map, m.coverage, r.fit_secs, r.score_secs
-        )?;
+        write_metrics_header(out, "engine", m.k)?;
+        write_metrics_row(out, &r.engine, m, Some((r.fit_secs, r.score_secs)))?;
+        self.write_split(out)
+    }
+
+    /// The split's sizes and the rows skipped.
+    pub(super) fn write_split(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let r = &self.result;
+        let m = &r.metrics;
         writeln!(
             out,
             "train {} rows, test {} rows, {} customers evaluated, {} train items, skipped rows: {}",
