@@ -3,8 +3,9 @@
 # customers, for the scorer) into a fresh SQLite file with the release binary,
 # trains and activates every engine, starts the service, and drives
 # GET /customers/{id}/recommendations?k=10 for random customers with wrk at 64
-# connections. Prints import and training times, requests/s, p50/p99 latency,
-# errors and the server's peak RSS, then times three 10,000-row
+# connections, then again with two merchandising rules in force and one
+# request filter. Prints import and training times, requests/s, p50/p99
+# latency and errors of both loads, the server's peak RSS, then times three 10,000-row
 # POST /interactions/batch (budget: under 2 s each).
 #
 # Needs wrk (Debian: apt-get install wrk) and python3. Data: $RAPPORT_DATA
@@ -77,17 +78,29 @@ with open(out, "w") as f:
     f.write("ids = {" + ",".join(f'"{i}"' for i in ids) + "}\n")
 print(f"{len(ids)} MovieLens customers to query")
 PY
-cat >> "$WORK/ids.lua" <<LUA
+# load NAME QUERY: wrk on random customers' lists with QUERY, into $WORK/wrk-NAME.txt.
+load() {
+  cp "$WORK/ids.lua" "$WORK/$1.lua"
+  cat >> "$WORK/$1.lua" <<LUA
 math.randomseed(42)
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 request = function()
-  return wrk.format("GET", "/api/v1/customers/" .. ids[math.random(#ids)] .. "/recommendations?k=10")
+  return wrk.format("GET", "/api/v1/customers/" .. ids[math.random(#ids)] .. "/recommendations?$2")
 end
 LUA
-
-echo "== load: GET /customers/{id}/recommendations?k=10 ($ENGINE), $CONNECTIONS connections, $DURATION"
-wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/ids.lua" "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
+  echo "== load ($1): GET /customers/{id}/recommendations?$2 ($ENGINE), $CONNECTIONS connections, $DURATION"
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$1.lua" "http://127.0.0.1:$PORT" | tee "$WORK/wrk-$1.txt"
+}
+load plain "k=10"
 PEAK_KIB=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
+
+echo "== two merchandising rules (boost tag drama x2, bury tag horror x10) and one filter (exclude_tags=documentary)"
+for rule in '{"name":"Drama week","action":"boost","tag":"drama","factor":2}' \
+            '{"name":"Less horror","action":"bury","tag":"horror","factor":10}'; do
+  curl -sf -o /dev/null -w "rule: status %{http_code}\n" -H "Authorization: Bearer $TOKEN" \
+    -H 'content-type: application/json' -d "$rule" "http://127.0.0.1:$PORT/api/v1/recommendation-rules"
+done
+load merchandised "k=10&exclude_tags=documentary"
 
 echo "== POST /interactions/batch with 10,000 rows (by external id and SKU), three times"
 python3 - "$WORK" <<'PY'
@@ -104,15 +117,18 @@ for n in 1 2 3; do
     --data-binary "@$WORK/batch-$n.json" "http://127.0.0.1:$PORT/api/v1/interactions/batch"
 done
 
-python3 - "$WORK/wrk.txt" "$PEAK_KIB" <<'PY'
+python3 - "$WORK" "$PEAK_KIB" <<'PY'
 import re, sys
-text, peak_kib = open(sys.argv[1]).read(), int(sys.argv[2])
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-def pct(p):
-    m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)", text, re.M)
-    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", text))
-errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
+work, peak_kib = sys.argv[1], int(sys.argv[2])
 print("== summary (budget: >= 3000 req/s, p99 < 20 ms, 0 errors, RSS < 300 MiB)")
-print(f"requests/s {rps:.0f}  p50 {pct(50):.2f} ms  p99 {pct(99):.2f} ms  errors {errors}  peak RSS {peak_kib/1024:.0f} MiB")
+for name in ("plain", "merchandised"):
+    text = open(f"{work}/wrk-{name}.txt").read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    def pct(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)", text, re.M)
+        return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", text))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
+    print(f"{name:<13} requests/s {rps:.0f}  p50 {pct(50):.2f} ms  p99 {pct(99):.2f} ms  errors {errors}")
+print(f"peak RSS after the plain load {peak_kib/1024:.0f} MiB")
 PY

@@ -271,6 +271,47 @@ pub struct TrainingLimits {
     #[arg(long, env = "RAPPORT_TRAINING_JOBS_PER_USER", default_value_t = 3,
           value_parser = clap::value_parser!(u64).range(1..=1_000))]
     pub training_jobs_per_user: u64,
+
+    /// Tune every recommender (`auto`) this often from a worker, activating
+    /// the winner when it beats the active default model (`30m`, `6h`,
+    /// `1d` ...); off when empty.
+    #[arg(long, env = "RAPPORT_TUNE_EVERY", default_value = "", value_parser = parse_every)]
+    pub tune_every: Every,
+
+    /// Trials of each scheduled tuning.
+    #[arg(long, env = "RAPPORT_TUNE_TRIALS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=200))]
+    pub tune_trials: u64,
+}
+
+/// An optional period, parsed from `N` followed by `s`, `m`, `h` or `d`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Every(pub Option<std::time::Duration>);
+
+/// Parses `30s`, `15m`, `6h`, `1d`; empty means never.
+pub fn parse_every(raw: &str) -> Result<Every, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(Every(None));
+    }
+    let split = raw.len() - raw.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let (number, unit) = raw.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a number followed by s, m, h or d"))?;
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("`{raw}`: the unit must be s, m, h or d")),
+    };
+    if n == 0 {
+        return Err("the period must be longer than 0".to_owned());
+    }
+    Ok(Every(Some(std::time::Duration::from_secs(
+        n.saturating_mul(unit_secs),
+    ))))
 }
 
 impl TrainingLimits {

@@ -12,6 +12,7 @@ mod m20261202_000001_sessions;
 mod m20261202_000002_secrets;
 mod m20261202_000003_analytics;
 mod m20261203_000001_merchandising;
+mod m20261203_000002_tuning_jobs;
 
 /// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_secrets::Migration),
             Box::new(m20261202_000003_analytics::Migration),
             Box::new(m20261203_000001_merchandising::Migration),
+            Box::new(m20261203_000002_tuning_jobs::Migration),
         ]
     }
 }

@@ -55,6 +55,7 @@ mod secrets_at_rest;
 mod sessions;
 mod sign_in;
 mod trustworthy_scores;
+mod tuning;
 mod webhook_rebinding;
 mod webhooks;
 mod workflow_roles;

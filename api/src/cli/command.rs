@@ -11,6 +11,7 @@ use super::{
     import::{self, ImportArgs},
     keys::{self, RotateKeysArgs},
     train::{self, TrainArgs, WorkerArgs},
+    tune::{self, TuneArgs},
 };
 use crate::auth::password;
 use crate::config::{DatabaseSettings, Settings};
@@ -46,6 +47,9 @@ enum Command {
     Eval(EvalTarget),
     /// Train an engine on the database's data in the foreground and store the model.
     Train(Box<TrainArgs>),
+    /// Search a recommender's parameters (or every recommender's: `auto`) on
+    /// the database's data in the foreground and store the winner.
+    Tune(Box<TuneArgs>),
     /// Run queued training jobs (for deployments that keep training off the API replicas).
     Worker(Box<WorkerArgs>),
     /// Import customers, items or interactions from a CSV file (or a known data set).
@@ -134,6 +138,10 @@ async fn run(cli: Cli) -> Result<(), anyhow::Error> {
         Command::Train(args) => {
             telemetry::init_logging("warn", crate::config::LogFormat::Text);
             train::train(*args).await?;
+        }
+        Command::Tune(args) => {
+            telemetry::init_logging("warn", crate::config::LogFormat::Text);
+            tune::tune(*args).await?;
         }
         Command::Worker(args) => {
             telemetry::init_logging("info", crate::config::LogFormat::Text);

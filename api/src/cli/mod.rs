@@ -1,5 +1,5 @@
 //! The `rapport` command line: `serve`, `migrate`, `import`, `train`,
-//! `worker`, `eval`, `user`, `rotate-keys` and `openapi`, parsed by clap in [`command`] and
+//! `tune`, `worker`, `eval`, `user`, `rotate-keys` and `openapi`, parsed by clap in [`command`] and
 //! run through the same services as the HTTP API.
 
 mod command;
@@ -8,6 +8,7 @@ pub mod files;
 pub mod import;
 pub mod keys;
 pub mod train;
+pub mod tune;
 
 pub use command::{UserCreate, create_user, main};
 

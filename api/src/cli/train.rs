@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{DatabaseSettings, WeightOverrides};
+use crate::config::{DatabaseSettings, TrainingLimits, WeightOverrides};
 use crate::db;
 use crate::ml::jobs;
 use crate::ml::serving::ModelCache;
@@ -36,6 +36,8 @@ pub struct TrainArgs {
 pub struct WorkerArgs {
     #[command(flatten)]
     pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub training: TrainingLimits,
     /// Implicit-feedback weights, as for `rapport serve`.
     #[arg(long, env = "RAPPORT_INTERACTION_WEIGHTS", default_value = "", value_parser = crate::config::parse_weights)]
     pub interaction_weights: WeightOverrides,
@@ -79,6 +81,7 @@ pub async fn worker(args: WorkerArgs) -> Result<(), anyhow::Error> {
     jobs::spawn_worker(
         db,
         weights,
+        args.training.memory_bytes(),
         Arc::new(ModelCache::default()),
         Duration::from_secs(1),
     );

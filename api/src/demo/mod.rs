@@ -2,8 +2,10 @@
 //! segments with a churn label that depends on their attributes and
 //! behaviour, a catalogue in categories, and a year of interactions with
 //! structure the engines can learn (segment tastes, items bought together).
-//! Seeded once into an empty database; then every engine is trained on it.
+//! Seeded once into an empty database; then every engine is trained on it
+//! and every recommender tuned.
 
+pub mod recommendations;
 pub mod workflows;
 
 use chrono::{Duration, Utc};
@@ -133,6 +135,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
         .take(12)
         .collect();
     let workflows = workflows::seed_instances(db, &churned).await?;
+    recommendations::seed_rules(db).await?;
     tracing::info!(
         customers = customers.len(),
         items = items.len(),
@@ -430,7 +433,10 @@ fn survey(
 pub async fn train_all(
     db: &DatabaseConnection,
     weights: &KindWeights,
+    default_engine: &str,
+    memory_budget: u64,
 ) -> Result<(), anyhow::Error> {
+    let mut trained_any = false;
     for (_, description) in catalogue::descriptions() {
         let engine = description.name;
         let active = model::Entity::find()
@@ -446,7 +452,11 @@ pub async fn train_all(
             .await
             .map_err(|e| anyhow::anyhow!("demo: training {engine}: {e}"))?;
         let row = jobs::store(db, trained, None, true).await?;
+        trained_any = true;
         tracing::info!(engine = %engine, model_id = %row.id, seconds = started.elapsed().as_secs_f64(), "demo: trained and activated");
+    }
+    if trained_any {
+        recommendations::tune(db, weights, default_engine, memory_budget).await?;
     }
     Ok(())
 }

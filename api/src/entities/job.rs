@@ -8,6 +8,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    /// `train` or `tune`.
+    pub kind: String,
+    /// The engine trained, or tuned (`auto`: every recommender).
     pub engine: String,
     pub params: Json,
     /// Activate the model when training succeeds.
@@ -19,6 +22,9 @@ pub struct Model {
     pub stage: Option<String>,
     pub model_id: Option<Uuid>,
     pub error: Option<String>,
+    /// What a finished job decided (a tuning job: whether its winner was
+    /// activated, and why).
+    pub outcome: Option<Json>,
     pub attempts: i32,
     /// Random token of the worker holding the lease.
     pub lease_token: Option<String>,

@@ -104,6 +104,7 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/api/v1/engines", "engines_list"),
     ("POST", "/api/v1/engines/{name}/train", "engines_train"),
+    ("POST", "/api/v1/engines/{name}/tune", "engines_tune"),
     ("GET", "/api/v1/jobs", "jobs_list"),
     ("GET", "/api/v1/jobs/{id}", "jobs_get"),
     ("GET", "/api/v1/models", "models_list"),

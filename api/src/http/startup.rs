@@ -17,7 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::user_states::{SessionStates, UserStates};
 use crate::auth::{bootstrap, rate_limit::LoginLimits, tokens::TokenKeys};
-use crate::config::{BackgroundSettings, Settings};
+use crate::config::{BackgroundSettings, Every, Settings};
 use crate::domain::{DomainError, ErrorCode};
 use crate::http::error::{ApiError, FieldError};
 use crate::http::openapi::{ApiDoc, secure};
@@ -30,7 +30,7 @@ use crate::services::sealed_secrets;
 use crate::state::AppState;
 use crate::webhooks::dispatcher::Dispatcher;
 use crate::webhooks::resolver::{CheckedResolver, Lookup};
-use crate::workers::{retention, score_sweep, sla};
+use crate::workers::{retention, scheduled_tuning, score_sweep, sla};
 use crate::{db, demo, secrets};
 
 /// Every documented route: the API under [`BASE`], operations at the root.
@@ -156,16 +156,27 @@ impl Application {
             );
         }
         if settings.demo {
-            demo::train_all(&db, &weights.to_kind_weights()).await?;
+            demo::train_all(
+                &db,
+                &weights.to_kind_weights(),
+                &settings.default_engine,
+                settings.training.memory_bytes(),
+            )
+            .await?;
         }
         let models = Arc::new(ModelCache::default());
         models.refresh(&db).await?;
         Arc::clone(&models)
             .spawn_refresher(db.clone(), Duration::from_secs(settings.model_poll.max(1)));
+        if let Every(Some(period)) = settings.training.tune_every {
+            let trials = usize::try_from(settings.training.tune_trials)?;
+            scheduled_tuning::spawn(db.clone(), period, trials, settings.default_engine.clone());
+        }
         if !settings.no_worker {
             jobs::spawn_worker(
                 db.clone(),
                 weights.to_kind_weights(),
+                settings.training.memory_bytes(),
                 Arc::clone(&models),
                 Duration::from_secs(1),
             );

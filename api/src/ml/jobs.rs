@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::catalogue;
 use super::serving::ModelCache;
 use super::train::{self, RawParams, TrainError, Trained};
+use super::tuning::{self, TuneSettings};
 use crate::domain::DomainError;
 use crate::domain::event::{EventPayload, ModelActivated};
 use crate::entities::{job, model, model_blob};
@@ -40,7 +41,15 @@ fn lease_deadline() -> chrono::DateTime<Utc> {
     Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::seconds(60))
 }
 
-/// Adds a job to the queue.
+/// What a job does.
+pub mod kind {
+    /// Trains one engine with given parameters.
+    pub const TRAIN: &str = "train";
+    /// Searches an engine's (or every recommender's) parameters.
+    pub const TUNE: &str = "tune";
+}
+
+/// Adds a training job to the queue.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     engine: &str,
@@ -48,16 +57,52 @@ pub async fn enqueue(
     activate: bool,
     requested_by: Option<Uuid>,
 ) -> Result<job::Model, sea_orm::DbErr> {
+    let params = catalogue::typed_params(engine, params);
+    insert(db, kind::TRAIN, engine, params, activate, requested_by).await
+}
+
+/// Adds a tuning job to the queue; with `activate_if_better` its winner is
+/// activated when it beats the active model.
+pub async fn enqueue_tuning(
+    db: &impl ConnectionTrait,
+    engine: &str,
+    settings: &TuneSettings,
+    activate_if_better: bool,
+    requested_by: Option<Uuid>,
+) -> Result<job::Model, sea_orm::DbErr> {
+    let params =
+        serde_json::to_value(settings).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    insert(
+        db,
+        kind::TUNE,
+        engine,
+        params,
+        activate_if_better,
+        requested_by,
+    )
+    .await
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    engine: &str,
+    params: serde_json::Value,
+    activate: bool,
+    requested_by: Option<Uuid>,
+) -> Result<job::Model, sea_orm::DbErr> {
     let row = job::Model {
         id: Uuid::now_v7(),
+        kind: kind.to_owned(),
         engine: engine.to_owned(),
-        params: catalogue::typed_params(engine, params),
+        params,
         activate,
         status: status::QUEUED.to_owned(),
         progress: 0.0,
         stage: None,
         model_id: None,
         error: None,
+        outcome: None,
         attempts: 0,
         lease_token: None,
         lease_expires_at: None,
@@ -216,10 +261,13 @@ pub async fn activate_in(
     outbox::emit(txn, EventPayload::ModelActivated(activated)).await
 }
 
-async fn finish(db: &DatabaseConnection, job: &job::Model, outcome: Result<Uuid, String>) {
-    let (state, model_id, error) = match outcome {
-        Ok(id) => (status::SUCCEEDED, Some(id), None),
-        Err(message) => (status::FAILED, None, Some(message)),
+/// A job's result: the model stored and what was decided, or why it failed.
+type JobResult = Result<(Uuid, Option<serde_json::Value>), String>;
+
+async fn finish(db: &DatabaseConnection, job: &job::Model, outcome: JobResult) {
+    let (state, model_id, decided, error) = match outcome {
+        Ok((id, decided)) => (status::SUCCEEDED, Some(id), decided, None),
+        Err(message) => (status::FAILED, None, None, Some(message)),
     };
     let result = job::Entity::update_many()
         .set(job::ActiveModel {
@@ -231,6 +279,7 @@ async fn finish(db: &DatabaseConnection, job: &job::Model, outcome: Result<Uuid,
             }),
             model_id: Set(model_id),
             error: Set(error),
+            outcome: Set(decided),
             lease_token: Set(None),
             lease_expires_at: Set(None),
             finished_at: Set(Some(Utc::now())),
@@ -245,49 +294,85 @@ async fn finish(db: &DatabaseConnection, job: &job::Model, outcome: Result<Uuid,
     }
 }
 
-/// Runs a claimed job to the end, renewing its lease meanwhile.
-pub async fn run(
+/// A model made by a job, whether to activate it, and the decision to record.
+type Made = (Trained, bool, Option<serde_json::Value>);
+
+/// Does what a claimed job asks: trains, or tunes (activating the winner
+/// only when the job asks it to and it beats the active model).
+async fn execute(
     db: &DatabaseConnection,
-    weights: &KindWeights,
-    cache: &ModelCache,
-    job: job::Model,
-) {
-    if job.attempts > MAX_ATTEMPTS {
-        finish(
+    limits: &JobLimits<'_>,
+    job: &job::Model,
+    progress: tuning::Progress,
+) -> Result<Made, TrainError> {
+    if job.kind == kind::TUNE {
+        let settings: TuneSettings = serde_json::from_value(job.params.clone())
+            .map_err(|e| train::refused(format!("stored tuning settings are unreadable: {e}")))?;
+        let tuned = tuning::tune(
             db,
-            &job,
-            Err(format!("gave up after {} attempts", job.attempts - 1)),
+            limits.weights,
+            &job.engine,
+            &settings,
+            limits.memory_budget,
+            progress,
         )
-        .await;
-        return;
+        .await?;
+        let activate = job.activate && tuned.decision.promote;
+        let decided = serde_json::json!({
+            "activated": activate,
+            "activate_if_better": job.activate,
+            "decision": tuned.decision,
+        });
+        return Ok((tuned.trained, activate, Some(decided)));
     }
-    tracing::info!(job_id = %job.id, engine = %job.engine, "training");
     let stored = job.params.as_object().map(catalogue::raw_params);
     let params = match stored {
         Some(Ok(params)) => params,
         Some(Err(name)) => {
-            return finish(
-                db,
-                &job,
-                Err(format!("stored parameter `{name}` is unreadable")),
-            )
-            .await;
+            return Err(train::refused(format!(
+                "stored parameter `{name}` is unreadable"
+            )));
         }
         None => {
-            let message = format!("stored parameters are not an object: {}", job.params);
-            return finish(db, &job, Err(message)).await;
+            return Err(train::refused(format!(
+                "stored parameters are not an object: {}",
+                job.params
+            )));
         }
     };
+    let trained = train::train(db, limits.weights, &job.engine, &params, &*progress).await?;
+    Ok((trained, job.activate, None))
+}
+
+/// What a job may use: the interaction weights and the memory budget of a fit.
+pub struct JobLimits<'a> {
+    pub weights: &'a KindWeights,
+    pub memory_budget: u64,
+}
+
+/// Runs a claimed job to the end, renewing its lease meanwhile.
+pub async fn run(
+    db: &DatabaseConnection,
+    limits: &JobLimits<'_>,
+    cache: &ModelCache,
+    job: job::Model,
+) {
+    if job.attempts > MAX_ATTEMPTS {
+        let message = format!("gave up after {} attempts", job.attempts - 1);
+        finish(db, &job, Err(message)).await;
+        return;
+    }
+    tracing::info!(job_id = %job.id, kind = %job.kind, engine = %job.engine, "running job");
     let (tx, mut rx) = tokio::sync::watch::channel((0.0_f64, String::from("starting")));
-    let progress = move |p: f64, stage: &str| {
+    let progress = Arc::new(move |p: f64, stage: &str| {
         let _ = tx.send((p, stage.to_owned()));
-    };
-    let training = train::train(db, weights, &job.engine, &params, &progress);
-    tokio::pin!(training);
+    });
+    let work = execute(db, limits, &job, progress);
+    tokio::pin!(work);
     let mut renew = tokio::time::interval(LEASE / 4);
     let outcome = loop {
         tokio::select! {
-            outcome = &mut training => break outcome,
+            outcome = &mut work => break outcome,
             _ = renew.tick() => {
                 let (p, stage) = rx.borrow_and_update().clone();
                 heartbeat(db, &job, p, &stage).await;
@@ -295,17 +380,17 @@ pub async fn run(
         }
     };
     let result = match outcome {
-        Ok(trained) => match store(db, trained, Some(job.id), job.activate).await {
-            Ok(row) => {
-                if job.activate
-                    && let Err(err) = cache.refresh(db).await
-                {
-                    tracing::warn!(error = %err, "refreshing active models failed");
+        Ok((trained, activate, decided)) => {
+            match store(db, trained, Some(job.id), activate).await {
+                Ok(row) => {
+                    if activate && let Err(err) = cache.refresh(db).await {
+                        tracing::warn!(error = %err, "refreshing active models failed");
+                    }
+                    Ok((row.id, decided))
                 }
-                Ok(row.id)
+                Err(err) => Err(format!("storing the model failed: {err}")),
             }
-            Err(err) => Err(format!("storing the model failed: {err}")),
-        },
+        }
         Err(TrainError::Refused(message)) => Err(message),
         Err(TrainError::Internal(err)) => {
             tracing::error!(job_id = %job.id, error = ?err, "training failed");
@@ -319,13 +404,18 @@ pub async fn run(
 pub fn spawn_worker(
     db: DatabaseConnection,
     weights: KindWeights,
+    memory_budget: u64,
     cache: Arc<ModelCache>,
     poll: Duration,
 ) {
     tokio::spawn(async move {
+        let limits = JobLimits {
+            weights: &weights,
+            memory_budget,
+        };
         loop {
             match claim(&db).await {
-                Ok(Some(job)) => run(&db, &weights, &cache, job).await,
+                Ok(Some(job)) => run(&db, &limits, &cache, job).await,
                 Ok(None) => tokio::time::sleep(poll).await,
                 Err(err) => {
                     tracing::warn!(error = %err, "claiming a job failed");

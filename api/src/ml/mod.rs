@@ -17,6 +17,7 @@ pub mod segmentation;
 pub mod serving;
 pub mod stored;
 pub mod train;
+pub mod tuning;
 pub mod weights;
 
 pub use catalogue::{EngineKind, engine_kind};

@@ -139,45 +139,87 @@ async fn train_recommender(
     progress: &(dyn Fn(f64, &str) + Sync),
 ) -> Result<Outcome, TrainError> {
     let kinds = learned_kinds(engine, params)?;
-    let data = data::recommender_data(db, weights, kinds.as_deref()).await?;
+    let data = recommender_data(db, weights, kinds.as_deref()).await?;
+    let params = params.clone();
+    progress(0.2, "evaluating on the held-out split");
+    let (report, stored, stats) = blocking(move || {
+        let report = rapport_core::eval::evaluate(engine, &data.dataset, &params, 10)?;
+        let stats = data.stats.clone();
+        Ok((report, fit_for_serving(engine, &params, data)?, stats))
+    })
+    .await?;
+    progress(0.9, "storing");
+    Ok((
+        stats,
+        recommender_metrics(engine, &report)?,
+        stored.to_bytes()?,
+    ))
+}
+
+/// The recommender data of the database (interactions of `kinds`, or
+/// every kind), refused when there is no item interaction to learn from.
+pub(super) async fn recommender_data(
+    db: &DatabaseConnection,
+    weights: &KindWeights,
+    kinds: Option<&[String]>,
+) -> Result<data::RecommenderData, TrainError> {
+    let data = data::recommender_data(db, weights, kinds).await?;
     if data.dataset.interactions.is_empty() {
         return Err(refused("there are no item interactions to learn from"));
     }
-    let params = params.clone();
-    progress(0.2, "evaluating on the held-out split");
-    let fitted = tokio::task::spawn_blocking(move || {
-        let report = rapport_core::eval::evaluate(engine, &data.dataset, &params, 10)?;
-        let model = engine.fit(&data.dataset, &params)?;
-        let engine_bytes = engine.to_bytes(&model)?;
-        let popularity_bytes = fallback_bytes(engine, &data.dataset)?;
-        let history = histories(&data.dataset);
-        Ok::<_, rapport_core::EngineError>((report, engine_bytes, popularity_bytes, history, data))
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("training task: {e}"))?;
-    let (report, engine_bytes, popularity_bytes, history, data) = fitted.map_err(|e| {
-        if e.is_caller_error() {
-            refused(e)
-        } else {
-            TrainError::Internal(anyhow::Error::new(e))
-        }
-    })?;
-    progress(0.9, "storing");
+    Ok(data)
+}
+
+/// Runs engine work off the async threads; an engine's caller error is a
+/// refusal, any other an internal error.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, rapport_core::EngineError> + Send + 'static,
+) -> Result<T, TrainError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| anyhow::anyhow!("training task: {e}"))?
+        .map_err(|e| {
+            if e.is_caller_error() {
+                refused(e)
+            } else {
+                TrainError::Internal(anyhow::Error::new(e))
+            }
+        })
+}
+
+/// The final fit on all of `data`, as served: the engine's model, the
+/// customers' histories and the popularity fallback.
+pub(super) fn fit_for_serving(
+    engine: &dyn DynRecommender,
+    params: &Params,
+    data: data::RecommenderData,
+) -> Result<StoredModel, rapport_core::EngineError> {
+    let model = engine.fit(&data.dataset, params)?;
+    let engine_bytes = engine.to_bytes(&model)?;
+    let popularity_bytes = fallback_bytes(engine, &data.dataset)?;
     let recommender = StoredRecommender {
+        history: histories(&data.dataset),
         customers: data.customers,
         items: data.items,
-        history,
         trained_on_data_until: data.read_at,
         engine_bytes,
     };
-    let stored = match popularity_bytes {
+    Ok(match popularity_bytes {
         Some(popularity_bytes) => StoredModel::RecommenderWithFallback {
             recommender,
             popularity_bytes,
         },
         None => StoredModel::Recommender(recommender),
-    };
-    let mut metrics = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
+    })
+}
+
+/// The metrics stored with a recommender model: the held-out evaluation
+/// and the fallback it carries.
+pub(super) fn recommender_metrics(
+    engine: &dyn DynRecommender,
+    report: &rapport_core::eval::EvalReport,
+) -> Result<Value, TrainError> {
+    let mut metrics = serde_json::to_value(report).map_err(anyhow::Error::from)?;
     if engine.name() != FALLBACK_ENGINE
         && let Some(metrics) = metrics.as_object_mut()
     {
@@ -186,7 +228,7 @@ async fn train_recommender(
             serde_json::json!({"engine": FALLBACK_ENGINE, "half_life_days": FALLBACK_HALF_LIFE_DAYS}),
         );
     }
-    Ok((data.stats, metrics, stored.to_bytes()?))
+    Ok(metrics)
 }
 
 /// The time-decayed `popularity` model of the same data (so of the same

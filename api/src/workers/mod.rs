@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::domain::DomainError;
 
 pub mod retention;
+pub mod scheduled_tuning;
 pub mod score_sweep;
 pub mod sla;
 

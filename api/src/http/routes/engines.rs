@@ -97,6 +97,28 @@ fn raw_params(params: &serde_json::Map<String, Value>) -> Result<RawParams, ApiE
     })
 }
 
+/// An optional JSON body: empty means the defaults; a body that is not JSON
+/// is 400 `malformed_json`, one that does not fit `T` is 422.
+pub(super) fn optional_body<T: Default + serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::Domain(DomainError::Invalid(vec![
+                crate::http::error::FieldError::new("body", e.to_string()),
+            ]))
+        } else {
+            ApiError::BadRequest {
+                code: ErrorCode::MalformedJson,
+                detail: format!("the body is not valid JSON: {e}"),
+            }
+        }
+    })
+}
+
 /// Every engine, with its parameters (defaults and ranges).
 #[utoipa::path(tag = "models", responses((status = 200, body = Vec<EngineOut>)))]
 #[get("/engines")]
@@ -135,22 +157,7 @@ async fn train_engine(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::TrainModels)?;
     // The body is optional: no body means default parameters.
-    let request: TrainRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        TrainRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            if e.is_data() {
-                ApiError::Domain(DomainError::Invalid(vec![
-                    crate::http::error::FieldError::new("body", e.to_string()),
-                ]))
-            } else {
-                ApiError::BadRequest {
-                    code: ErrorCode::MalformedJson,
-                    detail: format!("the body is not valid JSON: {e}"),
-                }
-            }
-        })?
-    };
+    let request: TrainRequest = optional_body(&body)?;
     if catalogue::engine_kind(&name).is_none() {
         return Err(ApiError::not_found("engine"));
     }

@@ -20,6 +20,9 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobOut {
     pub id: Uuid,
+    /// `train` or `tune`.
+    pub kind: String,
+    /// The engine trained or tuned (`auto`: every recommender).
     pub engine: String,
     #[schema(value_type = Object)]
     pub params: Value,
@@ -32,6 +35,11 @@ pub struct JobOut {
     /// The trained model, once succeeded.
     pub model_id: Option<Uuid>,
     pub error: Option<String>,
+    /// What a finished tuning job decided: `activated`,
+    /// `activate_if_better` and the `decision` (`promote`, `reason`, the
+    /// winner's and the active model's validation metric).
+    #[schema(value_type = Option<Object>)]
+    pub outcome: Option<Value>,
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -42,6 +50,7 @@ impl From<job::Model> for JobOut {
     fn from(row: job::Model) -> Self {
         Self {
             id: row.id,
+            kind: row.kind,
             engine: row.engine,
             params: row.params,
             activate: row.activate,
@@ -50,6 +59,7 @@ impl From<job::Model> for JobOut {
             stage: row.stage,
             model_id: row.model_id,
             error: row.error,
+            outcome: row.outcome,
             attempts: row.attempts,
             created_at: row.created_at,
             started_at: row.started_at,

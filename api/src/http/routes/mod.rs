@@ -9,6 +9,7 @@ pub mod customer_export;
 pub mod customer_privacy;
 pub mod customer_timeline;
 pub mod customers;
+pub mod engine_tuning;
 pub mod engines;
 mod filters;
 pub mod health;
@@ -49,6 +50,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     items::configure(cfg);
     interactions::configure(cfg);
     engines::configure(cfg);
+    engine_tuning::configure(cfg);
     jobs::configure(cfg);
     models::configure(cfg);
     model_reports::configure(cfg);
