@@ -5,7 +5,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, expect_problem, expect_status, spawn_app};
+use std::time::Duration;
+
+use crate::helpers::{
+    Backend, TestApp, eventually, expect_problem, expect_status, spawn_app, spawn_app_with,
+    spawn_replica_with,
+};
 
 /// Customers of [`seed_tastes`].
 const CUSTOMERS: usize = 48;
@@ -213,7 +218,50 @@ async fn tuning_requests_are_checked(backend: Backend) {
     assert!(app.list_all("/jobs").await.is_empty(), "nothing was queued");
 }
 
+/// With `RAPPORT_TUNE_EVERY`, a search of every recommender is queued once
+/// per period, however many replicas run the schedule: the one queued at
+/// start, before there is data, fails with the reason; the next one runs.
+async fn scheduled_tuning_runs_once_per_period(backend: Backend) {
+    let flags = ["--tune-every", "5s", "--tune-trials", "3"];
+    let app = spawn_app_with(backend, &flags).await;
+    let replica = spawn_replica_with(&app, &flags).await;
+    seed_tastes(&app).await;
+    let scheduled = async || -> Vec<Value> {
+        let mut jobs: Vec<Value> = app
+            .list_all("/jobs")
+            .await
+            .into_iter()
+            .filter(|j| j["kind"] == "tune")
+            .collect();
+        jobs.sort_by_key(|j| j["created_at"].as_str().unwrap().to_owned());
+        jobs
+    };
+    eventually("a scheduled search succeeds", Duration::from_secs(60), async || {
+        scheduled().await.iter().any(|j| j["status"] == "succeeded")
+    })
+    .await;
+    let jobs = scheduled().await;
+    let first = &jobs[0];
+    assert_eq!(first["status"], "failed", "{first}");
+    assert!(first["error"].as_str().unwrap().contains("interactions"), "{first}");
+    let done = jobs.iter().find(|j| j["status"] == "succeeded").unwrap();
+    assert_eq!(done["engine"], "auto", "{done}");
+    assert_eq!(done["activate"], true, "{done}");
+    assert_eq!(done["params"]["trials"], 3, "{done}");
+    assert_eq!(done["params"]["baseline_engine"], "item_item", "{done}");
+    assert_eq!(done["outcome"]["activated"], true, "nothing was active: {done}");
+    let created: Vec<chrono::DateTime<chrono::Utc>> = jobs
+        .iter()
+        .map(|j| j["created_at"].as_str().unwrap().parse().unwrap())
+        .collect();
+    for pair in created.windows(2) {
+        assert!(pair[1] - pair[0] >= chrono::TimeDelta::seconds(5), "{created:?}");
+    }
+    drop(replica);
+}
+
 crate::on_every_backend!(
+    scheduled_tuning_runs_once_per_period,
     tuning_promotes_only_a_better_model,
     auto_searches_every_recommender,
     tuning_requests_are_checked,
