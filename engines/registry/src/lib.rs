@@ -216,6 +216,52 @@ mod tests {
         assert!(registry().engine("xgboost").is_none());
     }
 
+    /// Every recommender publishes search ranges, inside its parameters'
+    /// bounds, and never on an operational parameter.
+    #[test]
+    fn search_ranges_are_published_within_bounds() {
+        use rapport_core::{ParamKind, Search};
+        let operational = [
+            "seed",
+            "threads",
+            "max_items",
+            "max_itemsets",
+            "max_rules",
+            "kinds",
+        ];
+        for engine in registry().engines() {
+            let Engine::Recommender(recommender) = engine else {
+                continue;
+            };
+            let params = recommender.describe().params;
+            assert!(
+                params.iter().any(|p| p.search.is_some()),
+                "{} publishes no search range",
+                engine.name()
+            );
+            for spec in params.iter().filter(|p| p.search.is_some()) {
+                let name = format!("{}.{}", engine.name(), spec.name);
+                assert!(!operational.contains(&spec.name.as_str()), "{name}");
+                match spec.search {
+                    Some(Search::Uniform { low, high })
+                    | Some(Search::LogUniform { low, high }) => {
+                        assert!(low < high, "{name}");
+                        assert!(spec.min.is_none_or(|m| low >= m), "{name}");
+                        assert!(spec.max.is_none_or(|m| high <= m), "{name}");
+                    }
+                    Some(Search::Choices) => assert!(
+                        matches!(spec.kind, ParamKind::Choice(_) | ParamKind::Bool),
+                        "{name}"
+                    ),
+                    None => {}
+                }
+                if let Some(Search::LogUniform { low, .. }) = spec.search {
+                    assert!(low > 0.0, "{name}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_model_handed_to_another_engine_is_an_internal_error() {
         let data = Dataset {

@@ -96,9 +96,10 @@ impl Recommender for UserUser {
                 1e6,
                 "added to the cosine denominator, damping similarities built on few items",
             )
-            .searched(Search::Uniform {
-                low: 0.0,
-                high: 50.0,
+            // A count of co-occurrences: a scale, from no effect to strong damping.
+            .searched(Search::LogUniform {
+                low: 0.1,
+                high: 100.0,
             }),
         ];
         params.extend(MatrixOptions::param_specs());

@@ -35,6 +35,9 @@ pub struct TuneArgs {
     /// Validation metric that picks the winner: ndcg, precision, recall or map.
     #[arg(long, default_value = "ndcg", requires = "tune", value_parser = str::parse::<Metric>)]
     pub metric: Metric,
+    /// Trials fitted at once; 0 uses every core. Results do not depend on it.
+    #[arg(long, default_value_t = 0, requires = "tune")]
+    pub threads: usize,
 }
 
 /// Every registered recommender, in registration order.
@@ -73,6 +76,7 @@ pub fn run(
         metric: args.tune.metric,
         k: usize::from(args.k),
         seed: args.tune.seed,
+        threads: args.tune.threads,
         ..TuneOptions::default()
     };
     let bar = if args.json {
@@ -255,6 +259,8 @@ mod tests {
             "7",
             "--metric",
             "map",
+            "--threads",
+            "1",
             "--json",
         ])
         .unwrap();
