@@ -193,6 +193,27 @@ async fn auto_searches_every_recommender(backend: Backend) {
 
 async fn tuning_requests_are_checked(backend: Backend) {
     let app = spawn_app(backend).await;
+    // The ranges searched are published with each engine.
+    let engines = app.engines().await;
+    let ease = engines.iter().find(|e| e["name"] == "ease").unwrap();
+    let lambda = ease["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "lambda")
+        .unwrap();
+    assert_eq!(lambda["search"]["distribution"], "log_uniform", "{lambda}");
+    let seed = engines.iter().find(|e| e["name"] == "als").unwrap()["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "seed")
+        .unwrap()
+        .clone();
+    assert!(
+        seed.get("search").is_none(),
+        "an operational parameter is not searched: {seed}"
+    );
     for (engine, body) in [
         ("item_item", json!({"trials": 0})),
         ("item_item", json!({"trials": 201})),
@@ -236,26 +257,37 @@ async fn scheduled_tuning_runs_once_per_period(backend: Backend) {
         jobs.sort_by_key(|j| j["created_at"].as_str().unwrap().to_owned());
         jobs
     };
-    eventually("a scheduled search succeeds", Duration::from_secs(60), async || {
-        scheduled().await.iter().any(|j| j["status"] == "succeeded")
-    })
+    eventually(
+        "a scheduled search succeeds",
+        Duration::from_secs(60),
+        async || scheduled().await.iter().any(|j| j["status"] == "succeeded"),
+    )
     .await;
     let jobs = scheduled().await;
     let first = &jobs[0];
     assert_eq!(first["status"], "failed", "{first}");
-    assert!(first["error"].as_str().unwrap().contains("interactions"), "{first}");
+    assert!(
+        first["error"].as_str().unwrap().contains("interactions"),
+        "{first}"
+    );
     let done = jobs.iter().find(|j| j["status"] == "succeeded").unwrap();
     assert_eq!(done["engine"], "auto", "{done}");
     assert_eq!(done["activate"], true, "{done}");
     assert_eq!(done["params"]["trials"], 3, "{done}");
     assert_eq!(done["params"]["baseline_engine"], "item_item", "{done}");
-    assert_eq!(done["outcome"]["activated"], true, "nothing was active: {done}");
+    assert_eq!(
+        done["outcome"]["activated"], true,
+        "nothing was active: {done}"
+    );
     let created: Vec<chrono::DateTime<chrono::Utc>> = jobs
         .iter()
         .map(|j| j["created_at"].as_str().unwrap().parse().unwrap())
         .collect();
     for pair in created.windows(2) {
-        assert!(pair[1] - pair[0] >= chrono::TimeDelta::seconds(5), "{created:?}");
+        assert!(
+            pair[1] - pair[0] >= chrono::TimeDelta::seconds(5),
+            "{created:?}"
+        );
     }
     drop(replica);
 }

@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use rapport_core::{ParamKind, ParamSpec};
+use rapport_core::{ParamKind, ParamSpec, Search};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -34,6 +34,34 @@ pub struct ParamOut {
     pub min: Option<f64>,
     pub max: Option<f64>,
     pub description: String,
+    /// What `POST /engines/{name}/tune` searches; absent when the
+    /// parameter is not tuned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchOut>,
+}
+
+/// The range a tuning search draws a parameter from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchOut {
+    /// `uniform`, `log_uniform` (for scales) or `choices` (every value).
+    pub distribution: &'static str,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+impl From<Search> for SearchOut {
+    fn from(search: Search) -> Self {
+        let (distribution, low, high) = match search {
+            Search::Uniform { low, high } => ("uniform", Some(low), Some(high)),
+            Search::LogUniform { low, high } => ("log_uniform", Some(low), Some(high)),
+            Search::Choices => ("choices", None, None),
+        };
+        Self {
+            distribution,
+            low,
+            high,
+        }
+    }
 }
 
 impl From<ParamSpec> for ParamOut {
@@ -54,6 +82,7 @@ impl From<ParamSpec> for ParamOut {
             min: spec.min,
             max: spec.max,
             description: spec.doc,
+            search: spec.search.map(SearchOut::from),
         }
     }
 }
