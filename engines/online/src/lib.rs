@@ -27,9 +27,11 @@
 //! ```
 
 pub mod assign;
+pub mod attribution;
 pub mod stats;
 
 pub use assign::{Arm, assign};
+pub use attribution::{Action, Attributed, Exposure, attribute};
 pub use stats::{
     ProportionTest, SampleRatio, Z95, chi_square_sf, sample_ratio, two_proportion_z, wilson,
 };
