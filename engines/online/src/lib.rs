@@ -28,10 +28,12 @@
 
 pub mod assign;
 pub mod attribution;
+pub mod metrics;
 pub mod stats;
 
 pub use assign::{Arm, assign};
 pub use attribution::{Action, Attributed, Exposure, attribute};
+pub use metrics::{Bucket, Interval, online_metrics};
 pub use stats::{
     ProportionTest, SampleRatio, Z95, chi_square_sf, sample_ratio, two_proportion_z, wilson,
 };
