@@ -28,11 +28,13 @@
 
 pub mod assign;
 pub mod attribution;
+pub mod experiment;
 pub mod metrics;
 pub mod stats;
 
 pub use assign::{Arm, assign};
 pub use attribution::{Action, Attributed, Exposure, attribute};
+pub use experiment::{ArmResult, ExperimentResults, experiment_results};
 pub use metrics::{Bucket, Interval, online_metrics};
 pub use stats::{
     ProportionTest, SampleRatio, Z95, chi_square_sf, sample_ratio, two_proportion_z, wilson,
