@@ -74,6 +74,13 @@ pub fn assign(experiment_key: &str, customer: Uuid, weights: &[f64]) -> usize {
     last_positive
 }
 
+/// [`assign`] with the weights of `arms`: the index into `arms` of the arm
+/// `customer` belongs to in `experiment_key`.
+pub fn assign_arm(experiment_key: &str, customer: Uuid, arms: &[Arm]) -> usize {
+    let weights: Vec<f64> = arms.iter().map(|arm| arm.weight).collect();
+    assign(experiment_key, customer, &weights)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +133,23 @@ mod tests {
         assert_eq!(assign("exp-1", customer, &[1.0, 1.0]), 1);
         assert_eq!(assign("exp-1", customer, &[3.0, 1.0]), 1);
         assert_eq!(assign("exp-1", customer, &[12.0, 1.0]), 0);
+    }
+
+    #[test]
+    fn arms_and_keys() {
+        let arms = [Arm::new("control", 1.0), Arm::new("treatment", 1.0)];
+        let customer = Uuid::from_u128(1);
+        // The pinned customer above: u = 0.9214 -> the second arm.
+        assert_eq!(assign_arm("exp-1", customer, &arms), 1);
+        // Different keys split independently: of the customers in arm 0
+        // under key "a", about half are in arm 0 under key "b".
+        let in_both = (0..10_000u128)
+            .map(Uuid::from_u128)
+            .filter(|&c| assign_arm("a", c, &arms) == 0)
+            .map(|c| assign_arm("b", c, &arms))
+            .collect::<Vec<_>>();
+        let share = in_both.iter().filter(|&&arm| arm == 0).count() as f64 / in_both.len() as f64;
+        assert!((share - 0.5).abs() < 0.03, "{share}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! Plain data in, plain data out: no HTTP, no database, no async.
 //!
-//! - [`assign`] places a customer in an experiment arm deterministically
+//! - [`assign()`] places a customer in an experiment arm deterministically
 //!   (SHA-256 of the experiment key and the customer id), stable across
 //!   processes and restarts.
 //! - [`attribute`] links actions (clicks, purchases, ...) to the exposure
@@ -32,10 +32,11 @@ pub mod experiment;
 pub mod metrics;
 pub mod stats;
 
-pub use assign::{Arm, assign};
+pub use assign::{Arm, assign, assign_arm, unit_hash};
 pub use attribution::{Action, Attributed, Exposure, attribute};
 pub use experiment::{ArmResult, ExperimentResults, experiment_results};
 pub use metrics::{Bucket, Interval, online_metrics};
 pub use stats::{
-    ProportionTest, SampleRatio, Z95, chi_square_sf, sample_ratio, two_proportion_z, wilson,
+    ProportionTest, SRM_THRESHOLD, SampleRatio, Z95, chi_square_sf, sample_ratio, two_proportion_z,
+    wilson,
 };
