@@ -77,10 +77,8 @@ pub fn experiment_results(
                 .insert(action.customer);
         }
     }
-    let counts: Vec<(u64, u64, u64)> = arms
-        .iter()
-        .enumerate()
-        .map(|(i, _)| {
+    let counts: Vec<(u64, u64, u64)> = (0..arms.len())
+        .map(|i| {
             let indices = exposures_by_arm.get(i).map_or(&[][..], Vec::as_slice);
             arm_counts(indices, exposures, &conversions)
         })
