@@ -178,7 +178,76 @@ pub struct Settings {
     pub training: TrainingLimits,
 
     #[command(flatten)]
+    pub online: OnlineSettings,
+
+    #[command(flatten)]
     pub background: BackgroundSettings,
+}
+
+/// Online evaluation: which served lists are recorded, how, and what an
+/// interaction is attributed to.
+#[derive(Args, Clone, Debug)]
+pub struct OnlineSettings {
+    /// Share of served lists recorded as exposures, 0 (none) to 1 (all).
+    #[arg(long, env = "RAPPORT_EXPOSURE_SAMPLE", default_value_t = 1.0, value_parser = parse_share)]
+    pub exposure_sample: f64,
+
+    /// Exposures waiting to be written at most; beyond, new ones are
+    /// dropped (counted in `/metrics`), never the request.
+    #[arg(long, env = "RAPPORT_EXPOSURE_QUEUE", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub exposure_queue: u64,
+
+    /// Milliseconds between two writes of the waiting exposures (one
+    /// insert per write).
+    #[arg(long, env = "RAPPORT_EXPOSURE_FLUSH_MS", default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub exposure_flush_ms: u64,
+
+    /// How long after an exposure an interaction with one of its items is
+    /// attributed to it (`30m`, `6h`, `7d` ...).
+    #[arg(long, env = "RAPPORT_ATTRIBUTION_WINDOW", default_value = "7d", value_parser = parse_every)]
+    pub attribution_window: Every,
+
+    /// The interaction kinds attributed to exposures, comma-separated.
+    #[arg(long, env = "RAPPORT_ATTRIBUTION_KINDS", default_value = "click,cart,purchase",
+          value_parser = parse_kinds)]
+    pub attribution_kinds: Kinds,
+}
+
+impl OnlineSettings {
+    /// The attribution window.
+    pub fn window(&self) -> chrono::Duration {
+        let window = self
+            .attribution_window
+            .0
+            .unwrap_or(std::time::Duration::from_secs(7 * 86_400));
+        chrono::Duration::from_std(window).unwrap_or(chrono::Duration::days(7))
+    }
+}
+
+/// A share in `0..=1`.
+fn parse_share(raw: &str) -> Result<f64, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{raw}` is not a number between 0 and 1")),
+    }
+}
+
+/// Interaction kinds, checked against the known ones.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kinds(pub Vec<crate::domain::InteractionKind>);
+
+fn parse_kinds(raw: &str) -> Result<Kinds, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            k.parse()
+                .map_err(|e: crate::domain::UnknownValue| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Kinds)
 }
 
 /// Background work: webhook delivery and the workflow SLA checker.
@@ -236,6 +305,12 @@ pub struct RetentionSettings {
     #[arg(long, env = "RAPPORT_RETAIN_DELIVERIES_DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3_650))]
     pub retain_deliveries_days: u64,
+
+    /// Days a served list (an exposure) is kept for the online metrics and
+    /// the experiments' results.
+    #[arg(long, env = "RAPPORT_RETAIN_EXPOSURES_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u64).range(1..=3_650))]
+    pub retain_exposures_days: u64,
 
     /// Hours a sign-in attempt is kept (at least a day, the longest
     /// rate-limit window).

@@ -1,7 +1,8 @@
-//! Prometheus instruments: request counts and latency per route and status.
+//! Prometheus instruments: request counts and latency per route and
+//! status, and counters registered by the parts that count something.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
 /// The registry and the instruments the middleware updates.
@@ -46,6 +47,13 @@ impl Metrics {
         let labels = [method_label(method), route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
+    }
+
+    /// A counter registered beside the request instruments.
+    pub fn counter(&self, name: &str, help: &str) -> Result<IntCounter, prometheus::Error> {
+        let counter = IntCounter::with_opts(Opts::new(name, help))?;
+        self.registry.register(Box::new(counter.clone()))?;
+        Ok(counter)
     }
 
     /// The Prometheus text exposition of every instrument.

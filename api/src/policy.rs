@@ -39,6 +39,8 @@ pub enum Action {
     ActOnWorkflowStep,
     /// Read and write the merchandising rules of recommendation lists.
     Merchandise,
+    /// Start, stop and read A/B experiments between models.
+    RunExperiments,
 }
 
 /// What the policy table says for a (role, action) cell.
@@ -82,6 +84,8 @@ pub fn rule(role: Role, action: Action) -> Option<Grant> {
         (ActOnWorkflowStep, Analyst | Integration) => None,
         (Merchandise, Admin | Manager | Marketing) => Some(Grant::Full),
         (Merchandise, Sales | Support | Analyst | Integration) => None,
+        (RunExperiments, Admin | Manager | Analyst) => Some(Grant::Full),
+        (RunExperiments, Sales | Marketing | Support | Integration) => None,
     }
 }
 
@@ -158,6 +162,7 @@ fn describe(action: Action) -> &'static str {
         Action::DefineWorkflows => "define workflows, automations or webhooks",
         Action::ActOnWorkflowStep => "act on workflow steps",
         Action::Merchandise => "manage recommendation rules",
+        Action::RunExperiments => "run experiments",
     }
 }
 
@@ -255,6 +260,12 @@ mod tests {
             assert_eq!(
                 rule(role, Action::Merchandise),
                 merchandiser.then_some(Grant::Full)
+            );
+            // And the experiments issue theirs.
+            let experimenter = matches!(role, Role::Admin | Role::Manager | Role::Analyst);
+            assert_eq!(
+                rule(role, Action::RunExperiments),
+                experimenter.then_some(Grant::Full)
             );
         }
     }

@@ -7,11 +7,12 @@ use sea_orm::DatabaseConnection;
 use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::user_states::{SessionStates, UserStates};
-use crate::config::TrainingLimits;
+use crate::config::{OnlineSettings, TrainingLimits};
 use crate::metrics::Metrics;
 use crate::ml::serving::ModelCache;
 use crate::ml::weights::InteractionWeights;
 use crate::secrets::MasterKey;
+use crate::services::exposure_log::ExposureLog;
 use crate::webhooks::resolver::CheckedResolver;
 
 /// What handlers reach through `web::Data<AppState>`.
@@ -37,6 +38,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The active model of each engine.
     pub models: Arc<ModelCache>,
+    /// The served lists waiting to be recorded.
+    pub exposures: ExposureLog,
+    /// Online evaluation: sampling of exposures and attribution.
+    pub online: OnlineSettings,
     /// Name of the engine used when a request names none.
     pub default_engine: String,
     /// The bearer token `/metrics` requires, if any.

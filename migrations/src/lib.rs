@@ -13,6 +13,7 @@ mod m20261202_000002_secrets;
 mod m20261202_000003_analytics;
 mod m20261203_000001_merchandising;
 mod m20261203_000002_tuning_jobs;
+mod m20261203_000003_online_evaluation;
 
 /// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_analytics::Migration),
             Box::new(m20261203_000001_merchandising::Migration),
             Box::new(m20261203_000002_tuning_jobs::Migration),
+            Box::new(m20261203_000003_online_evaluation::Migration),
         ]
     }
 }

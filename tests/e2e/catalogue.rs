@@ -173,7 +173,11 @@ async fn single_interactions_and_timeline(backend: Backend) {
     let weights = app.fetch("/interaction-weights").await;
     assert_eq!(weights["weights"]["purchase"], 8.0, "configured");
     assert_eq!(weights["weights"]["view"], 1.0, "default");
-    assert_eq!(weights["weights"].as_object().unwrap().len(), 11);
+    assert_eq!(
+        weights["weights"].as_object().unwrap().len(),
+        12,
+        "every kind"
+    );
 }
 
 fn row(i: usize) -> Value {

@@ -18,6 +18,7 @@ fn settings() -> RetentionSettings {
     RetentionSettings {
         retain_idempotency_hours: 24,
         retain_deliveries_days: 30,
+        retain_exposures_days: 90,
         retain_login_attempts_hours: 24,
         retain_models: 1,
         prune_interval_ms: 3_600_000,

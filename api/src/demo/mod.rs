@@ -402,6 +402,7 @@ fn event(
         note: None,
         occurred_at,
         created_at: Utc::now(),
+        exposure_id: None,
         basket_id: None,
         survey_type: None,
         survey_score: None,

@@ -53,6 +53,8 @@ string_enum! {
         ItemUnknownToModel = "item_unknown_to_model",
         /// The model's engine exports no rules (only `tree` does).
         NoRules = "no_rules",
+        /// Another experiment runs on the same placement in the same period.
+        ExperimentOverlap = "experiment_overlap",
         /// The idempotency key is being used by a request still in flight.
         IdempotencyKeyInUse = "idempotency_key_in_use",
         /// `If-Match` does not carry the current version.
@@ -98,6 +100,7 @@ impl ErrorCode {
             | Self::NoActiveModel
             | Self::ItemUnknownToModel
             | Self::NoRules
+            | Self::ExperimentOverlap
             | Self::IdempotencyKeyInUse => 409,
             Self::PreconditionFailed => 412,
             Self::PayloadTooLarge => 413,

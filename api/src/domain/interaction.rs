@@ -92,6 +92,9 @@ pub struct InteractionFields {
     pub occurred_at: Option<DateTime<Utc>>,
     /// The order or invoice it belongs to.
     pub basket_id: Option<String>,
+    /// The served list (exposure) that led to it, when the client knows;
+    /// otherwise attribution finds the latest one.
+    pub exposure_id: Option<Uuid>,
     /// The answer, on `survey` interactions.
     pub survey: Option<SurveyFields>,
 }
@@ -118,6 +121,8 @@ pub struct NewInteraction {
     pub occurred_at: DateTime<Utc>,
     /// The order or invoice it belongs to.
     pub basket_id: Option<String>,
+    /// The served list that led to it, as the client said.
+    pub exposure_id: Option<Uuid>,
     /// The answer, on `survey` interactions.
     pub survey: Option<Survey>,
 }
@@ -205,6 +210,7 @@ impl NewInteraction {
                 note: fields.note,
                 occurred_at: fields.occurred_at.unwrap_or(now),
                 basket_id: fields.basket_id,
+                exposure_id: fields.exposure_id,
                 survey,
             }),
             _ => Err(errors
@@ -240,6 +246,8 @@ pub struct InteractionRecord {
     pub created_at: DateTime<Utc>,
     /// The order or invoice it belongs to.
     pub basket_id: Option<String>,
+    /// The served list that led to it, as the client said.
+    pub exposure_id: Option<Uuid>,
     /// The survey answer, on `survey` interactions.
     pub survey: Option<Survey>,
 }
@@ -274,6 +282,7 @@ mod tests {
             note: None,
             occurred_at: None,
             basket_id: None,
+            exposure_id: None,
             survey: None,
         }
     }

@@ -13,6 +13,7 @@ pub mod enums;
 pub mod error;
 pub mod error_code;
 pub mod event;
+pub mod experiment;
 pub mod interaction;
 pub mod item;
 pub mod masking;

@@ -25,6 +25,8 @@ pub struct Model {
     pub survey_question: Option<String>,
     pub survey_comment: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The served list the client said led to it.
+    pub exposure_id: Option<Uuid>,
 }
 
 /// No relations are navigated; joins are written where needed.

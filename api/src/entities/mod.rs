@@ -7,6 +7,8 @@ pub mod automation;
 pub mod automation_mark;
 pub mod automation_run;
 pub mod customer;
+pub mod experiment;
+pub mod exposure;
 pub mod idempotency_key;
 pub mod interaction;
 pub mod item;

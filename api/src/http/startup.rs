@@ -26,6 +26,7 @@ use crate::metrics::Metrics;
 use crate::ml::jobs;
 use crate::ml::serving::ModelCache;
 use crate::ml::weights::InteractionWeights;
+use crate::services::exposure_log::ExposureLog;
 use crate::services::sealed_secrets;
 use crate::state::AppState;
 use crate::webhooks::dispatcher::Dispatcher;
@@ -181,6 +182,8 @@ impl Application {
                 Duration::from_secs(1),
             );
         }
+        let metrics = Metrics::new()?;
+        let exposures = ExposureLog::start(db.clone(), &settings.online, &metrics)?;
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(&secret, ttl)?,
@@ -194,8 +197,10 @@ impl Application {
                 window_seconds: i64::try_from(settings.login_window)?,
             },
             weights,
-            metrics: Metrics::new()?,
+            metrics,
             models,
+            exposures,
+            online: settings.online.clone(),
             default_engine: settings.default_engine.clone(),
             metrics_token: settings.metrics_token.clone(),
             training: settings.training.clone(),

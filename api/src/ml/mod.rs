@@ -3,14 +3,17 @@
 //! The engines themselves live in `engines/` and know nothing of this.
 
 pub mod activity;
+pub mod book;
 pub mod catalogue;
 pub mod data;
 pub mod dismissals;
+pub mod exclusions;
+pub mod experiment_arms;
 pub mod item_filter;
 pub mod jobs;
 pub mod listing;
 pub mod merchandising;
-pub mod rule_book;
+pub mod online;
 pub mod scorer_training;
 pub mod scoring;
 pub mod segmentation;

@@ -15,9 +15,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use uuid::Uuid;
 
 use super::activity::CustomerActivity;
+use super::book::{ExperimentBook, RuleBook};
 use super::dismissals::Dismissals;
 use super::listing::ItemListing;
-use super::rule_book::RuleBook;
 use super::stored::{StoredModel, StoredRecommender};
 use super::train::FALLBACK_ENGINE;
 use crate::entities::{model, model_blob};
@@ -108,6 +108,8 @@ const ACTIVITY_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(7);
 #[derive(Default)]
 pub struct ModelCache {
     active: RwLock<HashMap<String, Arc<ActiveModel>>>,
+    /// Models the arms of experiments name that are not active, by id.
+    pinned: RwLock<HashMap<Uuid, Arc<ActiveModel>>>,
     /// SKU, name and status of every item.
     pub listing: ItemListing,
     /// Deleted customers and the interactions recorded since the models' data was read.
@@ -116,6 +118,8 @@ pub struct ModelCache {
     pub dismissals: Dismissals,
     /// The merchandising rules.
     pub rules: RuleBook,
+    /// The experiments.
+    pub experiments: ExperimentBook,
     refreshing: tokio::sync::Mutex<()>,
 }
 
@@ -212,6 +216,24 @@ fn load_recommender(
     })
 }
 
+/// Reads and decodes the stored models `rows` name (id, engine).
+async fn load_models(
+    db: &DatabaseConnection,
+    rows: Vec<(Uuid, String)>,
+) -> Result<Vec<Arc<ActiveModel>>, anyhow::Error> {
+    let mut loaded = Vec::new();
+    for (id, engine) in rows {
+        let Some(blob) = model_blob::Entity::find_by_id(id).one(db).await? else {
+            continue;
+        };
+        let name = engine.clone();
+        let model = tokio::task::spawn_blocking(move || decode(id, &name, &blob.bytes)).await??;
+        tracing::info!(model_id = %id, engine = %engine, "serving model");
+        loaded.push(Arc::new(model));
+    }
+    Ok(loaded)
+}
+
 fn index(ids: &[Uuid]) -> HashMap<Uuid, u32> {
     ids.iter()
         .enumerate()
@@ -249,11 +271,18 @@ impl ModelCache {
         // The poller, activations and the job worker all refresh: one at a time.
         let _turn = self.refreshing.lock().await;
         let listing = self.listing.refresh(db).await;
+        // Experiments first: the models their arms pin are loaded with the active ones.
+        let experiments = self.experiments.refresh(db).await;
         let models = self.refresh_models(db).await;
         let activity = self.activity.refresh(db, self.data_floor()).await;
         let dismissals = self.dismissals.refresh(db).await;
         let rules = self.rules.refresh(db).await;
-        listing.and(models).and(activity).and(dismissals).and(rules)
+        listing
+            .and(models)
+            .and(activity)
+            .and(dismissals)
+            .and(rules)
+            .and(experiments)
     }
 
     async fn refresh_models(&self, db: &DatabaseConnection) -> Result<(), anyhow::Error> {
@@ -264,31 +293,82 @@ impl ModelCache {
             .into_tuple()
             .all(db)
             .await?;
+        let pinned = self.pinned_ids(&active);
         let stale: Vec<(Uuid, String)> = active
             .iter()
             .filter(|(id, engine)| self.get(engine).is_none_or(|m| m.id != *id))
             .cloned()
             .collect();
-        let mut fresh = Vec::new();
-        for (id, engine) in stale {
-            let Some(blob) = model_blob::Entity::find_by_id(id).one(db).await? else {
-                continue;
-            };
-            let name = engine.clone();
-            let loaded =
-                tokio::task::spawn_blocking(move || decode(id, &name, &blob.bytes)).await??;
-            tracing::info!(model_id = %id, engine = %engine, "serving model");
-            fresh.push(Arc::new(loaded));
+        let fresh = load_models(db, stale).await?;
+        let unloaded: Vec<Uuid> = pinned
+            .iter()
+            .filter(|id| self.pinned_model(id).is_none())
+            .copied()
+            .collect();
+        let pins = match unloaded.is_empty() {
+            true => Vec::new(),
+            false => {
+                let rows: Vec<(Uuid, String)> = model::Entity::find()
+                    .select_only()
+                    .columns([model::Column::Id, model::Column::Engine])
+                    .filter(model::Column::Id.is_in(unloaded))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                load_models(db, rows).await?
+            }
+        };
+        {
+            let mut map = self
+                .active
+                .write()
+                .map_err(|_| anyhow::anyhow!("model cache lock poisoned"))?;
+            map.retain(|engine, _| active.iter().any(|(_, e)| e == engine));
+            for model in fresh {
+                map.insert(model.engine.clone(), model);
+            }
         }
         let mut map = self
-            .active
+            .pinned
             .write()
             .map_err(|_| anyhow::anyhow!("model cache lock poisoned"))?;
-        map.retain(|engine, _| active.iter().any(|(_, e)| e == engine));
-        for model in fresh {
-            map.insert(model.engine.clone(), model);
+        map.retain(|id, _| pinned.contains(id));
+        for model in pins {
+            map.insert(model.id, model);
         }
         Ok(())
+    }
+
+    /// The models the arms of unfinished experiments name that are not active.
+    fn pinned_ids(&self, active: &[(Uuid, String)]) -> Vec<Uuid> {
+        let now = Utc::now();
+        let mut ids: Vec<Uuid> = self
+            .experiments
+            .select(|x| x.status(now) != "ended")
+            .iter()
+            .flat_map(|x| x.arms.iter().filter_map(|a| a.model_id))
+            .filter(|id| !active.iter().any(|(a, _)| a == id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    fn pinned_model(&self, id: &Uuid) -> Option<Arc<ActiveModel>> {
+        self.pinned.read().ok()?.get(id).cloned()
+    }
+
+    /// The model `id` when this replica serves it: active, or named by an
+    /// experiment's arm.
+    pub fn model(&self, id: &Uuid) -> Option<Arc<ActiveModel>> {
+        let active = self
+            .active
+            .read()
+            .ok()?
+            .values()
+            .find(|m| m.id == *id)
+            .cloned();
+        active.or_else(|| self.pinned_model(id))
     }
 
     /// The oldest data cut-off of the active recommenders, but no more than

@@ -251,6 +251,7 @@ mod tests {
             note: None,
             occurred_at: at,
             created_at: at,
+            exposure_id: None,
             basket_id: None,
             survey_type: None,
             survey_score: None,

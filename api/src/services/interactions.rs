@@ -161,6 +161,7 @@ pub async fn prepare(
                 note: row.note,
                 occurred_at: row.occurred_at,
                 created_at: now,
+                exposure_id: row.exposure_id,
                 basket_id: row.basket_id,
                 survey_type: row
                     .survey

@@ -13,6 +13,9 @@ pub mod automation_rules;
 pub mod automations;
 pub mod customers;
 pub mod events;
+pub mod experiments;
+pub mod exposure_log;
+pub mod exposures;
 pub mod idempotency;
 pub mod import;
 pub mod interactions;
@@ -38,6 +41,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::domain::DomainError;
+use crate::domain::experiment::ExperimentRecord;
 use crate::domain::recommendation_rule::RuleRecord;
 use crate::entities::{interaction, item};
 use crate::ml::serving::ModelCache;
@@ -53,6 +57,7 @@ enum CacheNote {
     Customer { id: Uuid, deleted: bool },
     Rule(Box<RuleRecord>),
     RuleDeleted(Uuid),
+    Experiment(Box<ExperimentRecord>),
 }
 
 /// Who writes, and where the committed changes must be noted: what every
@@ -148,6 +153,7 @@ impl<'a> Context<'a> {
                 CacheNote::Customer { id, deleted } => cache.activity.note_customer(id, deleted),
                 CacheNote::Rule(rule) => cache.rules.note(*rule),
                 CacheNote::RuleDeleted(id) => cache.rules.forget(id),
+                CacheNote::Experiment(experiment) => cache.experiments.note(*experiment),
             }
         }
     }

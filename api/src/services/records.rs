@@ -152,6 +152,7 @@ pub fn interaction(row: &interaction::Model) -> Result<InteractionRecord, Domain
         occurred_at: row.occurred_at,
         created_at: row.created_at,
         basket_id: row.basket_id.clone(),
+        exposure_id: row.exposure_id,
         survey: survey(row)?,
     })
 }

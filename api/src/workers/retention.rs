@@ -14,7 +14,8 @@ use uuid::Uuid;
 use crate::config::RetentionSettings;
 use crate::domain::DomainError;
 use crate::entities::{
-    idempotency_key, login_attempt, model, refresh_token, webhook_attempt, webhook_delivery,
+    exposure, idempotency_key, login_attempt, model, refresh_token, webhook_attempt,
+    webhook_delivery,
 };
 use crate::workers;
 
@@ -35,6 +36,8 @@ pub struct Pruned {
     pub refresh_tokens: u64,
     /// Inactive models (their stored bytes go with them).
     pub models: u64,
+    /// Served lists.
+    pub exposures: u64,
 }
 
 /// Starts the periodic pruning.
@@ -102,7 +105,14 @@ pub async fn prune(
         .rows_affected;
 
     let models = prune_models(db, settings.retain_models).await?;
+    let exposures_before = hours_before(now, settings.retain_exposures_days * 24);
+    let exposures = exposure::Entity::delete_many()
+        .filter(exposure::Column::CreatedAt.lt(exposures_before))
+        .exec(db)
+        .await?
+        .rows_affected;
     Ok(Pruned {
+        exposures,
         idempotency_keys,
         deliveries,
         login_attempts,
@@ -111,8 +121,14 @@ pub async fn prune(
     })
 }
 
-/// Deletes every inactive model of each engine but the `kept` newest.
+/// Deletes every inactive model of each engine but the `kept` newest,
+/// except those the arms of unfinished experiments serve.
 async fn prune_models(db: &DatabaseConnection, kept: u64) -> Result<u64, DomainError> {
+    let pinned: Vec<Uuid> = crate::services::experiments::unfinished(db)
+        .await?
+        .iter()
+        .flat_map(|x| x.arms.iter().filter_map(|a| a.model_id))
+        .collect();
     let engines: Vec<String> = model::Entity::find()
         .select_only()
         .column(model::Column::Engine)
@@ -133,7 +149,11 @@ async fn prune_models(db: &DatabaseConnection, kept: u64) -> Result<u64, DomainE
             .all(db)
             .await?;
         let kept = usize::try_from(kept).unwrap_or(usize::MAX);
-        let old: Vec<Uuid> = newest_first.into_iter().skip(kept).collect();
+        let old: Vec<Uuid> = newest_first
+            .into_iter()
+            .skip(kept)
+            .filter(|id| !pinned.contains(id))
+            .collect();
         if old.is_empty() {
             continue;
         }

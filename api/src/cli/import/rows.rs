@@ -238,6 +238,7 @@ pub fn interaction(
         note: text(row, map, "note"),
         occurred_at,
         basket_id: text(row, map, "basket"),
+        exposure_id: None,
         survey: survey(row, map)?,
     })
 }

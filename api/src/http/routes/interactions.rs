@@ -47,6 +47,9 @@ pub struct InteractionInput {
     /// The order or invoice it belongs to (at most 128 characters): the
     /// interactions of one basket are what is bought together.
     pub basket_id: Option<String>,
+    /// The served list (`exposure_id` of a recommendation response) that
+    /// led to it: attributed to that list rather than the latest one.
+    pub exposure_id: Option<Uuid>,
     /// The answer, on interactions of kind `survey` only.
     pub survey: Option<SurveyInput>,
 }
@@ -181,6 +184,8 @@ pub struct InteractionOut {
     pub occurred_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub basket_id: Option<String>,
+    /// The served list the client said led to it.
+    pub exposure_id: Option<Uuid>,
     pub survey: Option<SurveyOut>,
 }
 
@@ -198,6 +203,7 @@ impl From<InteractionInput> for InteractionFields {
             note: input.note,
             occurred_at: input.occurred_at,
             basket_id: input.basket_id,
+            exposure_id: input.exposure_id,
             survey: input.survey.map(|s| SurveyFields {
                 kind: s.kind.into(),
                 score: s.score,
@@ -230,6 +236,7 @@ impl InteractionOut {
             occurred_at: record.occurred_at,
             created_at: record.created_at,
             basket_id: record.basket_id,
+            exposure_id: record.exposure_id,
             survey: record.survey.map(SurveyOut::from),
         })
     }

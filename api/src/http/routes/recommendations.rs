@@ -4,33 +4,36 @@
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use rapport_core::Recommendation;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::recommendation_filters::filter_of;
 use crate::auth::Caller;
+use crate::domain::experiment::MAX_KEY;
 use crate::domain::{DomainError, ErrorCode};
-use crate::entities::{customer, interaction, item};
+use crate::entities::item;
 use crate::http::error::ApiError;
-use crate::ml::activity::Recent;
-use crate::ml::dismissals;
+use crate::ml::exclusions;
+use crate::ml::experiment_arms::{self, Assignment};
 use crate::ml::merchandising::{self, ListSpec, Placed};
 use crate::ml::serving::{ActiveModel, Loaded, LoadedRecommender};
 use crate::ml::train::FALLBACK_ENGINE;
 use crate::ml::{EngineKind, engine_kind};
 use crate::policy::{self, Action};
 use crate::services::customers::ensure_live;
+use crate::services::exposure_log::ServedList;
 use crate::state::AppState;
 
 /// Most items in one list.
 const MAX_K: usize = 100;
 /// Neighbours read per candidate to measure similarity for diversity.
 const SIMILAR_FOR_DIVERSITY: usize = 50;
+/// The placement of a list whose request names none.
+const DEFAULT_PLACEMENT: &str = "api";
 
 /// `?k=&engine=&exclude_seen=`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -54,6 +57,9 @@ pub struct RecommendQuery {
     pub min_price: Option<f64>,
     /// Only items priced at most this.
     pub max_price: Option<f64>,
+    /// Where the list is shown (`email`, `homepage`, `support-chat` ...;
+    /// default `api`): recorded with the exposure, and what experiments split.
+    pub placement: Option<String>,
     /// Trade relevance for variety, 0 (none, the default) to 1: re-ranks by
     /// maximal marginal relevance over the engine's item similarity (or
     /// the items' categories when it knows none).
@@ -169,6 +175,48 @@ pub struct Recommendations {
     /// else the time-decayed one of the chosen model's own training data
     /// (`model_id` is then the chosen model's).
     pub fallback: Option<String>,
+    /// The id of this list as a recorded exposure (also in the
+    /// `X-Exposure-Id` header), to confirm impressions with and to carry on
+    /// the interactions it leads to; none when the list was not recorded
+    /// (sampling, or a full recording queue).
+    pub exposure_id: Option<Uuid>,
+    /// Where the list is shown, as the request said (`api` by default).
+    pub placement: String,
+    /// The experiment arm the customer is in, while an experiment splits
+    /// this placement.
+    pub experiment: Option<ExperimentArm>,
+}
+
+/// An experiment and the arm a list was served under.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExperimentArm {
+    pub key: String,
+    pub arm: String,
+}
+
+/// The placement a request names, `api` by default.
+fn placement_of(query: &RecommendQuery) -> Result<String, ApiError> {
+    match query.placement.as_deref().map(str::trim) {
+        None => Ok(DEFAULT_PLACEMENT.to_owned()),
+        Some(p) if !p.is_empty() && p.len() <= MAX_KEY => Ok(p.to_owned()),
+        Some(_) => Err(ApiError::invalid(
+            "placement",
+            format!("1 to {MAX_KEY} characters"),
+        )),
+    }
+}
+
+/// Records `items` as an exposure and answers with them.
+fn respond(state: &AppState, list: ServedList<'_>, body: Recommendations) -> HttpResponse {
+    let exposure_id = state.exposures.record_list(list);
+    let mut response = HttpResponse::Ok();
+    if let Some(id) = exposure_id {
+        response.insert_header(("X-Exposure-Id", id.to_string()));
+    }
+    response.json(Recommendations {
+        exposure_id,
+        ..body
+    })
 }
 
 fn k_of(query: &RecommendQuery) -> Result<usize, ApiError> {
@@ -206,91 +254,54 @@ fn recommender(model: &ActiveModel) -> Result<&LoadedRecommender, ApiError> {
     }
 }
 
-/// Checks that `customer` is live (404 otherwise) and returns the items of
-/// their interactions recorded since `since` (all of them when `None`), in
-/// one query: the customer row left-joined to the log.
-async fn live_customer_items(
-    db: &DatabaseConnection,
-    customer_id: Uuid,
-    since: Option<DateTime<Utc>>,
-) -> Result<Vec<Uuid>, ApiError> {
-    let mut on = Condition::all().add(
-        Expr::col((interaction::Entity, interaction::Column::CustomerId))
-            .equals((customer::Entity, customer::Column::Id)),
-    );
-    if let Some(since) = since {
-        on = on.add(Expr::col((interaction::Entity, interaction::Column::CreatedAt)).gte(since));
-    }
-    let mut select = customer::Entity::find_by_id(customer_id)
-        .select_only()
-        .column(customer::Column::Id)
-        .column(interaction::Column::ItemId)
-        .filter(customer::Column::DeletedAt.is_null());
-    QueryTrait::query(&mut select).left_join(interaction::Entity, on);
-    let rows: Vec<(Uuid, Option<Uuid>)> = select.into_tuple().all(db).await?;
-    if rows.is_empty() {
-        return Err(ApiError::not_found("customer"));
-    }
-    Ok(rows.into_iter().filter_map(|(_, item)| item).collect())
-}
-
-/// Items to leave out of `customer`'s list, as indices of `model`: those
-/// they dismissed (`not_interested`) always, and with `exclude_seen` those
-/// they interacted with (the training history plus what was recorded since
-/// the model's data was read). For a customer the model knows, all of it
-/// comes from memory; otherwise (or when memory does not reach back far
-/// enough) the log is read. Answers 404 when the customer is not live, even
-/// when nothing is excluded.
-async fn excluded_items(
-    state: &AppState,
-    model: &LoadedRecommender,
-    customer: Uuid,
-    exclude_seen: bool,
-) -> Result<Vec<u32>, ApiError> {
-    let history = model
-        .customer_index
-        .get(&customer)
-        .and_then(|i| model.history.get(*i as usize));
-    let since = history.map(|_| model.trained_on_data_until);
-    let remembered = since.and_then(|since| state.models.activity.recent(&customer, since));
-    let recent = match remembered {
-        Some(Recent::Deleted) => return Err(ApiError::not_found("customer")),
-        Some(Recent::Items(items)) => items,
-        None => live_customer_items(&state.db, customer, since).await?,
-    };
-    let dismissed = match state.models.dismissals.of(&customer) {
-        Some(items) => items,
-        None => dismissals::read_for(&state.db, customer).await?,
-    };
-    let mut excluded = match (exclude_seen, history) {
-        (true, Some(history)) => history.clone(),
-        _ => Vec::new(),
-    };
-    let recent: &[Uuid] = if exclude_seen { &recent } else { &[] };
-    excluded.extend(
-        recent
-            .iter()
-            .chain(&dismissed)
-            .filter_map(|id| model.item_index.get(id).copied()),
-    );
-    Ok(excluded)
-}
-
 /// What a prediction request asks for, once the caller may read
-/// predictions: the list length, the engine's name and its active model.
+/// predictions.
+struct Requested {
+    k: usize,
+    engine: String,
+    model: Arc<ActiveModel>,
+    placement: String,
+    /// The experiment arm, for a customer's list while an experiment splits
+    /// the placement and the request names no engine.
+    assignment: Option<Assignment>,
+}
+
+/// The list length, the placement, and the model: the engine's the request
+/// names, or while an experiment splits the placement the customer's arm's,
+/// or the default engine's active model.
 fn requested(
     state: &AppState,
     caller: &Caller,
     query: &RecommendQuery,
-) -> Result<(usize, String, Arc<ActiveModel>), ApiError> {
+    customer: Option<Uuid>,
+) -> Result<Requested, ApiError> {
     policy::require(caller, Action::ReadPredictions)?;
     let k = k_of(query)?;
-    let engine = query
-        .engine
-        .clone()
-        .unwrap_or_else(|| state.default_engine.clone());
-    let model = active_recommender(state, &engine)?;
-    Ok((k, engine, model))
+    let placement = placement_of(query)?;
+    let split = match (&query.engine, customer) {
+        (None, Some(customer)) => {
+            experiment_arms::assign(&state.models, &placement, customer, Utc::now())
+        }
+        _ => None,
+    };
+    let (assignment, arm_model) = match split {
+        Some((assignment, model)) => (Some(assignment), model),
+        None => (None, None),
+    };
+    let model = match arm_model {
+        Some(model) => model,
+        None => {
+            let engine = query.engine.as_deref().unwrap_or(&state.default_engine);
+            active_recommender(state, engine)?
+        }
+    };
+    Ok(Requested {
+        k,
+        engine: model.engine.clone(),
+        model,
+        placement,
+        assignment,
+    })
 }
 
 /// Items to recommend to a customer, with the history items behind each.
@@ -304,8 +315,14 @@ async fn recommend(
     id: web::Path<Uuid>,
     query: web::Query<RecommendQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (k, engine, chosen) = requested(&state, &caller, &query)?;
     let customer = *id;
+    let Requested {
+        k,
+        engine,
+        model: chosen,
+        placement,
+        assignment,
+    } = requested(&state, &caller, &query, Some(customer))?;
     let loaded = recommender(&chosen)?;
     let known = loaded.customer_index.get(&customer).copied();
     let cold = known.is_none() && engine != FALLBACK_ENGINE;
@@ -338,7 +355,9 @@ async fn recommend(
         }
     };
     let exclude_seen = query.exclude_seen.unwrap_or(true);
-    let exclude = excluded_items(&state, loaded, customer, exclude_seen).await?;
+    let exclude =
+        exclusions::excluded_items(&state.db, &state.models, loaded, customer, exclude_seen)
+            .await?;
     let items = fill(
         &state,
         loaded,
@@ -350,12 +369,29 @@ async fn recommend(
             .knows_item_similarity()
             .then_some(|item| ranked_by.similar_items(ranker, item, SIMILAR_FOR_DIVERSITY)),
     )?;
-    Ok(HttpResponse::Ok().json(Recommendations {
+    let ids: Vec<Uuid> = items.iter().map(|i| i.item_id).collect();
+    let served = ServedList {
+        customer: Some(customer),
+        model_id: served_by.id,
+        engine: ranked_by.name(),
+        assignment: assignment.as_ref(),
+        placement: &placement,
+        items: &ids,
+    };
+    let experiment = assignment.as_ref().map(|a| ExperimentArm {
+        key: a.key.clone(),
+        arm: a.arm.clone(),
+    });
+    let body = Recommendations {
         engine: ranked_by.name().to_owned(),
         model_id: served_by.id,
         items,
         fallback: cold.then(|| FALLBACK_ENGINE.to_owned()),
-    }))
+        exposure_id: None,
+        placement: placement.clone(),
+        experiment,
+    };
+    Ok(respond(&state, served, body))
 }
 
 /// Items most similar to an item.
@@ -369,7 +405,12 @@ async fn similar(
     id: web::Path<Uuid>,
     query: web::Query<RecommendQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (k, _, model) = requested(&state, &caller, &query)?;
+    let Requested {
+        k,
+        model,
+        placement,
+        ..
+    } = requested(&state, &caller, &query, None)?;
     let row = item::Entity::find_by_id(*id)
         .one(&state.db)
         .await?
@@ -394,12 +435,25 @@ async fn similar(
                 .similar_items(&loaded.model, item, SIMILAR_FOR_DIVERSITY)
         }),
     )?;
-    Ok(HttpResponse::Ok().json(Recommendations {
+    let ids: Vec<Uuid> = items.iter().map(|i| i.item_id).collect();
+    let served = ServedList {
+        customer: None,
+        model_id: model.id,
+        engine: &model.engine,
+        assignment: None,
+        placement: &placement,
+        items: &ids,
+    };
+    let body = Recommendations {
         engine: model.engine.clone(),
         model_id: model.id,
         items,
         fallback: None,
-    }))
+        exposure_id: None,
+        placement: placement.clone(),
+        experiment: None,
+    };
+    Ok(respond(&state, served, body))
 }
 
 /// Mounts the recommendation routes.
