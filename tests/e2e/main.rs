@@ -44,6 +44,7 @@ mod masking;
 mod merchandising;
 mod model_reports;
 mod nul_characters;
+mod online_evaluation;
 mod operations;
 mod passwords;
 mod predictions_serving;

@@ -219,6 +219,10 @@ async fn create(
         )
         .await?;
     ctx.committed();
+    // The models the arms name are loaded here at once (elsewhere, within a poll).
+    if let Err(err) = state.models.refresh(&state.db).await {
+        tracing::warn!(error = %err, "loading the experiment's models failed");
+    }
     Ok(response)
 }
 
