@@ -15,6 +15,7 @@
 
 mod html;
 mod json;
+mod online;
 mod page;
 mod recommender;
 mod scorer;
@@ -69,6 +70,9 @@ pub fn render_html(model: &Value) -> String {
         Kind::Recommender => recommender::sections(metrics),
         Kind::Other => scalar_summary(metrics),
     });
+    if let Some(online) = online::sections(model) {
+        body.push_str(&online);
+    }
     let engine = text(model, &["engine"]).unwrap_or("model");
     page::document(&format!("{engine} {kind_name} report"), &body)
 }

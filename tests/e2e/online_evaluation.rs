@@ -255,6 +255,26 @@ async fn a_scripted_experiment_gives_the_expected_figures(backend: Backend) {
     let metrics = app.fetch(&format!("/models/{model}/online-metrics")).await;
     assert_eq!(metrics["intervals"][0]["actions"]["cart"], 1, "{metrics}");
 
+    // The challenger's report shows its online figures and the experiment.
+    let report = app
+        .fetch(&format!("/models/{challenger}/report.json"))
+        .await;
+    assert_eq!(
+        report["online"]["intervals"][0]["exposures"], n_recent as u64,
+        "{report}"
+    );
+    assert_eq!(report["experiments"][0]["key"], "home-v2", "{report}");
+    let page = app
+        .get(&format!("/models/{challenger}/report"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Rates per day") && page.contains("Experiment home-v2"),
+        "{page}"
+    );
+
     // Another replica puts every customer in the same arm.
     let replica = spawn_replica(&app).await;
     for (customer, arm, _) in served.iter().take(40) {

@@ -44,6 +44,29 @@ pub async fn unfinished(db: &impl ConnectionTrait) -> Result<Vec<ExperimentRecor
     Ok(out)
 }
 
+/// The experiments with an arm that served model `id` of `engine`: named
+/// by id, or (while it is active) as its engine's active model.
+pub async fn served(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    engine: &str,
+    active: bool,
+) -> Result<Vec<ExperimentRecord>, DomainError> {
+    let rows = experiment::Entity::find().all(db).await?;
+    let all = rows
+        .into_iter()
+        .map(record)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|x| {
+            x.arms.iter().any(|a| {
+                a.model_id == Some(id) || (active && a.model_id.is_none() && a.engine == engine)
+            })
+        })
+        .collect())
+}
+
 /// Checks the fields, each arm's engine and model, and that no other
 /// experiment splits the same lists at the same time.
 async fn check(db: &impl ConnectionTrait, fields: &ExperimentFields) -> Result<(), DomainError> {

@@ -294,15 +294,24 @@ async fn results(
 ) -> Result<HttpResponse, ApiError> {
     policy::require(&caller, Action::RunExperiments)?;
     let found = experiments::find(&state.db, &key).await?;
-    let attribution = attribution(&state);
     let kind = query.kind.clone().unwrap_or_else(|| "purchase".to_owned());
+    Ok(HttpResponse::Ok().json(results_of(&state, &found, &kind).await?))
+}
+
+/// The results of `found` with `kind` as the converting kind.
+pub async fn results_of(
+    state: &AppState,
+    found: &ExperimentRecord,
+    kind: &str,
+) -> Result<ResultsOut, ApiError> {
+    let attribution = attribution(state);
     if !attribution.kinds.iter().any(|k| k.as_str() == kind) {
         return Err(ApiError::invalid("kind", "not one of the attributed kinds"));
     }
     let now = Utc::now();
     let until = found.until().map_or(now, |u| u.min(now));
-    let figures = online::results(&state.db, &found, until, &attribution, &kind).await?;
-    Ok(HttpResponse::Ok().json(ResultsOut {
+    let figures = online::results(&state.db, found, until, &attribution, kind).await?;
+    Ok(ResultsOut {
         key: found.key.clone(),
         status: found.status(now).to_owned(),
         conversion_kind: figures.conversion_kind,
@@ -331,7 +340,7 @@ async fn results(
             p_value: s.p_value,
             mismatch: s.mismatch,
         }),
-    }))
+    })
 }
 
 /// Mounts the experiment routes.

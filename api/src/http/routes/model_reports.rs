@@ -10,17 +10,50 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::experiments::{ResultsOut, results_of};
 use super::models::{ModelOut, find};
+use super::online_metrics::{OnlineMetrics, last_month};
 use crate::auth::Caller;
 use crate::domain::{DomainError, ErrorCode};
 use crate::http::error::ApiError;
+use crate::ml::{EngineKind, engine_kind};
 use crate::policy::{self, Action};
+use crate::services::experiments;
 use crate::state::AppState;
 
-/// The model as the report reads it, once the caller may read predictions.
-async fn reported(state: &AppState, caller: &Caller, id: Uuid) -> Result<ModelOut, ApiError> {
+/// A model with what its served lists led to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportOut {
+    #[serde(flatten)]
+    pub model: ModelOut,
+    /// The last 30 days of online metrics, per day (recommenders).
+    pub online: Option<OnlineMetrics>,
+    /// The results of the experiments whose arms served this model.
+    pub experiments: Vec<ResultsOut>,
+}
+
+/// The model as the report reads it, once the caller may read predictions:
+/// with its online metrics and experiments when it is a recommender.
+async fn reported(state: &AppState, caller: &Caller, id: Uuid) -> Result<ReportOut, ApiError> {
     policy::require(caller, Action::ReadPredictions)?;
-    Ok(ModelOut::from(find(state, id).await?))
+    let model = ModelOut::from(find(state, id).await?);
+    if engine_kind(&model.engine) != Some(EngineKind::Recommender) {
+        return Ok(ReportOut {
+            model,
+            online: None,
+            experiments: Vec::new(),
+        });
+    }
+    let online = last_month(state, id).await?;
+    let mut experiments = Vec::new();
+    for found in experiments::served(&state.db, id, &model.engine, model.active).await? {
+        experiments.push(results_of(state, &found, "purchase").await?);
+    }
+    Ok(ReportOut {
+        model,
+        online: Some(online),
+        experiments,
+    })
 }
 
 /// The report page of a model: for scorers ROC and precision-recall curves,
@@ -43,9 +76,10 @@ async fn page(
         .body(rapport_report::render_html(&json)))
 }
 
-/// The numbers of the report page: the model with its metrics.
+/// The numbers of the report page: the model with its metrics, and for a
+/// recommender its online metrics and experiments.
 #[utoipa::path(tag = "models", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ModelOut), (status = 404, body = crate::http::error::Problem)))]
+    responses((status = 200, body = ReportOut), (status = 404, body = crate::http::error::Problem)))]
 #[get("/models/{id}/report.json")]
 async fn figures(
     state: web::Data<AppState>,
@@ -76,7 +110,8 @@ async fn rules(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let model = reported(&state, &caller, *id).await?;
+    policy::require(&caller, Action::ReadPredictions)?;
+    let model = ModelOut::from(find(&state, *id).await?);
     let rules = model.metrics.get("rules").cloned().ok_or_else(|| {
         ApiError::Domain(DomainError::Conflict {
             code: ErrorCode::NoRules,

@@ -130,20 +130,39 @@ async fn model_online_metrics(
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::not_found("model"))?;
+    let figures = figures(
+        &state,
+        *id,
+        query.placement.clone(),
+        (from, to),
+        (interval, name),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(figures))
+}
+
+/// The online metrics of model `id` over `period`, per `interval`.
+pub async fn figures(
+    state: &AppState,
+    id: Uuid,
+    placement: Option<String>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    (interval, name): (Interval, &str),
+) -> Result<OnlineMetrics, ApiError> {
     let filter = ExposureFilter {
-        model_id: Some(*id),
+        model_id: Some(id),
         experiment_id: None,
-        placement: query.placement.clone(),
+        placement: placement.clone(),
         from,
         to,
     };
-    let attribution = attribution(&state);
+    let attribution = attribution(state);
     let buckets = online::model_metrics(&state.db, &filter, &attribution, interval).await?;
-    Ok(HttpResponse::Ok().json(OnlineMetrics {
-        model_id: *id,
+    Ok(OnlineMetrics {
+        model_id: id,
         from,
         to,
-        placement: query.placement.clone(),
+        placement,
         interval: name.to_owned(),
         window_seconds: attribution.window.num_seconds(),
         kinds: attribution
@@ -152,7 +171,20 @@ async fn model_online_metrics(
             .map(|k| k.as_str().to_owned())
             .collect(),
         intervals: buckets.into_iter().map(IntervalOut::from).collect(),
-    }))
+    })
+}
+
+/// The daily online metrics of model `id` over the last 30 days.
+pub async fn last_month(state: &AppState, id: Uuid) -> Result<OnlineMetrics, ApiError> {
+    let to = Utc::now();
+    figures(
+        state,
+        id,
+        None,
+        (to - Duration::days(30), to),
+        (Interval::Day, "day"),
+    )
+    .await
 }
 
 /// Mounts the route.
