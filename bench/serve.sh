@@ -3,8 +3,8 @@
 # customers, for the scorer) into a fresh SQLite file with the release binary,
 # trains and activates every engine, starts the service, and drives
 # GET /customers/{id}/recommendations?k=10 for random customers with wrk at 64
-# connections, then again with two merchandising rules in force and one
-# request filter. Prints import and training times, requests/s, p50/p99
+# connections: with exposure recording off, on, and on with two
+# merchandising rules in force and one request filter. Prints import and training times, requests/s, p50/p99
 # latency and errors of both loads, the server's peak RSS, then times three 10,000-row
 # POST /interactions/batch (budget: under 2 s each).
 #
@@ -49,15 +49,22 @@ else:
 PY
 done
 
-echo "== serve"
-"$BIN" serve --database-url "$DB" --bind "127.0.0.1:$PORT" --admin-email bench@example.com \
-  --admin-password "$PASSWORD" --log warn --default-engine "$ENGINE" > "$WORK/serve.log" 2>&1 &
-SERVER=$!
+# serve SAMPLE: (re)starts the service recording that share of the lists as exposures.
+SERVER=
+serve() {
+  if [[ -n $SERVER ]]; then kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; fi
+  RAPPORT_EXPOSURE_SAMPLE=$1 "$BIN" serve --database-url "$DB" --bind "127.0.0.1:$PORT" \
+    --admin-email bench@example.com --admin-password "$PASSWORD" --log warn \
+    --default-engine "$ENGINE" > "$WORK/serve.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
+    sleep 0.2
+  done
+}
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
-  sleep 0.2
-done
+echo "== serve, exposure recording off (RAPPORT_EXPOSURE_SAMPLE=0)"
+serve 0
 echo "idle RSS $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$SERVER/status)"
 
 TOKEN=$(curl -sf "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
@@ -91,8 +98,12 @@ LUA
   echo "== load ($1): GET /customers/{id}/recommendations?$2 ($ENGINE), $CONNECTIONS connections, $DURATION"
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$1.lua" "http://127.0.0.1:$PORT" | tee "$WORK/wrk-$1.txt"
 }
+load unrecorded "k=10"
+echo "== serve, exposure recording on (every list)"
+serve 1
 load plain "k=10"
 PEAK_KIB=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
+echo "exposures written: $(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^rapport_exposures_written_total/ {print $2}'), dropped: $(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^rapport_exposures_dropped_total/ {print $2}')"
 
 echo "== two merchandising rules (boost tag drama x2, bury tag horror x10) and one filter (exclude_tags=documentary)"
 for rule in '{"name":"Drama week","action":"boost","tag":"drama","factor":2}' \
@@ -120,8 +131,9 @@ done
 python3 - "$WORK" "$PEAK_KIB" <<'PY'
 import re, sys
 work, peak_kib = sys.argv[1], int(sys.argv[2])
-print("== summary (budget: >= 3000 req/s, p99 < 20 ms, 0 errors, RSS < 300 MiB)")
-for name in ("plain", "merchandised"):
+print("== summary (budget: >= 3000 req/s, p99 < 20 ms, 0 errors, RSS < 300 MiB; recording keeps >= 90 %)")
+rps_of = {}
+for name in ("unrecorded", "plain", "merchandised"):
     text = open(f"{work}/wrk-{name}.txt").read()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     def pct(p):
@@ -129,6 +141,8 @@ for name in ("plain", "merchandised"):
         return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", text))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
+    rps_of[name] = rps
     print(f"{name:<13} requests/s {rps:.0f}  p50 {pct(50):.2f} ms  p99 {pct(99):.2f} ms  errors {errors}")
+print(f"recording on / off: {rps_of['plain'] / rps_of['unrecorded']:.3f}")
 print(f"peak RSS after the plain load {peak_kib/1024:.0f} MiB")
 PY

@@ -97,11 +97,15 @@ async fn actions(
         return Ok(Vec::new());
     }
     let kinds: Vec<&str> = attribution.kinds.iter().map(|k| k.as_str()).collect();
+    let until = filter
+        .to
+        .checked_add_signed(attribution.window)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let mut rows = interaction::Entity::find()
         .filter(I::Kind.is_in(kinds))
         .filter(I::ItemId.is_not_null())
         .filter(I::OccurredAt.gte(filter.from))
-        .filter(I::OccurredAt.lte(filter.to + attribution.window))
+        .filter(I::OccurredAt.lte(until))
         .stream(db)
         .await?;
     let mut out = Vec::new();

@@ -30,8 +30,9 @@ pub struct ServedList<'a> {
     pub items: &'a [Uuid],
 }
 
-/// Most exposures written by one insert.
-const MAX_BATCH: usize = 1_000;
+/// Most exposures written by one insert (ten columns each: within SQLite's
+/// 32,766 bound parameters).
+const MAX_BATCH: usize = 3_000;
 
 /// The queue of exposures waiting to be written.
 pub struct ExposureLog {
@@ -111,7 +112,8 @@ impl ExposureLog {
     }
 }
 
-/// Writes what waits, one insert per batch, then waits `flush`.
+/// Writes what waits, one insert per batch; waits `flush` once the queue is
+/// drained (a full batch means more wait: it writes on at once).
 async fn write_batches(
     db: DatabaseConnection,
     mut receiver: mpsc::Receiver<exposure::Model>,
@@ -125,6 +127,7 @@ async fn write_batches(
             return;
         }
         let n = batch.len() as u64;
+        let drained = batch.len() < MAX_BATCH;
         let rows = batch.drain(..).map(exposure::ActiveModel::from);
         match exposure::Entity::insert_many(rows)
             .exec_without_returning(&db)
@@ -136,6 +139,8 @@ async fn write_batches(
                 tracing::warn!(error = %err, exposures = n, "writing exposures failed");
             }
         }
-        tokio::time::sleep(flush).await;
+        if drained {
+            tokio::time::sleep(flush).await;
+        }
     }
 }

@@ -37,7 +37,10 @@ pub async fn queue_if_due(
     period: Duration,
     settings: &TuneSettings,
 ) -> Result<bool, DomainError> {
-    let since = Utc::now() - chrono::Duration::from_std(period).unwrap_or(chrono::Duration::MAX);
+    let since = chrono::Duration::from_std(period)
+        .ok()
+        .and_then(|p| Utc::now().checked_sub_signed(p))
+        .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
     let txn = crate::db::begin_write(db).await?;
     crate::db::serialise(&txn, "scheduled-tuning").await?;
     let recent = job::Entity::find()

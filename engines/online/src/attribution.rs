@@ -119,7 +119,9 @@ pub fn attribute(exposures: &[Exposure], actions: &[Action], window: Duration) -
 fn last_touch(list: &Touches, at: DateTime<Utc>, window: Duration) -> Option<usize> {
     let after = list.partition_point(|&(time, _, _)| time <= at);
     let &(time, _, index) = list.get(after.checked_sub(1)?)?;
-    (at <= time + window).then_some(index)
+    // A window reaching past the last representable time has no end.
+    let within = time.checked_add_signed(window).is_none_or(|end| at <= end);
+    within.then_some(index)
 }
 
 #[cfg(test)]

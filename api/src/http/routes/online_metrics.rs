@@ -119,7 +119,10 @@ async fn model_online_metrics(
         Some(_) => return Err(ApiError::invalid("interval", "`day` or `hour`")),
     };
     let to = query.to.unwrap_or_else(Utc::now);
-    let from = query.from.unwrap_or(to - Duration::days(30));
+    let from = query.from.unwrap_or_else(|| {
+        to.checked_sub_signed(Duration::days(30))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    });
     if from >= to || to - from > Duration::days(MAX_DAYS) {
         return Err(ApiError::invalid(
             "from",
