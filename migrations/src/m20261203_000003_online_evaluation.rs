@@ -84,6 +84,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Two indexes only, for the two ways the figures read the table:
+        // every list costs a write per index, and serving writes thousands
+        // a second. Retention's hourly delete by time scans.
         for statement in [
             index(
                 "exposures_model_time",
@@ -91,16 +94,10 @@ impl MigrationTrait for Migration {
                 &[E::ModelId, E::CreatedAt],
             ),
             index(
-                "exposures_customer_time",
-                E::Table,
-                &[E::CustomerId, E::CreatedAt],
-            ),
-            index(
                 "exposures_experiment_time",
                 E::Table,
                 &[E::ExperimentId, E::CreatedAt],
             ),
-            index("exposures_time", E::Table, &[E::CreatedAt]),
         ] {
             manager.create_index(statement).await?;
         }

@@ -40,7 +40,7 @@ pub struct ExposureFilter {
 }
 
 /// The id list stored in an exposure's `items` or `impressions`.
-fn ids(value: &serde_json::Value) -> Vec<Uuid> {
+pub fn ids(value: &serde_json::Value) -> Vec<Uuid> {
     value
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())

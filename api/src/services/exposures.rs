@@ -27,11 +27,7 @@ pub async fn confirm_impressions(
     items: &[Uuid],
 ) -> Result<exposure::Model, DomainError> {
     let row = find(ctx.db, id).await?;
-    let served: Vec<Uuid> = row
-        .items
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())
-        .unwrap_or_default();
+    let served = crate::ml::online::ids(&row.items);
     if items.is_empty() || items.len() > MAX_IMPRESSIONS {
         return Err(DomainError::invalid(
             "item_ids",

@@ -22,6 +22,7 @@ pub mod model_reports;
 pub mod models;
 pub mod online_metrics;
 pub mod recommendation_filters;
+mod recommendation_lists;
 pub mod recommendation_rules;
 pub mod recommendations;
 pub mod scores;

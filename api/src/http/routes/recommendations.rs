@@ -5,21 +5,18 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::Utc;
-use rapport_core::Recommendation;
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::recommendation_filters::filter_of;
+use super::recommendation_lists::{fill, placement_of, respond};
 use crate::auth::Caller;
-use crate::domain::experiment::MAX_KEY;
 use crate::domain::{DomainError, ErrorCode};
 use crate::entities::item;
 use crate::http::error::ApiError;
 use crate::ml::exclusions;
 use crate::ml::experiment_arms::{self, Assignment};
-use crate::ml::merchandising::{self, ListSpec, Placed};
 use crate::ml::serving::{ActiveModel, Loaded, LoadedRecommender};
 use crate::ml::train::FALLBACK_ENGINE;
 use crate::ml::{EngineKind, engine_kind};
@@ -33,7 +30,7 @@ const MAX_K: usize = 100;
 /// Neighbours read per candidate to measure similarity for diversity.
 const SIMILAR_FOR_DIVERSITY: usize = 50;
 /// The placement of a list whose request names none.
-const DEFAULT_PLACEMENT: &str = "api";
+pub(super) const DEFAULT_PLACEMENT: &str = "api";
 
 /// `?k=&engine=&exclude_seen=`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -97,73 +94,6 @@ pub struct RuleReason {
     pub action: String,
 }
 
-/// The API form of a list, with its reasons named from the listing.
-fn present(state: &AppState, model: &LoadedRecommender, list: Vec<Placed>) -> Vec<RecommendedItem> {
-    let named = |index: u32| {
-        let id = *model.items.get(index as usize)?;
-        Some((id, state.models.listing.get(&id)?))
-    };
-    list.into_iter()
-        .map(|placed| RecommendedItem {
-            item_id: placed.id,
-            sku: placed.listed.sku.clone(),
-            name: placed.listed.name.clone(),
-            score: placed.score,
-            reasons: placed
-                .reasons
-                .iter()
-                .filter_map(|reason| {
-                    named(reason.item).map(|(item_id, item)| ReasonOut {
-                        item_id,
-                        name: item.name.clone(),
-                        weight: reason.weight,
-                    })
-                })
-                .collect(),
-            rules: placed
-                .rules
-                .into_iter()
-                .map(|rule| RuleReason {
-                    rule_id: rule.rule_id,
-                    name: rule.name,
-                    action: rule.action.as_str().to_owned(),
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-/// Builds the list of `k` from `model`'s candidates (see
-/// [`merchandising::build`]), with the request's filters and diversity and
-/// the rules in force.
-fn fill(
-    state: &AppState,
-    model: &LoadedRecommender,
-    query: &RecommendQuery,
-    k: usize,
-    excluded: &[u32],
-    rank: impl Fn(usize) -> Result<Vec<Recommendation>, rapport_core::EngineError>,
-    neighbours: Option<impl Fn(u32) -> Result<Vec<Recommendation>, rapport_core::EngineError>>,
-) -> Result<Vec<RecommendedItem>, ApiError> {
-    let filter = filter_of(query)?;
-    let diversity = query.diversity.unwrap_or(0.0);
-    if !(0.0..=1.0).contains(&diversity) {
-        return Err(ApiError::invalid("diversity", "must be between 0 and 1"));
-    }
-    let rules = state.models.rules.in_force(Utc::now());
-    let spec = ListSpec {
-        k,
-        filter: &filter,
-        rules: &rules,
-        diversity,
-        items: &model.items,
-        item_index: &model.item_index,
-        excluded,
-    };
-    let list = merchandising::build(&state.models.listing, &spec, rank, neighbours)?;
-    Ok(present(state, model, list))
-}
-
 /// A list of items from one model.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Recommendations {
@@ -192,31 +122,6 @@ pub struct Recommendations {
 pub struct ExperimentArm {
     pub key: String,
     pub arm: String,
-}
-
-/// The placement a request names, `api` by default.
-fn placement_of(query: &RecommendQuery) -> Result<String, ApiError> {
-    match query.placement.as_deref().map(str::trim) {
-        None => Ok(DEFAULT_PLACEMENT.to_owned()),
-        Some(p) if !p.is_empty() && p.len() <= MAX_KEY => Ok(p.to_owned()),
-        Some(_) => Err(ApiError::invalid(
-            "placement",
-            format!("1 to {MAX_KEY} characters"),
-        )),
-    }
-}
-
-/// Records `items` as an exposure and answers with them.
-fn respond(state: &AppState, list: ServedList<'_>, body: Recommendations) -> HttpResponse {
-    let exposure_id = state.exposures.record_list(list);
-    let mut response = HttpResponse::Ok();
-    if let Some(id) = exposure_id {
-        response.insert_header(("X-Exposure-Id", id.to_string()));
-    }
-    response.json(Recommendations {
-        exposure_id,
-        ..body
-    })
 }
 
 fn k_of(query: &RecommendQuery) -> Result<usize, ApiError> {
