@@ -132,8 +132,13 @@ async fn a_scripted_experiment_gives_the_expected_figures(backend: Backend) {
     let now = Utc::now();
     let mut rows = Vec::new();
     let mut expected: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for (n, (customer, arm, list)) in served.iter().enumerate() {
+    let mut seen_in_arm: BTreeMap<&str, usize> = BTreeMap::new();
+    for (customer, arm, list) in &served {
         let first = list["items"][0]["item_id"].as_str().unwrap();
+        // The customer's rank within their arm.
+        let rank = seen_in_arm.entry(arm.as_str()).or_default();
+        let n = *rank;
+        *rank += 1;
         let (click_every, buy_every) = if arm == "control" { (5, 10) } else { (2, 4) };
         let entry = expected
             .entry(if arm == "control" {

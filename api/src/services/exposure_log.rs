@@ -1,6 +1,6 @@
 //! Recording served lists (exposures) without slowing serving: a request
 //! puts its exposure on a bounded in-memory queue and goes on; a background
-//! task writes what waits in one insert per flush. When the queue is full the
+//! task writes what waits in a few inserts per flush. When the queue is full the
 //! exposure is dropped and counted (`rapport_exposures_dropped_total`),
 //! never the request. `RAPPORT_EXPOSURE_SAMPLE` records only a share of the
 //! lists.
@@ -30,9 +30,14 @@ pub struct ServedList<'a> {
     pub items: &'a [Uuid],
 }
 
-/// Most exposures written by one insert (ten columns each: within SQLite's
-/// 32,766 bound parameters).
+/// Most exposures taken from the queue at once.
 const MAX_BATCH: usize = 3_000;
+
+/// Exposures per insert statement. A fixed size keeps the statements the
+/// driver prepares and caches few (one per remainder size at most), where a
+/// statement per batch size would cache hundreds of statements of
+/// thousands of parameters each.
+const ROWS_PER_INSERT: usize = 250;
 
 /// The queue of exposures waiting to be written.
 pub struct ExposureLog {
@@ -112,7 +117,7 @@ impl ExposureLog {
     }
 }
 
-/// Writes what waits, one insert per batch; waits `flush` once the queue is
+/// Writes what waits, one insert per [`ROWS_PER_INSERT`]; waits `flush` once the queue is
 /// drained (a full batch means more wait: it writes on at once).
 async fn write_batches(
     db: DatabaseConnection,
@@ -126,19 +131,22 @@ async fn write_batches(
         if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        let n = batch.len() as u64;
         let drained = batch.len() < MAX_BATCH;
-        let rows = batch.drain(..).map(exposure::ActiveModel::from);
-        match exposure::Entity::insert_many(rows)
-            .exec_without_returning(&db)
-            .await
-        {
-            Ok(_) => written.inc_by(n),
-            Err(err) => {
-                lost.inc_by(n);
-                tracing::warn!(error = %err, exposures = n, "writing exposures failed");
+        for chunk in batch.chunks(ROWS_PER_INSERT) {
+            let n = chunk.len() as u64;
+            let rows = chunk.iter().cloned().map(exposure::ActiveModel::from);
+            match exposure::Entity::insert_many(rows)
+                .exec_without_returning(&db)
+                .await
+            {
+                Ok(_) => written.inc_by(n),
+                Err(err) => {
+                    lost.inc_by(n);
+                    tracing::warn!(error = %err, exposures = n, "writing exposures failed");
+                }
             }
         }
+        batch.clear();
         if drained {
             tokio::time::sleep(flush).await;
         }
