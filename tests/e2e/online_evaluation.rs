@@ -147,11 +147,11 @@ async fn a_scripted_experiment_gives_the_expected_figures(backend: Backend) {
                 "recent"
             })
             .or_default();
-        if n % click_every == 0 {
+        if n.is_multiple_of(click_every) {
             rows.push(json!({"customer_id": customer, "item_id": first, "kind": "click"}));
             entry.0 += 1;
         }
-        if n % buy_every == 0 {
+        if n.is_multiple_of(buy_every) {
             rows.push(json!({"customer_id": customer, "item_id": first, "kind": "purchase", "value": 10.0}));
             entry.1 += 1;
         }
