@@ -33,11 +33,21 @@ pub struct ServedList<'a> {
 /// Most exposures taken from the queue at once.
 const MAX_BATCH: usize = 3_000;
 
-/// Exposures per insert statement. A fixed size keeps the statements the
-/// driver prepares and caches few (one per remainder size at most), where a
-/// statement per batch size would cache hundreds of statements of
-/// thousands of parameters each.
-const ROWS_PER_INSERT: usize = 250;
+/// Most exposures per insert statement (ten columns each: within SQLite's
+/// 32,766 bound parameters). A batch is written in chunks whose sizes are
+/// powers of two up to this (2,345 = 2,048 + 256 + 32 + 8 + 1), so that
+/// the driver prepares and caches at most twelve statements: a statement per
+/// batch size would cache hundreds of them, of thousands of parameters each.
+const MAX_ROWS_PER_INSERT: usize = 2_048;
+
+/// The size of the next chunk of `left` rows: the largest power of two not
+/// above it, at most [`MAX_ROWS_PER_INSERT`].
+fn chunk_size(left: usize) -> usize {
+    match left {
+        0 => 0,
+        n => (1_usize << n.ilog2()).min(MAX_ROWS_PER_INSERT),
+    }
+}
 
 /// The queue of exposures waiting to be written.
 pub struct ExposureLog {
@@ -117,7 +127,7 @@ impl ExposureLog {
     }
 }
 
-/// Writes what waits, one insert per [`ROWS_PER_INSERT`]; waits `flush` once the queue is
+/// Writes what waits, a few inserts per batch; waits `flush` once the queue is
 /// drained (a full batch means more wait: it writes on at once).
 async fn write_batches(
     db: DatabaseConnection,
@@ -132,7 +142,10 @@ async fn write_batches(
             return;
         }
         let drained = batch.len() < MAX_BATCH;
-        for chunk in batch.chunks(ROWS_PER_INSERT) {
+        let mut rest = &batch[..];
+        while !rest.is_empty() {
+            let (chunk, after) = rest.split_at(chunk_size(rest.len()));
+            rest = after;
             let n = chunk.len() as u64;
             let rows = chunk.iter().cloned().map(exposure::ActiveModel::from);
             match exposure::Entity::insert_many(rows)
@@ -150,5 +163,24 @@ async fn write_batches(
         if drained {
             tokio::time::sleep(flush).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_written_in_power_of_two_chunks() {
+        let mut left = 2_345;
+        let mut sizes = Vec::new();
+        while left > 0 {
+            let size = chunk_size(left);
+            sizes.push(size);
+            left -= size;
+        }
+        assert_eq!(sizes, [2_048, 256, 32, 8, 1]);
+        assert_eq!(chunk_size(3_000), 2_048);
+        assert_eq!(chunk_size(0), 0);
     }
 }
