@@ -49,35 +49,50 @@ pub mod kind {
     pub const TUNE: &str = "tune";
 }
 
-/// Adds a training job to the queue.
-pub async fn enqueue(
-    db: &impl ConnectionTrait,
-    engine: &str,
-    params: &RawParams,
+/// A job to queue: what it does, on which engine, with which settings.
+pub struct NewJob {
+    kind: &'static str,
+    engine: String,
+    params: serde_json::Value,
     activate: bool,
-    requested_by: Option<Uuid>,
-) -> Result<job::Model, sea_orm::DbErr> {
-    let params = catalogue::typed_params(engine, params);
-    insert(db, kind::TRAIN, engine, params, activate, requested_by).await
 }
 
-/// Adds a tuning job to the queue; with `activate_if_better` its winner is
-/// activated when it beats the active model.
-pub async fn enqueue_tuning(
+impl NewJob {
+    /// Training `engine` with `params`, activating the model when asked.
+    pub fn training(engine: &str, params: &RawParams, activate: bool) -> Self {
+        Self {
+            kind: kind::TRAIN,
+            engine: engine.to_owned(),
+            params: catalogue::typed_params(engine, params),
+            activate,
+        }
+    }
+
+    /// Tuning `engine` (or `auto`); with `activate_if_better` the winner is
+    /// activated when it beats the active model.
+    pub fn tuning(engine: &str, settings: &TuneSettings, activate_if_better: bool) -> Self {
+        Self {
+            kind: kind::TUNE,
+            engine: engine.to_owned(),
+            // Plain numbers and strings: serialising cannot fail.
+            params: serde_json::to_value(settings).unwrap_or_default(),
+            activate: activate_if_better,
+        }
+    }
+}
+
+/// Adds `job` to the queue.
+pub async fn enqueue(
     db: &impl ConnectionTrait,
-    engine: &str,
-    settings: &TuneSettings,
-    activate_if_better: bool,
+    job: NewJob,
     requested_by: Option<Uuid>,
 ) -> Result<job::Model, sea_orm::DbErr> {
-    let params =
-        serde_json::to_value(settings).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
     insert(
         db,
-        kind::TUNE,
-        engine,
-        params,
-        activate_if_better,
+        job.kind,
+        &job.engine,
+        job.params,
+        job.activate,
         requested_by,
     )
     .await

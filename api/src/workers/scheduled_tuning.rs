@@ -53,7 +53,7 @@ pub async fn queue_if_due(
     if recent > 0 {
         return Ok(false);
     }
-    jobs::enqueue_tuning(&txn, AUTO, settings, true, None).await?;
+    jobs::enqueue(&txn, jobs::NewJob::tuning(AUTO, settings, true), None).await?;
     txn.commit().await?;
     tracing::info!(trials = settings.trials, "scheduled tuning queued");
     Ok(true)

@@ -1,20 +1,16 @@
 //! `POST /engines/{name}/tune`: a search for the best parameters of one
 //! recommender, or of every recommender (`auto`), as a job.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
 use rapport_tune::Metric;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::BASE;
-use super::engines::{TrainAccepted, optional_body};
+use super::engines::{TrainAccepted, accept_job, optional_body, refusal};
 use crate::auth::Caller;
-use crate::domain::DomainError;
 use crate::http::error::ApiError;
-use crate::http::idempotency::{self, Begun, IdempotencyKey};
+use crate::http::idempotency::IdempotencyKey;
 use crate::ml::jobs;
-use crate::ml::train::TrainError;
 use crate::ml::tuning::{self, AUTO, TuneSettings};
 use crate::policy::{self, Action};
 use crate::state::AppState;
@@ -85,34 +81,17 @@ async fn tune_engine(
         return Err(ApiError::not_found("engine"));
     }
     let settings = request.settings(&state.default_engine)?;
-    tuning::validate(&name, &settings).map_err(|e| match e {
-        TrainError::Refused(message) => ApiError::invalid("body", message),
-        TrainError::Internal(err) => ApiError::Domain(DomainError::Internal(err)),
-    })?;
-    let scope = format!("POST /engines/{name}/tune");
-    let creation = match idempotency::begin(&state, &key, &caller, &scope, &request).await? {
-        Begun::Replay(response) => return Ok(response),
-        Begun::Fresh(creation) => creation,
-    };
-    if !caller.api_key {
-        let limit = state.training.training_jobs_per_user;
-        jobs::check_queue_share(&creation.txn, caller.user_id, limit).await?;
-    }
-    let job = jobs::enqueue_tuning(
-        &creation.txn,
-        &name,
-        &settings,
-        request.activate_if_better,
-        (!caller.api_key).then_some(caller.user_id),
+    tuning::validate(&name, &settings).map_err(refusal("body"))?;
+    let job = jobs::NewJob::tuning(&name, &settings, request.activate_if_better);
+    accept_job(
+        &state,
+        &caller,
+        &key,
+        &format!("POST /engines/{name}/tune"),
+        &request,
+        job,
     )
-    .await?;
-    creation
-        .finish(
-            StatusCode::ACCEPTED,
-            Some(format!("{BASE}/jobs/{}", job.id)),
-            &TrainAccepted { job_id: job.id },
-        )
-        .await
+    .await
 }
 
 /// Mounts the tuning route.

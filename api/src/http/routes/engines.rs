@@ -191,12 +191,30 @@ async fn train_engine(
         return Err(ApiError::not_found("engine"));
     }
     let params = raw_params(&request.params)?;
-    train::validate(&name, &params, state.training.memory_bytes()).map_err(|e| match e {
-        TrainError::Refused(message) => ApiError::invalid("params", message),
-        TrainError::Internal(err) => ApiError::Domain(DomainError::Internal(err)),
-    })?;
-    let scope = format!("POST /engines/{name}/train");
-    let creation = match idempotency::begin(&state, &key, &caller, &scope, &request).await? {
+    train::validate(&name, &params, state.training.memory_bytes()).map_err(refusal("params"))?;
+    let job = jobs::NewJob::training(&name, &params, request.activate);
+    accept_job(
+        &state,
+        &caller,
+        &key,
+        &format!("POST /engines/{name}/train"),
+        &request,
+        job,
+    )
+    .await
+}
+
+/// Queues `job` as the idempotent creation `scope` of `request`, within the
+/// caller's share of the queue: 202 with the job's `Location`.
+pub(super) async fn accept_job(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    scope: &str,
+    request: &impl Serialize,
+    job: jobs::NewJob,
+) -> Result<HttpResponse, ApiError> {
+    let creation = match idempotency::begin(state, key, caller, scope, request).await? {
         Begun::Replay(response) => return Ok(response),
         Begun::Fresh(creation) => creation,
     };
@@ -204,14 +222,8 @@ async fn train_engine(
         let limit = state.training.training_jobs_per_user;
         jobs::check_queue_share(&creation.txn, caller.user_id, limit).await?;
     }
-    let job = jobs::enqueue(
-        &creation.txn,
-        &name,
-        &params,
-        request.activate,
-        (!caller.api_key).then_some(caller.user_id),
-    )
-    .await?;
+    let requested_by = (!caller.api_key).then_some(caller.user_id);
+    let job = jobs::enqueue(&creation.txn, job, requested_by).await?;
     creation
         .finish(
             StatusCode::ACCEPTED,
@@ -219,6 +231,14 @@ async fn train_engine(
             &TrainAccepted { job_id: job.id },
         )
         .await
+}
+
+/// The API error of a refused engine request: 422 naming `field`.
+pub(super) fn refusal(field: &str) -> impl Fn(TrainError) -> ApiError + '_ {
+    move |e| match e {
+        TrainError::Refused(message) => ApiError::invalid(field, message),
+        TrainError::Internal(err) => ApiError::Domain(DomainError::Internal(err)),
+    }
 }
 
 /// Mounts the engine routes.
