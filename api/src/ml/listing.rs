@@ -3,14 +3,14 @@
 //!
 //! The listing follows the `items` table: an item changed through this
 //! replica is noted as soon as the change is committed, and every model poll
-//! reads the rows changed since the previous one (30 s back, for changes
-//! stamped before a poll and committed after it), then all rows when the
+//! reads the rows changed since the previous poll started (30 s back, for
+//! changes stamped before a poll and committed after it), then all rows when the
 //! count shows a deletion or an insertion it has not seen. A change made
 //! through another replica is therefore served within one poll interval, as
 //! long as the replicas' clocks agree to within those 30 s.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -58,8 +58,11 @@ struct Entries {
     /// Items deleted through this replica: a read that started before the
     /// deletion must not bring them back (ids are never reused).
     deleted: HashSet<Uuid>,
-    /// The newest `updated_at` read so far.
-    read_until: Option<DateTime<Utc>>,
+    /// When the last successful refresh started. Polls read again from 30 s
+    /// before it, not from the newest change read: after a bulk import,
+    /// reading from the newest change would read the whole import at every
+    /// poll until the next change.
+    polled_at: Option<DateTime<Utc>>,
 }
 
 impl Entries {
@@ -81,8 +84,7 @@ impl Entries {
             let present: HashSet<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
             self.items.retain(|id, _| present.contains(id));
         }
-        for (id, sku, name, active, category, tags, price, version, updated_at) in rows {
-            self.read_until = self.read_until.max(Some(updated_at));
+        for (id, sku, name, active, category, tags, price, version) in rows {
             self.put(
                 id,
                 ListedItem {
@@ -105,7 +107,7 @@ pub struct ItemListing {
     entries: RwLock<Entries>,
 }
 
-/// Id, SKU, name, active, category, tags, price, version, updated at.
+/// Id, SKU, name, active, category, tags, price, version.
 type Row = (
     Uuid,
     String,
@@ -115,7 +117,6 @@ type Row = (
     serde_json::Value,
     f64,
     i32,
-    DateTime<Utc>,
 );
 
 /// The tags of a stored item (a JSON array of strings).
@@ -123,10 +124,33 @@ fn tags_of(tags: &serde_json::Value) -> Vec<String> {
     serde_json::from_value(tags.clone()).unwrap_or_default()
 }
 
-impl ItemListing {
+/// One read of the listing, for a request that looks up many items: a
+/// single lock instead of one per item (serving threads contend for the
+/// lock's counter, not for its data).
+pub struct ListingView<'a> {
+    entries: RwLockReadGuard<'a, Entries>,
+}
+
+impl ListingView<'_> {
     /// How item `id` is shown, or `None` when it is not (or no longer) in the catalogue.
     pub fn get(&self, id: &Uuid) -> Option<Arc<ListedItem>> {
-        self.entries.read().ok()?.items.get(id).cloned()
+        self.entries.items.get(id).cloned()
+    }
+}
+
+impl ItemListing {
+    /// A read of the listing; hold it only for work that does not wait.
+    pub fn view(&self) -> Result<ListingView<'_>, anyhow::Error> {
+        let entries = self
+            .entries
+            .read()
+            .map_err(|_| anyhow::anyhow!("item listing lock poisoned"))?;
+        Ok(ListingView { entries })
+    }
+
+    /// How item `id` is shown, or `None` when it is not (or no longer) in the catalogue.
+    pub fn get(&self, id: &Uuid) -> Option<Arc<ListedItem>> {
+        self.view().ok()?.get(id)
     }
 
     /// Records a committed change of an item made through this replica.
@@ -148,15 +172,16 @@ impl ItemListing {
         self.entries.read().map(|e| e.items.len()).unwrap_or(0)
     }
 
-    fn read_until(&self) -> Option<DateTime<Utc>> {
-        self.entries.read().ok()?.read_until
+    fn polled_at(&self) -> Option<DateTime<Utc>> {
+        self.entries.read().ok()?.polled_at
     }
 
-    /// Reads the items changed since the last refresh, then all of them on
-    /// the first call or when the number of items differs from the
+    /// Reads the items changed since the last refresh started, then all of
+    /// them on the first call or when the number of items differs from the
     /// listing's (an item was deleted, or created, elsewhere).
     pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), anyhow::Error> {
-        let since = self.read_until().map(|until| until - OVERLAP);
+        let started = Utc::now();
+        let since = self.polled_at().map(|at| at - OVERLAP);
         if let Some(since) = since {
             let rows = read(db, Some(since)).await?;
             self.write()?.apply(rows, false);
@@ -166,6 +191,7 @@ impl ItemListing {
             let rows = read(db, None).await?;
             self.write()?.apply(rows, true);
         }
+        self.write()?.polled_at = Some(started);
         Ok(())
     }
 
@@ -190,7 +216,6 @@ async fn read(
         Column::Tags,
         Column::Price,
         Column::Version,
-        Column::UpdatedAt,
     ]);
     if let Some(since) = since {
         query = query.filter(Column::UpdatedAt.gte(since));

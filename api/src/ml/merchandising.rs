@@ -12,7 +12,7 @@ use rapport_core::{EngineError, Reason, Recommendation};
 use uuid::Uuid;
 
 use super::item_filter::ItemFilter;
-use super::listing::{ItemListing, ListedItem};
+use super::listing::{ListedItem, ListingView};
 use crate::domain::RuleAction;
 use crate::domain::recommendation_rule::RuleRecord;
 
@@ -91,7 +91,7 @@ impl ListSpec<'_> {
 
     /// A ranked candidate with the boosts and buries targeting it applied,
     /// when it may be listed.
-    fn candidate(&self, listing: &ItemListing, rec: Recommendation) -> Option<(u32, Placed)> {
+    fn candidate(&self, listing: &ListingView<'_>, rec: Recommendation) -> Option<(u32, Placed)> {
         let id = *self.items.get(rec.item as usize)?;
         let listed = listing.get(&id)?;
         if rec.score <= 0.0 || !self.admits(&id, &listed) {
@@ -122,7 +122,7 @@ impl ListSpec<'_> {
 /// `similar(index)` an item's nearest items (for diversity; `None` when the
 /// engine knows no similarity, and categories serve instead).
 pub fn build(
-    listing: &ItemListing,
+    listing: &ListingView<'_>,
     spec: &ListSpec<'_>,
     rank: impl Fn(usize) -> Result<Vec<Recommendation>, EngineError>,
     similar: Option<impl Fn(u32) -> Result<Vec<Recommendation>, EngineError>>,
@@ -149,7 +149,7 @@ pub fn build(
 /// stays small when most items pass, and a customer with little history
 /// does not make the engine rank the whole catalogue.
 fn candidates(
-    listing: &ItemListing,
+    listing: &ListingView<'_>,
     spec: &ListSpec<'_>,
     wanted: usize,
     rank: &impl Fn(usize) -> Result<Vec<Recommendation>, EngineError>,
@@ -218,7 +218,7 @@ fn diversify(
 
 /// Places each pinned item at its position (in the order of the
 /// positions), when it may be listed here; the list stays `k` long.
-fn pin(listing: &ItemListing, spec: &ListSpec<'_>, list: &mut Vec<Placed>) {
+fn pin(listing: &ListingView<'_>, spec: &ListSpec<'_>, list: &mut Vec<Placed>) {
     let mut pins: Vec<&RuleRecord> = spec
         .rules
         .iter()

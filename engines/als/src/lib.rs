@@ -16,7 +16,7 @@ mod train;
 
 use rapport_core::DataNeed;
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
-use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
+use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_pairs, top_k_scored};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, ParamValues, Params, Recommendation,
     Recommender, Search,
@@ -200,8 +200,19 @@ impl Recommender for Als {
         }
         let x = model.users.row(customer as usize);
         let n_items = model.items.rows();
-        let scores: Vec<f64> = (0..n_items).map(|j| dot(x, model.items.row(j))).collect();
-        let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
+        // Scored one item at a time into a bounded top-k, with no score
+        // vector over the catalogue.
+        let score = |j: usize| dot(x, model.items.row(j));
+        let nonzero = (0..n_items as u32)
+            .map(|j| (j, score(j as usize)))
+            .filter(|(_, s)| *s != 0.0);
+        let top = top_k_scored(
+            nonzero,
+            score,
+            n_items,
+            k,
+            &Exclusion::new(n_items, exclude),
+        );
         let row = model.row(items, weights);
         Ok(explained(top, |candidates| {
             explain::contributions(&model.gram, &model.items, &row, candidates)

@@ -207,6 +207,16 @@ impl SparseAccumulator {
         }
     }
 
+    /// The value gathered in column `j` so far (zero when untouched).
+    pub fn value(&self, j: usize) -> f64 {
+        self.values.get(j).copied().unwrap_or(0.0)
+    }
+
+    /// The touched columns with their values, in first-touch order.
+    pub fn touched(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.touched.iter().map(|&j| (j, self.value(j)))
+    }
+
     /// Visits the touched columns (in first-touch order) and resets them.
     pub fn drain(&mut self, mut f: impl FnMut(usize, f64)) {
         for &j in &self.touched {
@@ -218,6 +228,30 @@ impl SparseAccumulator {
         }
         self.touched.clear();
     }
+}
+
+thread_local! {
+    /// Each thread's scratch accumulator for [`with_scratch`].
+    static SCRATCH: std::cell::RefCell<SparseAccumulator> =
+        std::cell::RefCell::new(SparseAccumulator::new(0));
+}
+
+/// Runs `f` with this thread's zeroed accumulator of at least `len` columns,
+/// and resets what `f` touched afterwards. Serving threads allocate it once
+/// (and again only for a larger catalogue), so a request costs what it
+/// touches, not the size of the catalogue. Re-entrant calls get a fresh one.
+pub fn with_scratch<T>(len: usize, f: impl FnOnce(&mut SparseAccumulator) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut acc) => {
+            if acc.values.len() < len {
+                *acc = SparseAccumulator::new(len);
+            }
+            let out = f(&mut acc);
+            acc.drain(|_, _| {});
+            out
+        }
+        Err(_) => f(&mut SparseAccumulator::new(len)),
+    })
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
-use crate::matrix::{SparseAccumulator, lane};
-use crate::ranking::{positions, top_k_pairs};
+use crate::matrix::{SparseAccumulator, lane, with_scratch};
+use crate::ranking::{CandidateSlots, Exclusion, top_k_pairs, top_k_scored};
 
 /// One object's neighbours with their similarities.
 type List = Vec<(u32, f64)>;
@@ -47,23 +47,36 @@ impl Neighbours {
         }
     }
 
-    /// Scores of every object for a history (object indices and weights):
-    /// each history object adds weight x similarity to its own list ("push").
-    pub fn push_scores(&self, items: &[usize], weights: &[f64]) -> Vec<f64> {
-        let mut scores = vec![0.0; self.len()];
-        for (&i, &w) in items.iter().zip(weights) {
-            let (similar, sims) = self.of(i);
-            for (&j, &s) in similar.iter().zip(sims) {
-                if let Some(score) = scores.get_mut(j as usize) {
-                    *score += w * s;
+    /// The best `k` objects for a history (object indices and weights), each
+    /// history object adding weight x similarity to its own list ("push"),
+    /// ranked as [`crate::ranking::top_k_dense`] ranks the full score vector (zeros fill a
+    /// short list by index). The scores are gathered in this thread's scratch
+    /// accumulator, so the work is bounded by the lists the history touches
+    /// and `k`, not by the number of objects.
+    pub fn push_top_k(
+        &self,
+        items: &[usize],
+        weights: &[f64],
+        k: usize,
+        excluded: &Exclusion,
+    ) -> Vec<(u32, f64)> {
+        with_scratch(self.len(), |acc| {
+            for (&i, &w) in items.iter().zip(weights) {
+                let (similar, sims) = self.of(i);
+                for (&j, &s) in similar.iter().zip(sims) {
+                    acc.add(j as usize, w * s);
                 }
             }
-        }
-        scores
+            let nonzero = acc
+                .touched()
+                .filter(|(_, s)| *s != 0.0)
+                .map(|(j, s)| (j as u32, s));
+            top_k_scored(nonzero, |j| acc.value(j), self.len(), k, excluded)
+        })
     }
 
     /// What each history object adds to the score of each of `candidates`
-    /// under [`Neighbours::push_scores`]: one pass over the same lists,
+    /// under [`Neighbours::push_top_k`]: one pass over the same lists,
     /// keeping the pairs that land on a candidate.
     pub fn push_contributions(
         &self,
@@ -71,13 +84,13 @@ impl Neighbours {
         items: &[usize],
         weights: &[f64],
     ) -> Vec<Vec<(u32, f64)>> {
-        let slot = positions(candidates, self.len());
+        let slots = CandidateSlots::new(candidates, self.len());
         let mut out = vec![Vec::new(); candidates.len()];
         for (&i, &w) in items.iter().zip(weights) {
             let (similar, sims) = self.of(i);
             for (&j, &s) in similar.iter().zip(sims) {
-                if let Some(Some(position)) = slot.get(j as usize)
-                    && let Some(pairs) = out.get_mut(*position)
+                if let Some(position) = slots.get(j)
+                    && let Some(pairs) = out.get_mut(position)
                 {
                     pairs.push((i as u32, w * s));
                 }

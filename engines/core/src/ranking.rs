@@ -73,16 +73,36 @@ pub fn top_k_dense(scores: &[f64], k: usize, excluded: &Exclusion) -> Vec<(u32, 
     let nonzero = scores
         .iter()
         .enumerate()
-        .filter(|(i, s)| **s != 0.0 && !excluded.contains(*i as u32))
+        .filter(|(_, s)| **s != 0.0)
         .map(|(i, s)| (i as u32, *s));
-    let ranked = best_k(nonzero, k);
+    top_k_scored(
+        nonzero,
+        |i| scores.get(i).copied().unwrap_or(0.0),
+        scores.len(),
+        k,
+        excluded,
+    )
+}
+
+/// [`top_k_dense`] over a score vector given sparsely: `nonzero` yields every
+/// item whose score is not zero (in any order, each once), `score_of` any
+/// item's score, and every other item of `0..n_items` scores zero. The work
+/// is bounded by the non-zero scores, `k` and the exclusions, not by
+/// `n_items`: the zero fill walks the catalogue from the start and stops
+/// once the list is full.
+pub fn top_k_scored(
+    nonzero: impl Iterator<Item = (u32, f64)>,
+    score_of: impl Fn(usize) -> f64,
+    n_items: usize,
+    k: usize,
+    excluded: &Exclusion,
+) -> Vec<(u32, f64)> {
+    let ranked = best_k(nonzero.filter(|(i, _)| !excluded.contains(*i)), k);
     let positives = ranked.iter().take_while(|(_, s)| *s > 0.0).count();
     let mut out: Vec<(u32, f64)> = ranked[..positives].to_vec();
-    let zeros = scores
-        .iter()
-        .enumerate()
-        .filter(|(i, s)| **s == 0.0 && !excluded.contains(*i as u32))
-        .map(|(i, _)| (i as u32, 0.0))
+    let zeros = (0..n_items)
+        .filter(|&i| score_of(i) == 0.0 && !excluded.contains(i as u32))
+        .map(|i| (i as u32, 0.0))
         .take(k - positives);
     out.extend(zeros);
     let room = k - out.len();
@@ -142,39 +162,112 @@ pub fn similar_to(item: u32, ranked: impl IntoIterator<Item = (u32, f64)>) -> Ve
         .collect()
 }
 
-/// Each item's position among `candidates`, over a catalogue of `n_items`:
-/// one lookup tells whether an item is a candidate, and which.
-pub fn positions(candidates: &[u32], n_items: usize) -> Vec<Option<usize>> {
-    let mut slot = vec![None; n_items];
-    for (position, &item) in candidates.iter().enumerate() {
-        if let Some(s) = slot.get_mut(item as usize) {
-            *s = Some(position);
-        }
-    }
-    slot
+/// Each candidate's position among `candidates`, looked up by item. On a
+/// catalogue small next to the candidates a slot per item answers at once;
+/// on a large one the candidates are sorted and searched, so the cost
+/// depends on the candidates only, never on the catalogue.
+#[derive(Debug, Clone)]
+pub enum CandidateSlots {
+    /// `(item, position)` sorted by item.
+    Sorted(Vec<(u32, usize)>),
+    /// One slot per catalogue item, `u32::MAX` for an item that is no candidate.
+    Dense(Vec<u32>),
 }
 
-/// A set of item indices left out of a list, as a bitmap over the catalogue.
-#[derive(Debug, Clone)]
-pub struct Exclusion {
-    flags: Vec<bool>,
+/// Catalogue items per candidate up to which slots are dense.
+const DENSE_SLOTS_PER_CANDIDATE: usize = 256;
+
+impl CandidateSlots {
+    /// The slots of `candidates` among `n_items` items (for a repeated
+    /// item, its first position).
+    pub fn new(candidates: &[u32], n_items: usize) -> Self {
+        if n_items <= candidates.len().saturating_mul(DENSE_SLOTS_PER_CANDIDATE) {
+            let mut slots = vec![u32::MAX; n_items];
+            for (position, &item) in candidates.iter().enumerate().rev() {
+                if let Some(slot) = slots.get_mut(item as usize) {
+                    *slot = position as u32;
+                }
+            }
+            return Self::Dense(slots);
+        }
+        let mut by_item: Vec<(u32, usize)> = candidates
+            .iter()
+            .enumerate()
+            .map(|(position, &item)| (item, position))
+            .collect();
+        by_item.sort_unstable();
+        by_item.dedup_by_key(|(item, _)| *item);
+        Self::Sorted(by_item)
+    }
+
+    /// The position of `item` among the candidates, if it is one.
+    pub fn get(&self, item: u32) -> Option<usize> {
+        match self {
+            Self::Sorted(by_item) => by_item
+                .binary_search_by_key(&item, |(i, _)| *i)
+                .ok()
+                .and_then(|at| by_item.get(at))
+                .map(|(_, position)| *position),
+            Self::Dense(slots) => slots
+                .get(item as usize)
+                .filter(|&&p| p != u32::MAX)
+                .map(|&p| p as usize),
+        }
+    }
 }
+
+/// A set of item indices left out of a list. A few exclusions (a
+/// customer's history, at serving time) are kept sorted and looked up by
+/// binary search, so building and asking the set costs what it holds, not
+/// the size of the catalogue; many (an evaluation leaving out every item
+/// outside the training data) are kept as a bitmap over the catalogue, which
+/// is then cheaper than sorting them.
+#[derive(Debug, Clone)]
+pub enum Exclusion {
+    /// Sorted, without duplicates.
+    Sorted(Vec<u32>),
+    /// One flag per item of the catalogue.
+    Bitmap(Vec<bool>),
+}
+
+impl Default for Exclusion {
+    fn default() -> Self {
+        Self::Sorted(Vec::new())
+    }
+}
+
+/// Exclusions per catalogue item above which a bitmap is built instead of
+/// a sorted list (sorting `e` items costs about `e log e`, a bitmap `n`).
+const BITMAP_SHARE: usize = 16;
 
 impl Exclusion {
     /// The items of `exclude` (indices at or past `n_items` are ignored).
     pub fn new(n_items: usize, exclude: &[u32]) -> Self {
-        let mut flags = vec![false; n_items];
-        for &i in exclude {
-            if let Some(f) = flags.get_mut(i as usize) {
-                *f = true;
+        if exclude.len().saturating_mul(BITMAP_SHARE) >= n_items {
+            let mut flags = vec![false; n_items];
+            for &i in exclude {
+                if let Some(f) = flags.get_mut(i as usize) {
+                    *f = true;
+                }
             }
+            return Self::Bitmap(flags);
         }
-        Self { flags }
+        let mut sorted: Vec<u32> = exclude
+            .iter()
+            .copied()
+            .filter(|&i| (i as usize) < n_items)
+            .collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        Self::Sorted(sorted)
     }
 
     /// Whether `item` is excluded.
     pub fn contains(&self, item: u32) -> bool {
-        self.flags.get(item as usize).copied().unwrap_or(false)
+        match self {
+            Self::Sorted(sorted) => sorted.binary_search(&item).is_ok(),
+            Self::Bitmap(flags) => flags.get(item as usize).copied().unwrap_or(false),
+        }
     }
 }
 
@@ -193,10 +286,11 @@ mod tests {
         let reasons: Vec<u32> = list[0].reasons.iter().map(|r| r.item).collect();
         assert_eq!(reasons, vec![1, 0]);
         assert_eq!(list[1].reasons[0].item, 4);
-        assert_eq!(
-            positions(&[5, 1], 6),
-            vec![None, Some(1), None, None, None, Some(0)]
-        );
+        for n_items in [6, 100_000] {
+            let slots = CandidateSlots::new(&[5, 1, 5], n_items);
+            let found: Vec<Option<usize>> = (0..7).map(|i| slots.get(i)).collect();
+            assert_eq!(found, vec![None, Some(1), None, None, None, Some(0), None]);
+        }
     }
 
     #[test]
@@ -211,6 +305,50 @@ mod tests {
             let expected: Vec<(u32, f64)> = sorted.iter().copied().take(k).collect();
             assert_eq!(top_k_pairs(pairs.clone(), k), expected, "k = {k}");
         }
+    }
+
+    #[test]
+    fn sparse_scores_rank_as_their_dense_vector() {
+        // Mostly zeros, some ties and negatives, a few exact zeros among the
+        // touched items, and exclusions over all three kinds.
+        let n = 300;
+        let scores: Vec<f64> = (0..n as u32)
+            .map(|i| match (i * 7919) % 11 {
+                0 => 1.5,
+                1 => f64::from(i % 5),
+                2 => -0.5,
+                _ => 0.0,
+            })
+            .collect();
+        let touched: Vec<(u32, f64)> = (0..n as u32)
+            .rev()
+            .filter(|&i| (i * 7919) % 11 <= 2)
+            .map(|i| (i, scores[i as usize]))
+            .collect();
+        let exclude: Vec<u32> = (0..n as u32).filter(|i| i % 9 == 0).collect();
+        let excluded = Exclusion::new(n, &exclude);
+        for k in [0, 1, 10, 40, 150, 299, 400] {
+            let sparse = top_k_scored(
+                touched.iter().copied().filter(|(_, s)| *s != 0.0),
+                |i| scores[i],
+                n,
+                k,
+                &excluded,
+            );
+            assert_eq!(sparse, top_k_dense(&scores, k, &excluded), "k = {k}");
+        }
+    }
+
+    #[test]
+    fn both_forms_of_exclusion_hold_the_same_items() {
+        let few = Exclusion::new(1000, &[7, 3, 7, 2000]);
+        let many_items: Vec<u32> = (0..200).map(|i| i * 3).chain([5000]).collect();
+        let many = Exclusion::new(1000, &many_items);
+        assert!(matches!(few, Exclusion::Sorted(_)));
+        assert!(matches!(many, Exclusion::Bitmap(_)));
+        assert!(few.contains(3) && few.contains(7) && !few.contains(4) && !few.contains(2000));
+        assert!(many.contains(0) && many.contains(597) && !many.contains(598));
+        assert!(!many.contains(5000) && !many.contains(600));
     }
 
     #[test]

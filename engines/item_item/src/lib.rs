@@ -10,7 +10,7 @@
 use rapport_core::DataNeed;
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours};
-use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense};
+use rapport_core::ranking::{Exclusion, explained, similar_to};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender, Search,
 };
@@ -139,9 +139,8 @@ impl Recommender for ItemItem {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let n_items = model.neighbours.len();
-        let scores = model.lists().push_scores(items, weights);
-        let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
+        let excluded = Exclusion::new(model.neighbours.len(), exclude);
+        let top = model.lists().push_top_k(items, weights, k, &excluded);
         Ok(explained(top, |candidates| {
             model.lists().push_contributions(candidates, items, weights)
         }))

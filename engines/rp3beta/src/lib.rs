@@ -15,7 +15,7 @@
 use rapport_core::DataNeed;
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions, lane};
 use rapport_core::neighbours::{Neighbours, neighbour_lists};
-use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
+use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_pairs};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender, Search,
 };
@@ -194,8 +194,8 @@ impl Recommender for Rp3Beta {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let scores = model.walks.push_scores(items, weights);
-        let top = top_k_dense(&scores, k, &Exclusion::new(model.walks.len(), exclude));
+        let excluded = Exclusion::new(model.walks.len(), exclude);
+        let top = model.walks.push_top_k(items, weights, k, &excluded);
         Ok(explained(top, |candidates| {
             model.walks.push_contributions(candidates, items, weights)
         }))

@@ -6,9 +6,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 use rapport_core::DataNeed;
-use rapport_core::matrix::{InteractionMatrix, MatrixOptions};
+use rapport_core::matrix::{InteractionMatrix, MatrixOptions, with_scratch};
 use rapport_core::neighbours::{Neighbours, cosine_neighbours, cosine_neighbours_of};
-use rapport_core::ranking::{Exclusion, explained, positions, similar_to, top_k_dense};
+use rapport_core::ranking::{CandidateSlots, Exclusion, explained, similar_to, top_k_scored};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender, Search,
 };
@@ -40,18 +40,13 @@ impl UserUserModel {
         shared: &[Vec<usize>],
         candidates: &[u32],
     ) -> Vec<Vec<(u32, f64)>> {
-        let slot = positions(candidates, self.matrix.n_items());
+        let slots = CandidateSlots::new(candidates, self.matrix.n_items());
         let mut totals = vec![vec![0.0; items.len()]; candidates.len()];
         let (neighbours, sims) = self.neighbours.of(customer as usize);
         for ((&v, &s), common) in neighbours.iter().zip(sims).zip(shared) {
             let (theirs, weights) = self.matrix.customer_row(v);
             for (&j, &w) in theirs.iter().zip(weights) {
-                let Some(row) = slot
-                    .get(j)
-                    .copied()
-                    .flatten()
-                    .and_then(|p| totals.get_mut(p))
-                else {
+                let Some(row) = slots.get(j as u32).and_then(|p| totals.get_mut(p)) else {
                     continue;
                 };
                 let contribution = s * w;
@@ -145,26 +140,31 @@ impl Recommender for UserUser {
             return Ok(Vec::new());
         }
         let n_items = model.matrix.n_items();
-        let mut scores = vec![0.0; n_items];
         let (neighbours, sims) = model.neighbours.of(customer as usize);
-        for (&v, &s) in neighbours.iter().zip(sims) {
-            let (theirs, weights) = model.matrix.customer_row(v);
-            for (&j, &w) in theirs.iter().zip(weights) {
-                if let Some(score) = scores.get_mut(j) {
-                    *score += s * w;
+        let top = with_scratch(n_items, |acc| {
+            for (&v, &s) in neighbours.iter().zip(sims) {
+                let (theirs, weights) = model.matrix.customer_row(v);
+                for (&j, &w) in theirs.iter().zip(weights) {
+                    acc.add(j, s * w);
                 }
             }
-        }
-        let top = top_k_dense(&scores, k, &Exclusion::new(n_items, exclude));
-        let mut in_history = vec![None; n_items];
-        for (p, &i) in items.iter().enumerate() {
-            in_history[i] = Some(p);
-        }
+            let nonzero = acc
+                .touched()
+                .filter(|(_, s)| *s != 0.0)
+                .map(|(j, s)| (j as u32, s));
+            let excluded = Exclusion::new(n_items, exclude);
+            top_k_scored(nonzero, |j| acc.value(j), n_items, k, &excluded)
+        });
+        let history: Vec<u32> = items.iter().map(|&i| i as u32).collect();
+        let in_history = CandidateSlots::new(&history, n_items);
         let shared: Vec<Vec<usize>> = neighbours
             .iter()
             .map(|&v| {
                 let (theirs, _) = model.matrix.customer_row(v);
-                theirs.iter().filter_map(|&i| in_history[i]).collect()
+                theirs
+                    .iter()
+                    .filter_map(|&i| in_history.get(i as u32))
+                    .collect()
             })
             .collect();
         Ok(explained(top, |candidates| {

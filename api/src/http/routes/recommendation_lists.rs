@@ -13,6 +13,7 @@ use super::recommendations::{
 };
 use crate::domain::experiment::MAX_KEY;
 use crate::http::error::ApiError;
+use crate::ml::listing::ListingView;
 use crate::ml::merchandising::{self, ListSpec, Placed};
 use crate::ml::serving::LoadedRecommender;
 use crate::services::exposure_log::ServedList;
@@ -20,13 +21,13 @@ use crate::state::AppState;
 
 /// The API form of a list, with its reasons named from the listing.
 pub(super) fn present(
-    state: &AppState,
+    listing: &ListingView<'_>,
     model: &LoadedRecommender,
     list: Vec<Placed>,
 ) -> Vec<RecommendedItem> {
     let named = |index: u32| {
         let id = *model.items.get(index as usize)?;
-        Some((id, state.models.listing.get(&id)?))
+        Some((id, listing.get(&id)?))
     };
     list.into_iter()
         .map(|placed| RecommendedItem {
@@ -85,8 +86,9 @@ pub(super) fn fill(
         item_index: &model.item_index,
         excluded,
     };
-    let list = merchandising::build(&state.models.listing, &spec, rank, neighbours)?;
-    Ok(present(state, model, list))
+    let listing = state.models.listing.view()?;
+    let list = merchandising::build(&listing, &spec, rank, neighbours)?;
+    Ok(present(&listing, model, list))
 }
 
 /// The placement a request names, `api` by default.
