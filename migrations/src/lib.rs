@@ -14,6 +14,7 @@ mod m20261202_000003_analytics;
 mod m20261203_000001_merchandising;
 mod m20261203_000002_tuning_jobs;
 mod m20261203_000003_online_evaluation;
+mod m20261204_000001_sparse_interaction_indexes;
 
 /// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_merchandising::Migration),
             Box::new(m20261203_000002_tuning_jobs::Migration),
             Box::new(m20261203_000003_online_evaluation::Migration),
+            Box::new(m20261204_000001_sparse_interaction_indexes::Migration),
         ]
     }
 }

@@ -105,9 +105,9 @@ pub async fn seed(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
     let now = Utc::now();
     let items = catalogue_items(&mut rng)?;
     let customers = customers(&mut rng)?;
-    import::upsert_items(&ctx, &items, |_| {}).await?;
+    import::upsert_items(&ctx, &items).await?;
     let new_customers: Vec<NewCustomer> = customers.iter().map(|(c, _)| c.clone()).collect();
-    import::upsert_customers(&ctx, &new_customers, |_| {}).await?;
+    import::upsert_customers(&ctx, &new_customers).await?;
     let ids = StoredIds::read(db).await?;
     let log = interactions(&mut rng, &customers, &items, &ids, now)?;
     let effects = ImportEffects {
@@ -115,7 +115,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
         emit_events: false,
     };
     let count = log.len();
-    import::record_interactions(&ctx, log, effects, |_| {}).await?;
+    import::record_interactions(&ctx, log, effects).await?;
     let summary = ImportSummary {
         kind: "demo".to_owned(),
         file: "rapport serve --demo".to_owned(),

@@ -8,12 +8,12 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveModelTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, Event};
-use super::{Context, automations, events, outbox, records};
+use super::{Context, automations, events, interaction_copy, outbox, records};
 use crate::domain::DomainError;
 use crate::domain::customer::NewCustomer;
 use crate::domain::event::EventPayload;
@@ -36,7 +36,6 @@ async fn upsert_all<T, A>(
     rows: &[T],
     row: impl Fn(&T, DateTime<Utc>) -> A,
     on_conflict: OnConflict,
-    mut progress: impl FnMut(usize),
 ) -> Result<usize, DomainError>
 where
     A: ActiveModelTrait + Send,
@@ -51,7 +50,6 @@ where
             .exec_without_returning(&txn)
             .await?;
         ctx.commit(txn).await?;
-        progress(chunk.len());
     }
     Ok(rows.len())
 }
@@ -60,7 +58,6 @@ where
 pub async fn upsert_customers(
     ctx: &Context<'_>,
     rows: &[NewCustomer],
-    progress: impl FnMut(usize),
 ) -> Result<usize, DomainError> {
     use customer::Column as C;
     let on_conflict = OnConflict::column(C::ExternalId)
@@ -75,22 +72,18 @@ pub async fn upsert_customers(
         .update_columns([C::Tags, C::TagIndex, C::Attributes, C::UpdatedAt])
         .value(C::Version, Expr::col((customer::Entity, C::Version)).add(1))
         .to_owned();
-    upsert_all(ctx, rows, records::new_customer_row, on_conflict, progress).await
+    upsert_all(ctx, rows, records::new_customer_row, on_conflict).await
 }
 
 /// Upserts items by SKU.
-pub async fn upsert_items(
-    ctx: &Context<'_>,
-    rows: &[NewItem],
-    progress: impl FnMut(usize),
-) -> Result<usize, DomainError> {
+pub async fn upsert_items(ctx: &Context<'_>, rows: &[NewItem]) -> Result<usize, DomainError> {
     use item::Column as I;
     let on_conflict = OnConflict::column(I::Sku)
         .update_columns([I::Name, I::Category, I::Tags, I::TagIndex, I::Description])
         .update_columns([I::Price, I::Attributes, I::Active, I::UpdatedAt])
         .value(I::Version, Expr::col((item::Entity, I::Version)).add(1))
         .to_owned();
-    upsert_all(ctx, rows, records::new_item_row, on_conflict, progress).await
+    upsert_all(ctx, rows, records::new_item_row, on_conflict).await
 }
 
 /// An id derived from the interaction's whole content (SHA-256 over a
@@ -165,29 +158,34 @@ pub async fn record_interactions(
     ctx: &Context<'_>,
     rows: Vec<interaction::Model>,
     effects: ImportEffects,
-    mut progress: impl FnMut(usize),
 ) -> Result<usize, DomainError> {
     let run_automations = effects.run_automations
         && (automations::any_active(ctx.db, "interaction").await?
             || automations::any_active(ctx.db, "detractor").await?);
     let sets_off = run_automations || effects.emit_events;
+    let copy = !sets_off && ctx.db.get_database_backend() == DbBackend::Postgres;
     let mut written = 0;
     for chunk in rows.chunks(INTERACTIONS_PER_TRANSACTION) {
         // Stamped per transaction, not when validated: replicas follow the
         // log by `created_at`, so it must be close to the commit.
         let created_at = Utc::now();
+        let stamped: Vec<interaction::Model> = chunk
+            .iter()
+            .cloned()
+            .map(|mut row| {
+                row.id = content_id(&row);
+                row.created_at = created_at;
+                row
+            })
+            .collect();
+        if copy {
+            let pool = ctx.db.get_postgres_connection_pool();
+            let inserted = interaction_copy::copy_interactions(pool, &stamped).await?;
+            written += usize::try_from(inserted).unwrap_or(usize::MAX);
+            continue;
+        }
         let txn = ctx.begin().await?;
-        for part in chunk.chunks(BATCH) {
-            let part: Vec<interaction::Model> = part
-                .iter()
-                .cloned()
-                .map(|mut row| {
-                    row.id = content_id(&row);
-                    row.created_at = created_at;
-                    row
-                })
-                .collect();
-            let count = part.len();
+        for part in stamped.chunks(BATCH) {
             let insert = interaction::Entity::insert_many(
                 part.iter().cloned().map(interaction::ActiveModel::from),
             )
@@ -206,8 +204,9 @@ pub async fn record_interactions(
                     .collect();
                 written += inserted.len();
                 let fresh: Vec<interaction::Model> = part
-                    .into_iter()
+                    .iter()
                     .filter(|r| inserted.contains(&r.id))
+                    .cloned()
                     .collect();
                 events::interactions_recorded(&txn, &fresh, effects.emit_events, run_automations)
                     .await?;
@@ -215,7 +214,6 @@ pub async fn record_interactions(
                 written += usize::try_from(insert.exec_without_returning(&txn).await?)
                     .unwrap_or(usize::MAX);
             }
-            progress(count);
         }
         ctx.commit(txn).await?;
     }

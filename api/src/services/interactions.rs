@@ -22,14 +22,24 @@ use crate::entities::{customer, interaction, item};
 /// Rows per INSERT statement (keeps bind parameters under every backend's limit).
 const INSERT_CHUNK: usize = 1_000;
 
-/// Ids of live customers and of items referenced by `rows`, found with one
-/// query per reference kind and chunk (no query per row).
+/// Customer and item references already resolved, by key (`ext:` external
+/// id, `sku:` SKU, or the id itself): a bulk load keeps one across its
+/// chunks, so each distinct reference is looked up once.
+#[derive(Debug, Default)]
+pub struct ResolvedRefs {
+    customers: HashMap<String, Uuid>,
+    items: HashMap<String, Uuid>,
+}
+
+/// Finds the ids of live customers and of items referenced by `rows` that
+/// `known` does not hold yet, with one query per reference kind and chunk
+/// (no query per row), and adds them to it.
 async fn resolve(
     db: &impl ConnectionTrait,
     rows: &[NewInteraction],
-) -> Result<(HashMap<String, Uuid>, HashMap<String, Uuid>), DomainError> {
-    let mut customers = HashMap::new();
-    let mut items = HashMap::new();
+    known: &mut ResolvedRefs,
+) -> Result<(), DomainError> {
+    let ResolvedRefs { customers, items } = known;
     fn distinct<T: Ord>(mut values: Vec<T>) -> Vec<T> {
         values.sort_unstable();
         values.dedup();
@@ -38,23 +48,25 @@ async fn resolve(
     let ids = distinct(
         rows.iter()
             .filter_map(|r| match &r.customer {
-                CustomerRef::Id(id) => Some(*id),
-                CustomerRef::External(_) => None,
+                CustomerRef::Id(id) if !customers.contains_key(&id.to_string()) => Some(*id),
+                _ => None,
             })
             .collect(),
     );
     let externals = distinct(
         rows.iter()
             .filter_map(|r| match &r.customer {
-                CustomerRef::External(e) => Some(e.clone()),
-                CustomerRef::Id(_) => None,
+                CustomerRef::External(e) if !customers.contains_key(&format!("ext:{e}")) => {
+                    Some(e.clone())
+                }
+                _ => None,
             })
             .collect(),
     );
     let item_ids = distinct(
         rows.iter()
             .filter_map(|r| match &r.item {
-                Some(ItemRef::Id(id)) => Some(*id),
+                Some(ItemRef::Id(id)) if !items.contains_key(&id.to_string()) => Some(*id),
                 _ => None,
             })
             .collect(),
@@ -62,7 +74,9 @@ async fn resolve(
     let skus = distinct(
         rows.iter()
             .filter_map(|r| match &r.item {
-                Some(ItemRef::Sku(sku)) => Some(sku.clone()),
+                Some(ItemRef::Sku(sku)) if !items.contains_key(&format!("sku:{sku}")) => {
+                    Some(sku.clone())
+                }
                 _ => None,
             })
             .collect(),
@@ -117,7 +131,7 @@ async fn resolve(
                 .map(|(id, sku)| (format!("sku:{sku}"), id)),
         );
     }
-    Ok((customers, items))
+    Ok(())
 }
 
 /// Resolves the references of validated rows; returns the rows to insert
@@ -128,7 +142,19 @@ pub async fn prepare(
     rows: Vec<NewInteraction>,
     now: DateTime<Utc>,
 ) -> Result<Vec<interaction::Model>, DomainError> {
-    let (customers, items) = resolve(db, &rows).await?;
+    prepare_with(db, rows, now, &mut ResolvedRefs::default()).await
+}
+
+/// As [`prepare`], looking up only the references `known` does not hold
+/// (and adding them to it).
+pub async fn prepare_with(
+    db: &impl ConnectionTrait,
+    rows: Vec<NewInteraction>,
+    now: DateTime<Utc>,
+    known: &mut ResolvedRefs,
+) -> Result<Vec<interaction::Model>, DomainError> {
+    resolve(db, &rows, known).await?;
+    let ResolvedRefs { customers, items } = known;
     let mut errors = Vec::new();
     let mut prepared = Vec::with_capacity(rows.len());
     for (index, row) in rows.into_iter().enumerate() {

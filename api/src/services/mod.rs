@@ -18,6 +18,7 @@ pub mod exposure_log;
 pub mod exposures;
 pub mod idempotency;
 pub mod import;
+mod interaction_copy;
 pub mod interactions;
 pub mod items;
 pub mod models;

@@ -4,6 +4,8 @@
 //! malformed rows skipped and reported, or refused in strict mode.
 
 use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use thiserror::Error;
@@ -130,79 +132,175 @@ impl Table {
 
 /// Reads a table from a file.
 pub fn read_table_file(path: &Path, options: &TableOptions) -> Result<Table, TableError> {
-    let bytes = std::fs::read(path).map_err(|source| TableError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    read_table(&bytes, options)
+    TableReader::open(path, options)?.read_all()
 }
 
 /// Reads a table from bytes.
 pub fn read_table(bytes: &[u8], options: &TableOptions) -> Result<Table, TableError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let separator = options.separator.unwrap_or_else(|| detect_separator(bytes));
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(separator)
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let mut table = Table {
-        header: None,
-        rows: Vec::new(),
-        skipped: Vec::new(),
-        separator,
-        width: 0,
-    };
-    let mut record = csv::ByteRecord::new();
-    let mut first = true;
-    loop {
-        let line = reader.position().line();
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(line);
-                let fields: Vec<String> = record.iter().map(decode).collect();
-                if first {
-                    first = false;
-                    table.width = fields.len();
-                    if options.has_header {
-                        table.header = Some(fields);
-                        continue;
-                    }
-                }
-                if fields.len() == table.width {
-                    table.rows.push(Row { line, fields });
-                } else {
-                    let problem = RowError {
-                        line,
-                        message: format!(
-                            "{} fields where {} were expected",
-                            fields.len(),
-                            table.width
-                        ),
-                    };
-                    reject(&mut table, problem, options.strict)?;
-                }
-            }
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(line);
-                let problem = RowError {
-                    line,
-                    message: e.to_string(),
-                };
-                reject(&mut table, problem, options.strict)?;
-            }
-        }
-    }
-    Ok(table)
+    TableReader::new(bytes, separator, options).read_all()
 }
 
-fn reject(table: &mut Table, problem: RowError, strict: bool) -> Result<(), TableError> {
+/// Bytes of a file looked at to detect its separator.
+const SNIFF: usize = 64 * 1024;
+
+/// A table read a chunk of rows at a time, so a file of any size is read in
+/// bounded memory: each chunk is a [`Table`] with the file's header,
+/// separator and width, and the rows (and malformed rows) it covers.
+pub struct TableReader<R: Read> {
+    reader: csv::Reader<R>,
+    options: TableOptions,
+    separator: u8,
+    header: Option<Vec<String>>,
+    width: usize,
+    /// The first data row of a file without a header, read to learn the width.
+    pending: Option<Row>,
+    record: csv::ByteRecord,
+    done: bool,
+}
+
+impl TableReader<BufReader<File>> {
+    /// Opens a file, skipping a UTF-8 byte order mark and detecting the
+    /// separator from the first line unless one is given.
+    pub fn open(path: &Path, options: &TableOptions) -> Result<Self, TableError> {
+        let io = |source| TableError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = BufReader::with_capacity(SNIFF, File::open(path).map_err(io)?);
+        let start = file.fill_buf().map_err(io)?;
+        let bom = if start.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let separator = options
+            .separator
+            .unwrap_or_else(|| detect_separator(&start[bom..]));
+        file.consume(bom);
+        Ok(Self::new(file, separator, options))
+    }
+}
+
+impl<R: Read> TableReader<R> {
+    fn new(input: R, separator: u8, options: &TableOptions) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(separator)
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        Self {
+            reader,
+            options: *options,
+            separator,
+            header: None,
+            width: 0,
+            pending: None,
+            record: csv::ByteRecord::new(),
+            done: false,
+        }
+    }
+
+    /// An empty chunk with the file's header, separator and width.
+    fn chunk(&self) -> Table {
+        Table {
+            header: self.header.clone(),
+            rows: Vec::new(),
+            skipped: Vec::new(),
+            separator: self.separator,
+            width: self.width,
+        }
+    }
+
+    /// The next record as a row with its line, or a malformed one's error;
+    /// `None` at the end. The first record sets the width (and is the header
+    /// when the file has one).
+    fn next_record(&mut self) -> Option<Result<Row, RowError>> {
+        loop {
+            let line = self.reader.position().line();
+            let fields: Vec<String> = match self.reader.read_byte_record(&mut self.record) {
+                Ok(false) => return None,
+                Ok(true) => self.record.iter().map(decode).collect(),
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(line);
+                    let message = e.to_string();
+                    return Some(Err(RowError { line, message }));
+                }
+            };
+            let line = self.record.position().map(|p| p.line()).unwrap_or(line);
+            if self.width == 0 && self.header.is_none() {
+                self.width = fields.len();
+                if self.options.has_header {
+                    self.header = Some(fields);
+                    continue;
+                }
+            }
+            if fields.len() != self.width {
+                let message = format!("{} fields where {} were expected", fields.len(), self.width);
+                return Some(Err(RowError { line, message }));
+            }
+            return Some(Ok(Row { line, fields }));
+        }
+    }
+
+    /// Reads the header (and, without one, the first row) so that the width
+    /// and column names are known before the first chunk is handed out.
+    fn start(&mut self) -> Result<Vec<RowError>, TableError> {
+        let mut skipped = Vec::new();
+        while self.width == 0 && !self.done {
+            match self.next_record() {
+                None => self.done = true,
+                Some(Ok(row)) => self.pending = Some(row),
+                Some(Err(problem)) => reject(&mut skipped, problem, self.options.strict)?,
+            }
+        }
+        Ok(skipped)
+    }
+
+    /// Up to `max_rows` more well-formed rows (and the malformed rows met on
+    /// the way); `None` once the file is exhausted.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Table>, TableError> {
+        let early = self.start()?;
+        let mut table = self.chunk();
+        table.skipped = early;
+        table.rows.extend(self.pending.take());
+        while table.rows.len() < max_rows.max(1) && !self.done {
+            match self.next_record() {
+                None => self.done = true,
+                Some(Ok(row)) => table.rows.push(row),
+                Some(Err(problem)) => reject(&mut table.skipped, problem, self.options.strict)?,
+            }
+        }
+        let empty = table.rows.is_empty() && table.skipped.is_empty();
+        Ok((!empty).then_some(table))
+    }
+
+    /// Bytes of the input read so far (for progress).
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
+    /// Every remaining row as one table.
+    pub fn read_all(mut self) -> Result<Table, TableError> {
+        let mut all = match self.next_chunk(usize::MAX)? {
+            Some(table) => table,
+            None => self.chunk(),
+        };
+        while let Some(more) = self.next_chunk(usize::MAX)? {
+            all.rows.extend(more.rows);
+            all.skipped.extend(more.skipped);
+        }
+        Ok(all)
+    }
+}
+
+fn reject(skipped: &mut Vec<RowError>, problem: RowError, strict: bool) -> Result<(), TableError> {
     if strict {
         return Err(TableError::Malformed(problem));
     }
-    table.skipped.push(problem);
+    skipped.push(problem);
     Ok(())
 }
 
@@ -326,6 +424,34 @@ mod tests {
         assert_eq!(t.header, Some(vec!["id".to_owned(), "note".to_owned()]));
         assert_eq!(t.rows[0].fields[1], "two\nlines");
         assert_eq!(t.rows[1].line, 4);
+    }
+
+    #[test]
+    fn chunks_cover_the_rows_once_with_the_header() {
+        let text = b"a,b\n1,2\n3\n4,5\n6,7\n8,9\n";
+        let mut reader = TableReader::new(&text[..], b',', &TableOptions::default());
+        let mut lines = Vec::new();
+        let mut skipped = Vec::new();
+        while let Some(chunk) = reader.next_chunk(2).unwrap() {
+            assert_eq!(chunk.header, Some(vec!["a".to_owned(), "b".to_owned()]));
+            assert_eq!(chunk.width, 2);
+            assert!(chunk.rows.len() <= 2);
+            lines.extend(chunk.rows.iter().map(|r| r.line));
+            skipped.extend(chunk.skipped.iter().map(|e| e.line));
+        }
+        assert_eq!(lines, vec![2, 4, 5, 6]);
+        assert_eq!(skipped, vec![3]);
+        let whole = read_table(text, &TableOptions::default()).unwrap();
+        assert_eq!(whole.rows.iter().map(|r| r.line).collect::<Vec<_>>(), lines);
+        let headless = TableOptions {
+            has_header: false,
+            ..Default::default()
+        };
+        let mut reader = TableReader::new(&b"1,2\n3,4\n"[..], b',', &headless);
+        let first = reader.next_chunk(1).unwrap().unwrap();
+        assert_eq!((first.width, first.rows[0].line), (2, 1));
+        assert_eq!(reader.next_chunk(1).unwrap().unwrap().rows[0].line, 2);
+        assert!(reader.next_chunk(1).unwrap().is_none());
     }
 
     #[test]

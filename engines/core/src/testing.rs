@@ -199,3 +199,73 @@ impl Recommender for ByIndex {
         Ok(vec![])
     }
 }
+
+/// A small deterministic generator (64-bit LCG, high bits), so synthetic
+/// benchmark data repeats run after run.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next number, uniform in `[0, 1)`.
+    pub fn uniform(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// An item of `0..n_items` with density proportional to rank^-0.9 (a long
+/// tail of rare items, item 0 the most popular).
+pub fn power_law_item(rng: &mut Lcg, n_items: usize) -> u32 {
+    const S: f64 = 0.9;
+    let top = (n_items as f64).powf(1.0 - S) - 1.0;
+    let x = (1.0 + rng.uniform() * top).powf(1.0 / (1.0 - S));
+    (x as usize).clamp(1, n_items) as u32 - 1
+}
+
+/// This process's peak resident memory (VmHWM) in KiB, where `/proc` tells.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// MovieLens 100K's `u.data` (tab-separated user, item, rating, time; ids
+/// from 1) as implicit feedback: every rating one interaction of weight 1.
+pub fn read_movielens(path: &str) -> Result<Dataset, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut interactions = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let f: Vec<i64> = line
+            .split('\t')
+            .filter_map(|x| x.trim().parse().ok())
+            .collect();
+        let [user, item, _rating, ts] = f[..] else {
+            return Err(format!(
+                "{path}:{}: expected user, item, rating, time",
+                n + 1
+            ));
+        };
+        interactions.push(Interaction {
+            customer: (user - 1) as u32,
+            item: (item - 1) as u32,
+            weight: 1.0,
+            timestamp: ts,
+            basket: None,
+        });
+    }
+    let size = |f: fn(&Interaction) -> u32| {
+        interactions
+            .iter()
+            .map(|x| f(x) as usize + 1)
+            .max()
+            .unwrap_or(0)
+    };
+    Ok(Dataset {
+        n_customers: size(|x| x.customer),
+        n_items: size(|x| x.item),
+        interactions,
+        items: Vec::new(),
+    })
+}

@@ -12,7 +12,8 @@ mod writer;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use rapport_core::table::{RowError, TableOptions, read_table_file};
+use indicatif::ProgressBar;
+use rapport_core::table::{RowError, TableOptions, TableReader};
 
 use super::files::{CsvArgs, Mapping};
 use crate::config::DatabaseSettings;
@@ -20,6 +21,7 @@ use crate::db;
 use crate::services::Context;
 use crate::services::audit::Actor;
 use crate::services::import::{self as bulk, ImportEffects, ImportSummary};
+use crate::services::interactions::ResolvedRefs;
 pub use presets::Preset;
 
 /// What a file holds.
@@ -81,6 +83,7 @@ pub struct Plan {
 /// What an import did.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Rows read, malformed ones included.
     pub rows: usize,
     pub written: usize,
     pub skipped: Vec<RowError>,
@@ -166,15 +169,55 @@ fn reasons(skipped: &[RowError]) -> Vec<(String, usize)> {
     counts
 }
 
-/// SHA-256 of a file, hex.
+/// SHA-256 of a file, hex, read in a stream.
 fn file_digest(path: &std::path::Path) -> Result<String, anyhow::Error> {
     use sha2::{Digest, Sha256};
-    let bytes =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    Ok(Sha256::digest(&bytes)
+    let cannot = |e: std::io::Error| anyhow::anyhow!("cannot read {}: {e}", path.display());
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buffer).map_err(cannot)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+/// Rows read, validated and written at a time: memory stays bounded by a
+/// chunk whatever the size of the file, and each chunk of interactions is
+/// one transaction.
+const CHUNK_ROWS: usize = 100_000;
+
+/// One pass over the file of `plan`, a chunk at a time, adding up the
+/// chunks' reports (malformed rows included).
+async fn pass_over(
+    ctx: &Context<'_>,
+    plan: &Plan,
+    strict: bool,
+    pass: writer::Pass,
+) -> Result<Report, anyhow::Error> {
+    let mut reader = TableReader::open(&plan.file, &plan.options)?;
+    let size = std::fs::metadata(&plan.file).map_or(0, |m| m.len());
+    let bar = ProgressBar::new(size);
+    let mut total = Report::default();
+    let mut known = ResolvedRefs::default();
+    while let Some(chunk) = reader.next_chunk(CHUNK_ROWS)? {
+        let report = writer::import(ctx, plan, &chunk, strict, pass, &mut known).await?;
+        total.rows += report.rows + chunk.skipped.len();
+        total.written += report.written;
+        total.skipped.extend(report.skipped);
+        total.skipped.extend(chunk.skipped);
+        bar.set_position(reader.bytes_read());
+    }
+    bar.finish_and_clear();
+    Ok(total)
 }
 
 /// Runs the import and prints a report; fails in strict mode when a row is
@@ -190,15 +233,18 @@ pub async fn run(args: ImportArgs) -> Result<(), anyhow::Error> {
     };
     for plan in plans {
         let started = std::time::Instant::now();
-        let table = read_table_file(&plan.file, &plan.options)?;
-        let mut report = writer::import(&ctx, &plan, &table, args.csv.strict, effects).await?;
-        report.skipped.extend(table.skipped.iter().cloned());
+        if args.csv.strict {
+            // Every row is checked before anything is written.
+            pass_over(&ctx, &plan, true, writer::Pass::Check).await?;
+        }
+        let write = writer::Pass::Write(effects);
+        let mut report = pass_over(&ctx, &plan, args.csv.strict, write).await?;
         report.skipped.sort_by_key(|e| e.line);
         let summary = ImportSummary {
             kind: kind_name(plan.kind).to_owned(),
             file: plan.file.display().to_string(),
             sha256: file_digest(&plan.file)?,
-            read: report.rows + table.skipped.len(),
+            read: report.rows,
             written: report.written,
             skipped: report.skipped.len(),
             skipped_by_reason: reasons(&report.skipped),

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use indicatif::ProgressBar;
 use rapport_core::table::{Row, RowError, Table};
 
 use super::rows::{self, CUSTOMER_FIELDS, INTERACTION_FIELDS, ITEM_FIELDS};
@@ -14,7 +13,7 @@ use crate::domain::interaction::NewInteraction;
 use crate::domain::{DomainError, FieldError};
 use crate::services::Context;
 use crate::services::import::{self as bulk, ImportEffects};
-use crate::services::interactions;
+use crate::services::interactions::{self, ResolvedRefs};
 
 /// Validated rows with their natural key (external id, SKU).
 type Keyed<T> = Vec<(String, T)>;
@@ -59,13 +58,26 @@ fn last_per_key<T>(rows: Vec<(String, T)>) -> Vec<T> {
         .collect()
 }
 
-/// Imports one table according to its plan.
+/// What a pass over a chunk of the file does with the rows that pass.
+#[derive(Debug, Clone, Copy)]
+pub enum Pass {
+    /// Validate only (the first pass of `--strict`, which refuses the whole
+    /// file before anything is written).
+    Check,
+    /// Validate and write.
+    Write(ImportEffects),
+}
+
+/// Imports one chunk of a table according to its plan: the rows are
+/// validated with the domain's rules and, in a [`Pass::Write`], written.
+/// `known` carries the references resolved by earlier chunks of the pass.
 pub async fn import(
     ctx: &Context<'_>,
     plan: &Plan,
     table: &Table,
     strict: bool,
-    effects: ImportEffects,
+    pass: Pass,
+    known: &mut ResolvedRefs,
 ) -> Result<Report, anyhow::Error> {
     match plan.kind {
         ImportKind::Customers => {
@@ -74,10 +86,10 @@ pub async fn import(
                 let key = fields.external_id.clone().unwrap_or_default();
                 Ok((key, fields))
             })?;
-            let valid = last_per_key(valid);
-            let bar = ProgressBar::new(valid.len() as u64);
-            let written = bulk::upsert_customers(ctx, &valid, |n| bar.inc(n as u64)).await?;
-            bar.finish_and_clear();
+            let Pass::Write(_) = pass else {
+                return Ok(report);
+            };
+            let written = bulk::upsert_customers(ctx, &last_per_key(valid)).await?;
             Ok(Report { written, ..report })
         }
         ImportKind::Items => {
@@ -85,13 +97,15 @@ pub async fn import(
                 let fields = rows::item(row, map)?;
                 Ok((fields.sku.clone(), fields))
             })?;
-            let valid = last_per_key(valid);
-            let bar = ProgressBar::new(valid.len() as u64);
-            let written = bulk::upsert_items(ctx, &valid, |n| bar.inc(n as u64)).await?;
-            bar.finish_and_clear();
+            let Pass::Write(_) = pass else {
+                return Ok(report);
+            };
+            let written = bulk::upsert_items(ctx, &last_per_key(valid)).await?;
             Ok(Report { written, ..report })
         }
-        ImportKind::Interactions => import_interactions(ctx, plan, table, strict, effects).await,
+        ImportKind::Interactions => {
+            import_interactions(ctx, plan, table, strict, pass, known).await
+        }
         ImportKind::All => anyhow::bail!("a plan names one kind"),
     }
 }
@@ -135,7 +149,8 @@ async fn import_interactions(
     plan: &Plan,
     table: &Table,
     strict: bool,
-    effects: ImportEffects,
+    pass: Pass,
+    known: &mut ResolvedRefs,
 ) -> Result<Report, anyhow::Error> {
     let map = plan.mapping.resolve(table, &INTERACTION_FIELDS)?;
     let default_kind = rows::kind(&plan.interaction_kind)?;
@@ -157,7 +172,7 @@ async fn import_interactions(
         let mut chunk: Vec<(u64, NewInteraction)> = chunk.to_vec();
         loop {
             let inputs = chunk.iter().map(|(_, i)| i.clone()).collect();
-            match interactions::prepare(ctx.db, inputs, now).await {
+            match interactions::prepare_with(ctx.db, inputs, now, known).await {
                 Ok(records) => {
                     prepared.extend(records);
                     break;
@@ -183,9 +198,10 @@ async fn import_interactions(
         }
     }
     refuse_if_strict(strict, &skipped)?;
-    let bar = ProgressBar::new(prepared.len() as u64);
-    let written = bulk::record_interactions(ctx, prepared, effects, |n| bar.inc(n as u64)).await?;
-    bar.finish_and_clear();
+    let written = match pass {
+        Pass::Check => 0,
+        Pass::Write(effects) => bulk::record_interactions(ctx, prepared, effects).await?,
+    };
     Ok(Report {
         rows: table.rows.len(),
         written,
