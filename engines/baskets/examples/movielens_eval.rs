@@ -7,54 +7,15 @@
 use std::process::ExitCode;
 
 use rapport_baskets::Baskets;
+use rapport_core::Params;
 use rapport_core::eval::evaluate;
-use rapport_core::{Dataset, Interaction, Params};
-
-fn read(path: &str) -> Result<Dataset, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let mut interactions = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let f: Vec<i64> = line
-            .split('\t')
-            .filter_map(|x| x.trim().parse().ok())
-            .collect();
-        let [user, item, _rating, ts] = f[..] else {
-            return Err(format!(
-                "{path}:{}: expected user, item, rating, time",
-                n + 1
-            ));
-        };
-        interactions.push(Interaction {
-            customer: (user - 1) as u32,
-            item: (item - 1) as u32,
-            weight: 1.0,
-            timestamp: ts,
-            basket: None,
-        });
-    }
-    let n_customers = interactions
-        .iter()
-        .map(|x| x.customer as usize + 1)
-        .max()
-        .unwrap_or(0);
-    let n_items = interactions
-        .iter()
-        .map(|x| x.item as usize + 1)
-        .max()
-        .unwrap_or(0);
-    Ok(Dataset {
-        n_customers,
-        n_items,
-        interactions,
-        items: Vec::new(),
-    })
-}
+use rapport_core::testing::read_movielens;
 
 fn main() -> ExitCode {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "/work/shared/data/ml-100k/u.data".into());
-    let data = match read(&path) {
+    let data = match read_movielens(&path) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{e}");

@@ -1,19 +1,22 @@
 //! The `ease` engine (Steck, 2019): item-item weights in closed form,
 //! B = I - P / diag(P) with P = (X^T X + lambda I)^-1 and a zero diagonal; a
 //! customer's scores are their history row times B. The Gram matrix is dense
-//! over the items that occur in the data, so the catalogue is capped.
+//! over the items that occur in the data, so the catalogue is capped. P comes
+//! from faer's Cholesky factorisation in f64; when a bound on the matrix's
+//! condition number allows, the two steps after it run in f32, twice as fast.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod inverse;
 
-use nalgebra::DMatrix;
+use faer::Par;
 use rapport_core::DataNeed;
 use rapport_core::matrix::{CustomerRows, InteractionMatrix, MatrixOptions};
 use rapport_core::ranking::{Exclusion, explained, similar_to, top_k_dense, top_k_pairs};
 use rapport_core::{
     Dataset, EngineDescription, EngineError, ParamSpec, Params, Recommendation, Recommender, Search,
 };
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Marks an item absent from the training data.
@@ -54,31 +57,139 @@ impl EaseModel {
     }
 }
 
-/// X^T X over the active items, plus lambda on the diagonal.
+/// The items that occur in `matrix`, ascending, and each item's position
+/// among them ([`INACTIVE`] for the others).
+fn active_items(matrix: &InteractionMatrix) -> (Vec<u32>, Vec<u32>) {
+    let active: Vec<u32> = (0..matrix.n_items() as u32)
+        .filter(|&i| !matrix.item_column(i).0.is_empty())
+        .collect();
+    let mut position = vec![INACTIVE; matrix.n_items()];
+    for (p, &i) in active.iter().enumerate() {
+        position[i as usize] = p as u32;
+    }
+    (active, position)
+}
+
+/// The lower triangle of X^T X over the active items plus lambda on the
+/// diagonal, column-major, one column per item in parallel (the upper
+/// triangle stays zero: the inverse reads only the lower one). Each cell
+/// sums its customers' products in customer order.
 fn regularised_gram(
     matrix: &InteractionMatrix,
+    active: &[u32],
     position: &[u32],
-    m: usize,
     lambda: f64,
-) -> DMatrix<f64> {
-    let mut gram = DMatrix::<f64>::zeros(m, m);
-    for customer in 0..matrix.n_customers() as u32 {
-        let (items, weights) = matrix.customer_row(customer);
-        for (&a, &x) in items.iter().zip(weights) {
-            let pa = position[a] as usize;
-            for (&b, &y) in items.iter().zip(weights) {
-                gram[(position[b] as usize, pa)] += x * y;
+) -> Vec<f64> {
+    let m = active.len();
+    let mut gram = vec![0.0; m * m];
+    gram.par_chunks_mut(m.max(1))
+        .zip(active)
+        .for_each(|(column, &a)| {
+            let (customers, xs) = matrix.item_column(a);
+            for (&customer, &x) in customers.iter().zip(xs) {
+                let (items, ys) = matrix.customer_row(customer as u32);
+                // Items are sorted, and so are their positions: those from
+                // `a` on fall in the lower triangle.
+                let from = items.partition_point(|&b| b < a as usize);
+                for (&b, &y) in items[from..].iter().zip(&ys[from..]) {
+                    column[position[b] as usize] += x * y;
+                }
             }
-        }
-    }
-    for d in 0..m {
-        gram[(d, d)] += lambda;
-    }
+            column[position[a as usize] as usize] += lambda;
+        });
     gram
 }
 
-/// Bytes a fit holds per cell of the item-by-item matrices at its peak.
-const BYTES_PER_CELL: u64 = 8 + 8 + 8 + 4;
+/// Largest bound on the condition number of X^T X + lambda I for which the
+/// inverse runs in mixed precision ([`inverse::spd_inverse_mixed`]): the
+/// error of its f32 steps then grows to at most about sqrt(1e4) = 100 times
+/// f32's epsilon, under 1e-5 of P's norm.
+const MIXED_PRECISION_CONDITION: f64 = 1e4;
+
+/// An upper bound on the condition number of X^T X + lambda I: its smallest
+/// eigenvalue is at least lambda, its largest at most its largest absolute
+/// row sum, sum over the item's customers u of |x_ua| times u's row sum.
+fn condition_bound(matrix: &InteractionMatrix, lambda: f64) -> f64 {
+    let row_sums: Vec<f64> = (0..matrix.n_customers() as u32)
+        .map(|u| matrix.customer_row(u).1.iter().map(|x| x.abs()).sum())
+        .collect();
+    let largest = (0..matrix.n_items() as u32)
+        .map(|a| {
+            let (customers, xs) = matrix.item_column(a);
+            customers
+                .iter()
+                .zip(xs)
+                .map(|(&u, x)| x.abs() * row_sums[u])
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max);
+    (largest + lambda) / lambda
+}
+
+/// B from the regularised Gram matrix (m x m, lower triangle), inverted in
+/// mixed precision when `mixed`, on rayon's global pool (every core unless
+/// RAYON_NUM_THREADS says otherwise).
+fn solve(gram: Vec<f64>, m: usize, mixed: bool) -> Result<Vec<f32>, EngineError> {
+    let par = Par::rayon(0);
+    if mixed {
+        inverse::spd_inverse_mixed(gram, m, par).map(|p| weights_in_place(p, m))
+    } else {
+        inverse::spd_inverse(gram, m, par).map(|p| weights(&p, m))
+    }
+    .map_err(|_| EngineError::Internal("X^T X + lambda I is not positive definite".into()))
+}
+
+/// B row-major in f32 from the whole symmetric P (column-major): row i is
+/// column i of P, B[i][j] = -P[j][i] / P[j][j], with a zero diagonal.
+fn weights(p: &[f64], m: usize) -> Vec<f32> {
+    let diagonal = diagonal(p, m);
+    let mut weights = vec![0.0f32; m * m];
+    weights
+        .par_chunks_mut(m.max(1))
+        .zip(p.par_chunks(m.max(1)))
+        .enumerate()
+        .for_each(|(i, (row, column))| {
+            for (j, ((b, x), d)) in row.iter_mut().zip(column).zip(&diagonal).enumerate() {
+                *b = weight(i, j, *x, *d);
+            }
+        });
+    weights
+}
+
+/// [`weights`] in the storage of an f32 P, which has B's layout.
+fn weights_in_place(mut p: Vec<f32>, m: usize) -> Vec<f32> {
+    let diagonal = diagonal(&p, m);
+    p.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
+        for (j, (b, d)) in row.iter_mut().zip(&diagonal).enumerate() {
+            *b = weight(i, j, f64::from(*b), *d);
+        }
+    });
+    p
+}
+
+/// The diagonal of the column-major m x m `p`.
+fn diagonal<T: Copy + Into<f64>>(p: &[T], m: usize) -> Vec<f64> {
+    (0..m).map(|j| p[j * m + j].into()).collect()
+}
+
+/// B[i][j] from P[j][i] and P[j][j].
+fn weight(i: usize, j: usize, p_ji: f64, p_jj: f64) -> f32 {
+    if i == j { 0.0 } else { (-p_ji / p_jj) as f32 }
+}
+
+/// Bytes a fit holds per cell of the item-by-item matrices at its peak, in
+/// double precision: the Gram matrix (overwritten by its Cholesky factor,
+/// then by the inverse) and the factor's inverse, both f64. A mixed
+/// precision fit peaks lower, at the f64 factor and its f32 copy (12), and
+/// turns its f32 inverse into the weights in place.
+const BYTES_PER_CELL: u64 = 8 + 8;
+
+/// The most bytes the item-by-item matrices of a fit over `items` active
+/// items hold at once (the data and the model's history come on top).
+pub fn fit_bytes(items: usize) -> u64 {
+    let m = items as u64;
+    m.saturating_mul(m).saturating_mul(BYTES_PER_CELL)
+}
 
 impl Recommender for Ease {
     type Model = EaseModel;
@@ -105,8 +216,8 @@ impl Recommender for Ease {
                 10_000,
                 1,
                 100_000,
-                "largest number of interacted items accepted (the fit needs about \
-                 28 bytes times its square: 2.8 GB for 10,000)",
+                "largest number of interacted items accepted (the fit needs at most \
+                 16 bytes times its square: 1.6 GB for 10,000)",
             ),
         ];
         params.extend(MatrixOptions::param_specs());
@@ -120,12 +231,10 @@ impl Recommender for Ease {
         }
     }
 
-    /// The Gram matrix and its inverse (f64), the inverse's working copy and
-    /// the f32 weights: 28 bytes per cell of `max_items` x `max_items`.
+    /// [`fit_bytes`] of `max_items`.
     fn fit_memory(&self, params: &Params) -> Result<Option<u64>, EngineError> {
         let values = params.resolve(&self.describe().params)?;
-        let m = values.usize("max_items")? as u64;
-        Ok(Some(m.saturating_mul(m).saturating_mul(BYTES_PER_CELL)))
+        Ok(Some(fit_bytes(values.usize("max_items")?)))
     }
 
     fn fit(&self, data: &Dataset, params: &Params) -> Result<EaseModel, EngineError> {
@@ -133,9 +242,7 @@ impl Recommender for Ease {
         let lambda = values.float("lambda")?;
         let limit = values.usize("max_items")?;
         let matrix = InteractionMatrix::build(data, MatrixOptions::from_params(&values)?)?;
-        let active: Vec<u32> = (0..matrix.n_items() as u32)
-            .filter(|&i| !matrix.item_column(i).0.is_empty())
-            .collect();
+        let (active, position) = active_items(&matrix);
         let m = active.len();
         if m > limit {
             return Err(EngineError::CatalogueTooLarge {
@@ -143,25 +250,15 @@ impl Recommender for Ease {
                 items: m,
                 limit,
                 param: "max_items".into(),
+                estimated_bytes: Some(fit_bytes(m)),
             });
         }
-        let mut position = vec![INACTIVE; matrix.n_items()];
-        for (p, &i) in active.iter().enumerate() {
-            position[i as usize] = p as u32;
-        }
-        let gram = regularised_gram(&matrix, &position, m, lambda);
-        let p = inverse::spd_inverse(&gram).ok_or_else(|| {
-            EngineError::Internal("X^T X + lambda I is not positive definite".into())
-        })?;
-        // P is symmetric, so column i of P is row i: B[i][j] = -P[i][j] / P[j][j].
-        let diagonal: Vec<f64> = (0..m).map(|j| p[(j, j)]).collect();
-        let mut weights = Vec::with_capacity(m * m);
-        for i in 0..m {
-            let column = p.column(i);
-            for (j, d) in diagonal.iter().enumerate() {
-                weights.push(if i == j { 0.0 } else { (-column[j] / d) as f32 });
-            }
-        }
+        let mixed = condition_bound(&matrix, lambda) <= MIXED_PRECISION_CONDITION;
+        let weights = solve(
+            regularised_gram(&matrix, &active, &position, lambda),
+            m,
+            mixed,
+        )?;
         Ok(EaseModel {
             history: matrix.into_rows(),
             position,
@@ -258,7 +355,8 @@ mod tests {
                 .unwrap()
                 .unwrap()
         };
-        assert_eq!(of(10_000), 2_800_000_000);
+        assert_eq!(of(10_000), 1_600_000_000);
+        assert_eq!(of(10_000), fit_bytes(10_000));
         assert_eq!(of(100_000), 100 * of(10_000));
         assert_eq!(Ease.fit_memory(&Params::new()).unwrap(), Some(of(10_000)));
         assert!(
@@ -267,16 +365,10 @@ mod tests {
         );
     }
 
-    #[test]
-    fn weights_solve_the_closed_form() {
-        let data = tiny_dataset();
-        let params = Params::new().with("lambda", 1).with("binary", true);
-        let model = Ease.fit(&data, &params).unwrap();
-        // Item 4 never occurs, so four items are active.
-        assert_eq!(model.active, vec![0, 1, 2, 3]);
-        // With A = G + lambda I and P = A^-1: A B = A - A P diag(P)^-1 =
-        // A - diag(P)^-1, so off the diagonal A B equals G. G on the binary
-        // tiny data (columns 0 {c0,c1}, 1 {c0,c1,c2}, 2 {c0}, 3 {c2}):
+    /// With A = G + lambda I (lambda = 1) and P = A^-1: A B = A - A P
+    /// diag(P)^-1 = A - diag(P)^-1, so off the diagonal A B equals G. G on
+    /// the binary tiny data (columns 0 {c0,c1}, 1 {c0,c1,c2}, 2 {c0}, 3 {c2}):
+    fn assert_closed_form(weight: impl Fn(usize, usize) -> f64) {
         let g = [
             [2.0, 2.0, 1.0, 0.0],
             [2.0, 3.0, 1.0, 1.0],
@@ -291,11 +383,42 @@ mod tests {
                 let lhs: f64 = g_row
                     .iter()
                     .enumerate()
-                    .map(|(l, &g_il)| (g_il + if i == l { 1.0 } else { 0.0 }) * model.weight(l, j))
+                    .map(|(l, &g_il)| (g_il + if i == l { 1.0 } else { 0.0 }) * weight(l, j))
                     .sum();
                 assert!((lhs - g_ij).abs() < 1e-5, "({i},{j}): {lhs} vs {g_ij}");
             }
         }
+    }
+
+    #[test]
+    fn weights_solve_the_closed_form() {
+        let data = tiny_dataset();
+        let params = Params::new().with("lambda", 1).with("binary", true);
+        let model = Ease.fit(&data, &params).unwrap();
+        // Item 4 never occurs, so four items are active.
+        assert_eq!(model.active, vec![0, 1, 2, 3]);
+        assert_closed_form(|l, j| model.weight(l, j));
+    }
+
+    #[test]
+    fn both_precisions_solve_the_closed_form() {
+        let options = MatrixOptions {
+            binary: true,
+            ..MatrixOptions::default()
+        };
+        let matrix = InteractionMatrix::build(&tiny_dataset(), options).unwrap();
+        let (active, position) = active_items(&matrix);
+        assert_eq!(position, vec![0, 1, 2, 3, INACTIVE]);
+        // Item 1's customers c0, c1, c2 hold 3, 2 and 2 items: (7 + 1) / 1.
+        assert_eq!(condition_bound(&matrix, 1.0), 8.0);
+        let gram = regularised_gram(&matrix, &active, &position, 1.0);
+        let double = solve(gram.clone(), 4, false).unwrap();
+        let mixed = solve(gram, 4, true).unwrap();
+        for (d, s) in double.iter().zip(&mixed) {
+            assert!((d - s).abs() < 1e-6, "{d} vs {s}");
+        }
+        assert_closed_form(|l, j| f64::from(double[l * 4 + j]));
+        assert_closed_form(|l, j| f64::from(mixed[l * 4 + j]));
     }
 
     #[test]
@@ -312,6 +435,21 @@ mod tests {
             }
         ));
         assert!(err.to_string().contains("limit of 3 items"), "{err}");
+        let estimate = EngineError::CatalogueTooLarge {
+            engine: "ease".into(),
+            items: 4,
+            limit: 3,
+            param: "max_items".into(),
+            estimated_bytes: Some(fit_bytes(4)),
+        };
+        assert_eq!(err, estimate);
+    }
+
+    #[test]
+    fn fit_bytes_is_the_peak_of_the_dense_matrices() {
+        assert_eq!(fit_bytes(0), 0);
+        assert_eq!(fit_bytes(8_000), 8_000 * 8_000 * 16);
+        assert_eq!(fit_bytes(usize::MAX), u64::MAX);
     }
 
     #[test]

@@ -8,28 +8,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use rapport_core::testing::{Lcg, peak_rss_kib, power_law_item};
 use rapport_core::{Dataset, Interaction, Params};
-
-/// A small deterministic generator (64-bit LCG, high bits), so runs are repeatable.
-struct Lcg(u64);
-
-impl Lcg {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// Item with density proportional to rank^-0.9 (a long tail of rare items).
-fn power_law_item(rng: &mut Lcg, n_items: usize) -> u32 {
-    const S: f64 = 0.9;
-    let top = (n_items as f64).powf(1.0 - S) - 1.0;
-    let x = (1.0 + rng.uniform() * top).powf(1.0 / (1.0 - S));
-    (x as usize).clamp(1, n_items) as u32 - 1
-}
 
 fn generate(n_items: usize, n_customers: usize, n_interactions: usize) -> Dataset {
     let mut rng = Lcg(7);
@@ -48,12 +28,6 @@ fn generate(n_items: usize, n_customers: usize, n_interactions: usize) -> Datase
         interactions,
         items: Vec::new(),
     }
-}
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn main() -> ExitCode {

@@ -1,0 +1,79 @@
+//! Time and memory of an `ease` fit on a synthetic catalogue where every
+//! item is active: by default 8,000 items, 8,000 customers and 40
+//! interactions per item (each item once, the rest with power-law
+//! popularity), seeded so runs repeat, at lambda 500 (a small LAMBDA, such
+//! as 1, makes the condition bound pick the all-f64 inverse). Prints the fit
+//! seconds and the peak resident memory (VmHWM).
+//!
+//! `cargo run --release -p rapport-ease --example ease_fit -- [ITEMS CUSTOMERS PER_ITEM [LAMBDA]]`
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use rapport_core::testing::{Lcg, peak_rss_kib, power_law_item};
+use rapport_core::{Dataset, Interaction, Params, Recommender};
+use rapport_ease::Ease;
+
+/// `per_item * n_items` interactions: item t for the first `n_items` (so all
+/// are active), power-law items after; customers uniform.
+fn generate(n_items: usize, n_customers: usize, per_item: usize) -> Dataset {
+    let mut rng = Lcg(7);
+    let interactions = (0..n_items * per_item)
+        .map(|t| {
+            let customer = (rng.uniform() * n_customers as f64) as u32;
+            let item = if t < n_items {
+                t as u32
+            } else {
+                power_law_item(&mut rng, n_items)
+            };
+            Interaction {
+                customer,
+                item,
+                weight: 1.0,
+                timestamp: t as i64,
+                basket: None,
+            }
+        })
+        .collect();
+    Dataset {
+        n_customers,
+        n_items,
+        interactions,
+        items: Vec::new(),
+    }
+}
+
+fn main() -> ExitCode {
+    let arg = |i: usize, default: usize| {
+        std::env::args()
+            .nth(i)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(default)
+    };
+    let (n_items, n_customers, per_item) = (arg(1, 8_000), arg(2, 8_000), arg(3, 40));
+    let data = generate(n_items, n_customers, per_item);
+    let lambda = std::env::args().nth(4).unwrap_or_else(|| "500".into());
+    let params = Params::new()
+        .with("max_items", n_items.max(1))
+        .with("lambda", &lambda);
+    let started = Instant::now();
+    let model = match Ease.fit(&data, &params) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let fit_secs = started.elapsed().as_secs_f64();
+    let listed = Ease.recommend(&model, 0, 10, &[]).map_or(0, |l| l.len());
+    println!(
+        "ease synthetic: {n_items} items, {n_customers} customers, {} interactions, lambda {lambda}",
+        n_items * per_item
+    );
+    println!("fit {fit_secs:.2} s ({listed} items listed for customer 0)");
+    match peak_rss_kib() {
+        Some(kib) => println!("peak RSS {:.0} MiB", kib as f64 / 1024.0),
+        None => println!("peak RSS unknown (no /proc/self/status)"),
+    }
+    ExitCode::SUCCESS
+}
