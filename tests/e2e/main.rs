@@ -2,8 +2,7 @@
 //! PostgreSQL when `TEST_DATABASE_URL` is set) and talks HTTP to it.
 
 /// Turns each `async fn name(backend: Backend)` into two tests,
-/// `name::sqlite` and `name::postgres`; the PostgreSQL one runs when
-/// `TEST_DATABASE_URL` is set and says so when it is skipped.
+/// `name::sqlite` and `name::postgres` (see [`on_postgres!`]).
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -14,16 +13,40 @@ macro_rules! on_every_backend {
                     super::$name($crate::helpers::Backend::Sqlite).await;
                 }
 
-                #[tokio::test]
-                async fn postgres() {
-                    if !$crate::helpers::Backend::Postgres.available() {
-                        eprintln!("skipped: TEST_DATABASE_URL is not set");
-                        return;
-                    }
-                    super::$name($crate::helpers::Backend::Postgres).await;
-                }
+                $crate::postgres_test!($name);
             }
         )*
+    };
+}
+
+/// Turns each `async fn name(backend: Backend)` into one test,
+/// `name::postgres`, for what only PostgreSQL can do (replicas writing at
+/// once); it runs when `TEST_DATABASE_URL` is set and says so when it is
+/// skipped.
+#[macro_export]
+macro_rules! on_postgres {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                $crate::postgres_test!($name);
+            }
+        )*
+    };
+}
+
+/// The test `postgres` of `super::$name`, skipped when `TEST_DATABASE_URL`
+/// is not set.
+#[macro_export]
+macro_rules! postgres_test {
+    ($name:ident) => {
+        #[tokio::test]
+        async fn postgres() {
+            if !$crate::helpers::Backend::Postgres.available() {
+                eprintln!("skipped: TEST_DATABASE_URL is not set");
+                return;
+            }
+            super::$name($crate::helpers::Backend::Postgres).await;
+        }
     };
 }
 
@@ -50,6 +73,7 @@ mod passwords;
 mod predictions_serving;
 mod predictions_training;
 mod privacy;
+mod replica_kill;
 mod retention;
 mod roles;
 mod secrets_at_rest;

@@ -102,7 +102,7 @@ async fn training_requests_are_bounded_by_queue_share_and_memory(backend: Backen
         "1024",
     ];
     let app = spawn_app_with(backend, &flags).await;
-    // EASE's default (10,000 items: about 2,670 MiB) is over 1 GiB.
+    // EASE's default (10,000 items: about 1,526 MiB) is over 1 GiB.
     for params in [json!({}), json!({"max_items": 100_000})] {
         let refused = app
             .post("/engines/ease/train", &json!({"params": params}))

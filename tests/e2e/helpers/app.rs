@@ -125,6 +125,17 @@ async fn start_with(
     flags: &[&str],
     dns: Option<Lookup>,
 ) -> TestApp {
+    let app = Application::build_with(settings(&url, flags), dns)
+        .await
+        .expect("build app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    signed_in(base, url, dir).await
+}
+
+/// The settings of a test service on the database at `url`, with extra
+/// command-line flags.
+fn settings(url: &str, flags: &[&str]) -> Settings {
     static RUSTLS: Once = Once::new();
     RUSTLS.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -134,7 +145,7 @@ async fn start_with(
         "--bind",
         "127.0.0.1:0",
         "--database-url",
-        &url,
+        url,
         "--admin-email",
         ADMIN_EMAIL,
         "--admin-password",
@@ -153,21 +164,79 @@ async fn start_with(
         argv.extend_from_slice(&["--master-key", TEST_MASTER_KEY]);
     }
     argv.extend_from_slice(flags);
-    let settings = Args::try_parse_from(argv).expect("test settings").settings;
-    let app = Application::build_with(settings, dns)
-        .await
-        .expect("build app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    Args::try_parse_from(argv).expect("test settings").settings
+}
+
+/// A client of the service at `base` (on the database at `url`, which
+/// `dir` holds for SQLite), signed in as the admin.
+async fn signed_in(base: String, url: String, dir: Option<tempfile::TempDir>) -> TestApp {
     let mut test = TestApp {
         base,
-        database_url: url.clone(),
+        database_url: url,
         client: reqwest::Client::new(),
         token: String::new(),
         _dir: dir,
     };
     test.token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     test
+}
+
+/// A replica that can be killed: a service on a thread and runtime of its
+/// own, which [`Killable::kill`] drops.
+pub struct Killable {
+    /// A client of the replica, signed in as the admin.
+    pub app: TestApp,
+    /// Sent (or dropped) to kill the replica.
+    kill: tokio::sync::oneshot::Sender<()>,
+    /// The replica's thread, which ends once its runtime is gone.
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// Starts a replica on the database of `app` that [`Killable::kill`] can
+/// kill. It is built on a runtime of its own, which runs its background
+/// tasks and its server; the server runs its HTTP workers on threads with
+/// runtimes of their own, and stops them by force when it is dropped.
+pub async fn spawn_killable_replica(app: &TestApp) -> Killable {
+    let settings = settings(&app.database_url, &[]);
+    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+    let (kill, killed) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let app = Application::build(settings).await.expect("build replica");
+            let _ = port_tx.send(app.port());
+            tokio::spawn(app.run_until_stopped());
+            let _ = killed.await;
+        });
+        drop(runtime);
+    });
+    let port = port_rx.await.expect("the replica started");
+    let base = format!("http://127.0.0.1:{port}");
+    let app = signed_in(base, app.database_url.clone(), None).await;
+    Killable { app, kill, thread }
+}
+
+impl Killable {
+    /// Kills the replica, much as a crash would: its runtime is dropped,
+    /// which ends every task of it where it stands. The server is among
+    /// them: its drop closes the listener and stops the HTTP workers by
+    /// force, which drop their connections and in-flight requests unanswered
+    /// (and with them their transactions, which the database rolls back as
+    /// their connections close). Unlike a crash, a request a worker serves
+    /// in the instant between may be answered 500, the database connection
+    /// it uses gone with the runtime. Returns once the runtime is gone and
+    /// the listener closed (the workers' threads end a moment later).
+    pub async fn kill(self) {
+        let _ = self.kill.send(());
+        tokio::task::spawn_blocking(move || self.thread.join())
+            .await
+            .expect("join the replica's thread")
+            .expect("the replica's thread panicked; see above");
+    }
 }
 
 /// Plain requests: the admin's by default, `*_as` with another bearer token

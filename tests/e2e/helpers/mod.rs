@@ -30,7 +30,7 @@ mod workflows;
 pub use access::Person;
 pub use app::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TEST_MASTER_KEY, TestApp, USER_PASSWORD, spawn_app,
-    spawn_app_with, spawn_app_with_dns, spawn_replica, spawn_replica_with,
+    spawn_app_with, spawn_app_with_dns, spawn_killable_replica, spawn_replica, spawn_replica_with,
 };
 pub use checks::{error_fields, eventually, expect_problem, expect_status, id_of, strings};
 pub use import::write;
