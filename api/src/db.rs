@@ -37,12 +37,20 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 }
 
 /// Opens the pool for a short-lived bulk load (`rapport import`): as
-/// [`connect`], with a large SQLite page cache. The service does not use it,
-/// since it would count against its memory budget for as long as it runs.
+/// [`connect`], with one connection and a large SQLite page cache. The load
+/// is sequential, and the cache is per connection: a pool of 16 would grow
+/// towards 16 of them (4 GiB) as a long import cycles through its
+/// connections, each cache going stale whenever another one writes. The
+/// service does not use it, since the cache would count against its memory
+/// budget for as long as it runs.
 pub async fn connect_for_bulk_load(
     settings: &DatabaseSettings,
 ) -> Result<DatabaseConnection, anyhow::Error> {
-    open(settings, Some(BULK_LOAD_CACHE_KIB)).await
+    let settings = DatabaseSettings {
+        db_max_connections: 1,
+        ..settings.clone()
+    };
+    open(&settings, Some(BULK_LOAD_CACHE_KIB)).await
 }
 
 async fn open(
