@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use rapport_baskets::{MiningConfig, RuleConfig, mine};
+use rapport_core::testing::MOVIELENS_DEFAULT;
 
 /// One reference row: support, itemsets by size, rules at 0.8, top rule.
 struct Reference {
@@ -53,7 +54,7 @@ fn read(path: &str) -> Result<Vec<Vec<u32>>, String> {
 fn main() -> ExitCode {
     let path = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "/work/shared/data/ml-100k/u.data".into());
+        .unwrap_or_else(|| MOVIELENS_DEFAULT.into());
     let baskets = match read(&path) {
         Ok(b) => b,
         Err(e) => {

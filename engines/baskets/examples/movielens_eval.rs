@@ -9,13 +9,10 @@ use std::process::ExitCode;
 use rapport_baskets::Baskets;
 use rapport_core::Params;
 use rapport_core::eval::evaluate;
-use rapport_core::testing::read_movielens;
+use rapport_core::testing::movielens_at_arg;
 
 fn main() -> ExitCode {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "/work/shared/data/ml-100k/u.data".into());
-    let data = match read_movielens(&path) {
+    let data = match movielens_at_arg(1) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{e}");

@@ -269,3 +269,25 @@ pub fn read_movielens(path: &str) -> Result<Dataset, String> {
         items: Vec::new(),
     })
 }
+
+/// Where MovieLens 100K's ratings are read from when an example is not
+/// given a path: the shared data directory beside the repository.
+pub const MOVIELENS_DEFAULT: &str = "../shared/data/ml-100k/u.data";
+
+/// Command-line argument `i` parsed as `T`, or `default` when it is absent
+/// or does not parse (for the examples).
+pub fn arg_or<T: std::str::FromStr>(i: usize, default: T) -> T {
+    std::env::args()
+        .nth(i)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+/// MovieLens 100K's ratings ([`read_movielens`]) from the path in
+/// command-line argument `i`, or from [`MOVIELENS_DEFAULT`].
+pub fn movielens_at_arg(i: usize) -> Result<Dataset, String> {
+    let path = std::env::args()
+        .nth(i)
+        .unwrap_or_else(|| MOVIELENS_DEFAULT.to_owned());
+    read_movielens(&path)
+}

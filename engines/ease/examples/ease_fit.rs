@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rapport_core::testing::{Lcg, peak_rss_kib, power_law_item};
+use rapport_core::testing::{Lcg, arg_or, peak_rss_kib, power_law_item};
 use rapport_core::{Dataset, Interaction, Params, Recommender};
 use rapport_ease::Ease;
 
@@ -44,13 +44,7 @@ fn generate(n_items: usize, n_customers: usize, per_item: usize) -> Dataset {
 }
 
 fn main() -> ExitCode {
-    let arg = |i: usize, default: usize| {
-        std::env::args()
-            .nth(i)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(default)
-    };
-    let (n_items, n_customers, per_item) = (arg(1, 8_000), arg(2, 8_000), arg(3, 40));
+    let (n_items, n_customers, per_item) = (arg_or(1, 8_000), arg_or(2, 8_000), arg_or(3, 40));
     let data = generate(n_items, n_customers, per_item);
     let lambda = std::env::args().nth(4).unwrap_or_else(|| "500".into());
     let params = Params::new()

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use rapport_core::eval::{evaluate, split};
-use rapport_core::testing::read_movielens;
+use rapport_core::testing::movielens_at_arg;
 use rapport_core::{Dataset, Params, Recommender};
 use rapport_ease::Ease;
 
@@ -37,11 +37,7 @@ fn lists(data: &Dataset, params: &Params) -> Result<String, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let path = args
-        .get(1)
-        .cloned()
-        .unwrap_or_else(|| "/work/shared/data/ml-100k/u.data".into());
-    let data = match read_movielens(&path) {
+    let data = match movielens_at_arg(1) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{e}");

@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rapport_core::testing::{Lcg, peak_rss_kib, power_law_item};
+use rapport_core::testing::{Lcg, arg_or, peak_rss_kib, power_law_item};
 use rapport_core::{Dataset, Interaction, Params};
 
 fn generate(n_items: usize, n_customers: usize, n_interactions: usize) -> Dataset {
@@ -31,14 +31,8 @@ fn generate(n_items: usize, n_customers: usize, n_interactions: usize) -> Datase
 }
 
 fn main() -> ExitCode {
-    let arg = |i: usize, default: usize| {
-        std::env::args()
-            .nth(i)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(default)
-    };
     let (n_items, n_customers, n_interactions) =
-        (arg(1, 100_000), arg(2, 50_000), arg(3, 1_000_000));
+        (arg_or(1, 100_000), arg_or(2, 50_000), arg_or(3, 1_000_000));
     let data = generate(n_items, n_customers, n_interactions);
     let Some(engine) = rapport_engines::registry().recommender("item_item") else {
         eprintln!("error: item_item is not registered");

@@ -8,23 +8,17 @@
 use std::process::ExitCode;
 
 use rapport_core::DynRecommender;
-use rapport_core::testing::read_movielens;
+use rapport_core::testing::{arg_or, movielens_at_arg};
 use rapport_engines::{Engine, registry};
 use rapport_tune::{TuneOptions, candidates, tune};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let path = args
-        .get(1)
-        .map_or("../shared/data/ml-100k/u.data", String::as_str);
-    let number =
-        |i: usize, default: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let options = TuneOptions {
-        trials: number(2, 30) as usize,
-        seed: number(3, 42),
+        trials: arg_or(2, 30),
+        seed: arg_or(3, 42),
         ..TuneOptions::default()
     };
-    let data = match read_movielens(path) {
+    let data = match movielens_at_arg(1) {
         Ok(data) => data,
         Err(e) => {
             eprintln!("{e}");

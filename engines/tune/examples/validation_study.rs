@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 use rapport_core::eval::{Split, evaluate_split, split};
-use rapport_core::testing::read_movielens;
+use rapport_core::testing::movielens_at_arg;
 use rapport_core::{Dataset, Params};
 use rapport_engines::registry;
 
@@ -58,11 +58,8 @@ fn ndcg(name: &str, params: &Params, data: &Dataset, parts: &Split) -> Result<f6
 }
 
 fn main() -> ExitCode {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "../shared/data/ml-100k/u.data".to_owned());
     let run = || -> Result<(), String> {
-        let data = read_movielens(&path)?;
+        let data = movielens_at_arg(1)?;
         let test = split(&data.interactions);
         let validation = split(&test.train);
         let inner = split(&validation.train);
