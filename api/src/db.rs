@@ -41,10 +41,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 /// Opens the pool for a short-lived bulk load (`rapport import`): as
 /// [`connect`], with one connection and a large SQLite page cache. The load
 /// is sequential, and the cache is per connection: a pool of 16 would grow
-/// towards 16 of them (3.9 GiB over 10M rows at 256 MiB each) as it cycles through its
-/// connections, each cache going stale whenever another one writes. The
-/// service does not use it, since the cache would count against its memory
-/// budget for as long as it runs.
+/// towards 16 of them (3.9 GiB over 10M rows at 256 MiB each) as it cycles
+/// through its connections, each cache going stale whenever another one
+/// writes. The service does not use it, since the cache would count against
+/// its memory budget for as long as it runs.
 pub async fn connect_for_bulk_load(
     settings: &DatabaseSettings,
 ) -> Result<DatabaseConnection, anyhow::Error> {
