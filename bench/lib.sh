@@ -1,9 +1,20 @@
 # Functions shared by the serving benchmarks (bench/serve.sh, bench/scale.sh).
-# Source it after setting BIN (the release binary), WORK (a scratch
-# directory), PORT, CONNECTIONS and DURATION.
+# Source it, call `setup NAME` (sets BIN and WORK), and set PORT, CONNECTIONS
+# and DURATION before loading.
 
 PASSWORD="bench password 123"
 SERVER=
+
+# setup NAME: checks for wrk, nginx and python3, builds the release binary
+# into $BIN and makes a scratch directory $WORK (/tmp/rapport-NAME.XXXXXX).
+setup() {
+  for tool in wrk nginx python3; do
+    command -v $tool >/dev/null || { echo "$tool is missing: apt-get install wrk nginx-light python3" >&2; exit 2; }
+  done
+  cargo build --release -q -p rapport-api
+  BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/rapport
+  WORK=$(mktemp -d "/tmp/rapport-$1.XXXXXX")
+}
 
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }

@@ -22,15 +22,9 @@ INTERACTIONS=${3:-1000000}
 DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-64}
 PORT=${PORT:-18190}
-for tool in wrk nginx python3; do
-  command -v $tool >/dev/null || { echo "$tool is missing: apt-get install wrk nginx-light python3" >&2; exit 2; }
-done
-
-cargo build --release -q -p rapport-api
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/rapport
-WORK=$(mktemp -d /tmp/rapport-scale.XXXXXX)
-DB="sqlite://$WORK/scale.db"
 source bench/lib.sh
+setup scale
+DB="sqlite://$WORK/scale.db"
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 
 echo "== generate $ITEMS items, $CUSTOMERS customers, $INTERACTIONS interactions (seeded)"

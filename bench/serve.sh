@@ -19,15 +19,9 @@ DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-64}
 PORT=${PORT:-18090}
 ENGINE=${ENGINE:-item_item}
-for tool in wrk nginx python3; do
-  command -v $tool >/dev/null || { echo "$tool is missing: apt-get install wrk nginx-light python3" >&2; exit 2; }
-done
-
-cargo build --release -q -p rapport-api
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/rapport
-WORK=$(mktemp -d /tmp/rapport-bench.XXXXXX)
-DB="sqlite://$WORK/bench.db"
 source bench/lib.sh
+setup bench
+DB="sqlite://$WORK/bench.db"
 
 echo "== import (release, SQLite)"
 "$BIN" import all "$DATA/ml-100k" --preset movielens-100k --database-url "$DB"

@@ -224,6 +224,42 @@ pub fn power_law_item(rng: &mut Lcg, n_items: usize) -> u32 {
     (x as usize).clamp(1, n_items) as u32 - 1
 }
 
+/// A seeded synthetic log of `n_interactions` (one per time step), customers
+/// uniform in `0..n_customers`, items drawn by [`power_law_item`]; with
+/// `every_item`, step `t < n_items` takes item `t` instead, so that every
+/// item occurs at least once.
+pub fn power_law_dataset(
+    n_items: usize,
+    n_customers: usize,
+    n_interactions: usize,
+    every_item: bool,
+) -> Dataset {
+    let mut rng = Lcg(7);
+    let interactions = (0..n_interactions)
+        .map(|t| {
+            let customer = (rng.uniform() * n_customers as f64) as u32;
+            let item = if every_item && t < n_items {
+                t as u32
+            } else {
+                power_law_item(&mut rng, n_items)
+            };
+            Interaction {
+                customer,
+                item,
+                weight: 1.0,
+                timestamp: t as i64,
+                basket: None,
+            }
+        })
+        .collect();
+    Dataset {
+        n_customers,
+        n_items,
+        interactions,
+        items: Vec::new(),
+    }
+}
+
 /// This process's peak resident memory (VmHWM) in KiB, where `/proc` tells.
 pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

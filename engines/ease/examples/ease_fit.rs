@@ -10,42 +10,13 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rapport_core::testing::{Lcg, arg_or, peak_rss_kib, power_law_item};
-use rapport_core::{Dataset, Interaction, Params, Recommender};
+use rapport_core::testing::{arg_or, peak_rss_kib, power_law_dataset};
+use rapport_core::{Params, Recommender};
 use rapport_ease::Ease;
-
-/// `per_item * n_items` interactions: item t for the first `n_items` (so all
-/// are active), power-law items after; customers uniform.
-fn generate(n_items: usize, n_customers: usize, per_item: usize) -> Dataset {
-    let mut rng = Lcg(7);
-    let interactions = (0..n_items * per_item)
-        .map(|t| {
-            let customer = (rng.uniform() * n_customers as f64) as u32;
-            let item = if t < n_items {
-                t as u32
-            } else {
-                power_law_item(&mut rng, n_items)
-            };
-            Interaction {
-                customer,
-                item,
-                weight: 1.0,
-                timestamp: t as i64,
-                basket: None,
-            }
-        })
-        .collect();
-    Dataset {
-        n_customers,
-        n_items,
-        interactions,
-        items: Vec::new(),
-    }
-}
 
 fn main() -> ExitCode {
     let (n_items, n_customers, per_item) = (arg_or(1, 8_000), arg_or(2, 8_000), arg_or(3, 40));
-    let data = generate(n_items, n_customers, per_item);
+    let data = power_law_dataset(n_items, n_customers, n_items * per_item, true);
     let lambda = std::env::args().nth(4).unwrap_or_else(|| "500".into());
     let params = Params::new()
         .with("max_items", n_items.max(1))

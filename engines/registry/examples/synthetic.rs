@@ -8,32 +8,13 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rapport_core::testing::{Lcg, arg_or, peak_rss_kib, power_law_item};
-use rapport_core::{Dataset, Interaction, Params};
-
-fn generate(n_items: usize, n_customers: usize, n_interactions: usize) -> Dataset {
-    let mut rng = Lcg(7);
-    let interactions = (0..n_interactions)
-        .map(|t| Interaction {
-            customer: (rng.uniform() * n_customers as f64) as u32,
-            item: power_law_item(&mut rng, n_items),
-            weight: 1.0,
-            timestamp: t as i64,
-            basket: None,
-        })
-        .collect();
-    Dataset {
-        n_customers,
-        n_items,
-        interactions,
-        items: Vec::new(),
-    }
-}
+use rapport_core::Params;
+use rapport_core::testing::{arg_or, peak_rss_kib, power_law_dataset};
 
 fn main() -> ExitCode {
     let (n_items, n_customers, n_interactions) =
         (arg_or(1, 100_000), arg_or(2, 50_000), arg_or(3, 1_000_000));
-    let data = generate(n_items, n_customers, n_interactions);
+    let data = power_law_dataset(n_items, n_customers, n_interactions, false);
     let Some(engine) = rapport_engines::registry().recommender("item_item") else {
         eprintln!("error: item_item is not registered");
         return ExitCode::FAILURE;
