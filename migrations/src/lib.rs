@@ -15,6 +15,7 @@ mod m20261203_000001_merchandising;
 mod m20261203_000002_tuning_jobs;
 mod m20261203_000003_online_evaluation;
 mod m20261204_000001_sparse_interaction_indexes;
+mod m20261205_000001_deferred_rebuilds;
 
 /// The ordered list of every migration, applied by `rapport migrate` and `rapport serve`.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_tuning_jobs::Migration),
             Box::new(m20261203_000003_online_evaluation::Migration),
             Box::new(m20261204_000001_sparse_interaction_indexes::Migration),
+            Box::new(m20261205_000001_deferred_rebuilds::Migration),
         ]
     }
 }

@@ -1,10 +1,12 @@
 //! `rapport import` into the service's database: mappings, bad rows with line
 //! numbers, strict mode, re-runs that create no duplicates, several files,
-//! presets, and an import run that is audited and runs the automations.
+//! presets, an import run that is audited and runs the automations, and a
+//! large first load that sets the table's indexes aside and restores them.
 
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
-use crate::helpers::{Backend, spawn_app, spawn_app_with, write};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with, write};
 
 async fn customers_import_with_any_layout_and_rerun_in_place(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -287,7 +289,152 @@ async fn a_preset_directory_imported_as_interactions_brings_what_they_need(backe
     assert_eq!(app.count("/interactions").await, 3);
 }
 
+/// The first column of every row `sql` returns, as text.
+async fn texts(app: &TestApp, sql: &str) -> Vec<String> {
+    let db = app.db().await;
+    let statement = Statement::from_string(db.get_database_backend(), sql);
+    let rows = db
+        .query_all_raw(statement)
+        .await
+        .expect("query the database");
+    rows.iter()
+        .map(|row| row.try_get_by_index::<String>(0).expect("a text column"))
+        .collect()
+}
+
+/// The indexes and foreign keys of `interactions`, by name.
+async fn interaction_schema(app: &TestApp) -> Vec<String> {
+    let sql = match app.db().await.get_database_backend() {
+        DbBackend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name = 'interactions' ORDER BY name"
+        }
+        _ => {
+            "SELECT name FROM (SELECT indexname::text AS name FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename = 'interactions' \
+             UNION ALL SELECT conname::text FROM pg_constraint \
+             WHERE conrelid = 'interactions'::regclass AND contype = 'f') t ORDER BY name"
+        }
+    };
+    texts(app, sql).await
+}
+
+/// Rows of `interactions` and of `deferred_rebuilds`.
+async fn interaction_and_deferred_rows(app: &TestApp) -> (String, String) {
+    let counts = texts(
+        app,
+        "SELECT CAST((SELECT COUNT(*) FROM interactions) AS TEXT) \
+         UNION ALL SELECT CAST((SELECT COUNT(*) FROM deferred_rebuilds) AS TEXT)",
+    )
+    .await;
+    (counts[0].clone(), counts[1].clone())
+}
+
+async fn a_large_first_load_sets_the_indexes_aside_and_restores_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let schema = interaction_schema(&app).await;
+    assert!(
+        schema.iter().any(|n| n == "idx_interactions_customer_time"),
+        "{schema:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let people: String = (0..50).map(|c| format!("C{c},Customer {c}\n")).collect();
+    let people = write(
+        dir.path(),
+        "people.csv",
+        format!("id,name\n{people}").as_bytes(),
+    );
+    app.import(&["customers", &people, "--map", "external_id=id,name=name"])
+        .await
+        .unwrap();
+    let goods: String = (0..20).map(|p| format!("P{p},Product {p}\n")).collect();
+    let goods = write(
+        dir.path(),
+        "goods.csv",
+        format!("sku,name\n{goods}").as_bytes(),
+    );
+    app.import(&["items", &goods, "--map", "sku=sku,name=name"])
+        .await
+        .unwrap();
+    // 12,000 rows into an empty table: more than the 10,000 of a bulk load.
+    let log: String = (0..12_000)
+        .map(|t| format!("C{},P{},{}\n", t % 50, (t * 7) % 20, 1_700_000_000 + t))
+        .collect();
+    let log = write(
+        dir.path(),
+        "log.csv",
+        format!("who,what,at\n{log}").as_bytes(),
+    );
+    let map = "customer=who,item=what,occurred_at=at:unix";
+    app.import(&["interactions", &log, "--map", map, "--no-automations"])
+        .await
+        .unwrap();
+    assert_eq!(
+        interaction_and_deferred_rows(&app).await,
+        ("12000".into(), "0".into())
+    );
+    assert_eq!(
+        interaction_schema(&app).await,
+        schema,
+        "every index is back"
+    );
+    // A re-run is no longer a first load, and creates no duplicates.
+    app.import(&["interactions", &log, "--map", map, "--no-automations"])
+        .await
+        .unwrap();
+    assert_eq!(
+        interaction_and_deferred_rows(&app).await,
+        ("12000".into(), "0".into())
+    );
+}
+
+async fn a_bulk_load_cut_short_is_finished_by_the_next_process(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let schema = interaction_schema(&app).await;
+    let kept = app.customer("Kept").await;
+    let gone = app.customer("Gone").await;
+    for customer in [&kept, &gone] {
+        app.create(
+            "/interactions",
+            &json!({"customer_id": customer, "kind": "view"}),
+        )
+        .await;
+    }
+    let db = app.db().await;
+    rapport_api::db::bulk_load::set_aside(&db).await.unwrap();
+    let aside = interaction_schema(&app).await;
+    assert!(
+        !aside.iter().any(|n| n == "idx_interactions_customer_time"),
+        "{aside:?}"
+    );
+    assert_ne!(interaction_and_deferred_rows(&app).await.1, "0");
+    // While the foreign keys are aside (PostgreSQL), a customer goes
+    // without taking their interactions along; the restore does it.
+    let uuid = uuid::Uuid::parse_str(&gone).unwrap();
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        match db.get_database_backend() {
+            DbBackend::Sqlite => "DELETE FROM customers WHERE id = ?",
+            _ => "DELETE FROM customers WHERE id = $1",
+        },
+        [uuid.into()],
+    ))
+    .await
+    .unwrap();
+    // The next process to open the database finishes the load.
+    rapport_api::db::migrate(&db).await.unwrap();
+    assert_eq!(interaction_schema(&app).await, schema);
+    assert_eq!(
+        interaction_and_deferred_rows(&app).await,
+        ("1".into(), "0".into())
+    );
+    let left = app.list_all("/interactions").await;
+    assert_eq!(left[0]["customer_id"], kept.as_str());
+}
+
 crate::on_every_backend!(
+    a_large_first_load_sets_the_indexes_aside_and_restores_them,
+    a_bulk_load_cut_short_is_finished_by_the_next_process,
     customers_import_with_any_layout_and_rerun_in_place,
     items_and_headerless_interactions_import_without_duplicates,
     an_import_is_audited_and_its_tickets_start_workflows,

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
 use rapport_core::table::{RowError, TableOptions, TableReader};
+use sea_orm::DatabaseConnection;
 
 use super::files::{CsvArgs, Mapping};
 use crate::config::DatabaseSettings;
@@ -169,25 +170,48 @@ fn reasons(skipped: &[RowError]) -> Vec<(String, usize)> {
     counts
 }
 
-/// SHA-256 of a file, hex, read in a stream.
-fn file_digest(path: &std::path::Path) -> Result<String, anyhow::Error> {
-    use sha2::{Digest, Sha256};
+/// Hands every block of the file at `path` to `each`, in order.
+fn read_blocks(path: &std::path::Path, mut each: impl FnMut(&[u8])) -> Result<(), anyhow::Error> {
     let cannot = |e: std::io::Error| anyhow::anyhow!("cannot read {}: {e}", path.display());
     let mut file = std::fs::File::open(path).map_err(cannot)?;
-    let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];
     loop {
         let n = std::io::Read::read(&mut file, &mut buffer).map_err(cannot)?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        hasher.update(&buffer[..n]);
+        each(&buffer[..n]);
     }
+}
+
+/// SHA-256 of a file, hex, read in a stream.
+fn file_digest(path: &std::path::Path) -> Result<String, anyhow::Error> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    read_blocks(path, |block| hasher.update(block))?;
     Ok(hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+/// Whether the interactions file of `plan` is large enough, against the
+/// table, for the table's indexes to be set aside while it loads
+/// ([`db::bulk_load`]); its lines stand for its rows.
+async fn large_load(db: &DatabaseConnection, plan: &Plan) -> Result<bool, anyhow::Error> {
+    if plan.kind != ImportKind::Interactions {
+        return Ok(false);
+    }
+    let mut lines = 0u64;
+    read_blocks(&plan.file, |block| {
+        lines += block.iter().filter(|&&b| b == b'\n').count() as u64;
+    })?;
+    if lines < db::bulk_load::MIN_ROWS {
+        return Ok(false);
+    }
+    let existing = db::bulk_load::rows_up_to(db, lines).await?;
+    Ok(db::bulk_load::worthwhile(lines, existing))
 }
 
 /// Rows read, validated and written at a time: memory stays bounded by a
@@ -238,7 +262,15 @@ pub async fn run(args: ImportArgs) -> Result<(), anyhow::Error> {
             pass_over(&ctx, &plan, true, writer::Pass::Check).await?;
         }
         let write = writer::Pass::Write(effects);
-        let mut report = pass_over(&ctx, &plan, args.csv.strict, write).await?;
+        let bulk = large_load(&db, &plan).await?;
+        if bulk {
+            db::bulk_load::set_aside(&db).await?;
+        }
+        let written = pass_over(&ctx, &plan, args.csv.strict, write).await;
+        if bulk {
+            db::bulk_load::restore(&db).await?;
+        }
+        let mut report = written?;
         report.skipped.sort_by_key(|e| e.line);
         let summary = ImportSummary {
             kind: kind_name(plan.kind).to_owned(),

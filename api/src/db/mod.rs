@@ -1,5 +1,7 @@
 //! Connecting to SQLite or PostgreSQL and applying migrations.
 
+pub mod bulk_load;
+
 use std::time::Duration;
 
 use rapport_migrations::{Migrator, MigratorTrait};
@@ -82,9 +84,11 @@ async fn open(
     Ok(db)
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, and finishes a bulk load that was cut
+/// short ([`bulk_load::restore`]).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), anyhow::Error> {
     Migrator::up(db, None).await?;
+    bulk_load::restore(db).await?;
     Ok(())
 }
 
