@@ -8,7 +8,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, InsertMany,
+    QueryTrait,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -185,37 +188,61 @@ pub async fn record_interactions(
             continue;
         }
         let txn = ctx.begin().await?;
+        if !sets_off {
+            written += insert_overlapped(&txn, &stamped).await?;
+            ctx.commit(txn).await?;
+            continue;
+        }
         for part in stamped.chunks(BATCH) {
-            let insert = interaction::Entity::insert_many(
-                part.iter().cloned().map(interaction::ActiveModel::from),
-            )
-            .on_conflict(
-                OnConflict::column(interaction::Column::Id)
-                    .do_nothing()
-                    .to_owned(),
-            );
-            if sets_off {
-                // Only the rows not imported before come back, and only
-                // they set anything off.
-                let inserted: HashSet<Uuid> = insert
-                    .exec_with_returning_keys(&txn)
-                    .await?
-                    .into_iter()
-                    .collect();
-                written += inserted.len();
-                let fresh: Vec<interaction::Model> = part
-                    .iter()
-                    .filter(|r| inserted.contains(&r.id))
-                    .cloned()
-                    .collect();
-                events::interactions_recorded(&txn, &fresh, effects.emit_events, run_automations)
-                    .await?;
-            } else {
-                written += usize::try_from(insert.exec_without_returning(&txn).await?)
-                    .unwrap_or(usize::MAX);
-            }
+            // Only the rows not imported before come back, and only they
+            // set anything off.
+            let inserted: HashSet<Uuid> = insert_new(part)
+                .exec_with_returning_keys(&txn)
+                .await?
+                .into_iter()
+                .collect();
+            written += inserted.len();
+            let fresh: Vec<interaction::Model> = part
+                .iter()
+                .filter(|r| inserted.contains(&r.id))
+                .cloned()
+                .collect();
+            events::interactions_recorded(&txn, &fresh, effects.emit_events, run_automations)
+                .await?;
         }
         ctx.commit(txn).await?;
+    }
+    Ok(written)
+}
+
+/// The insert of `rows` that leaves rows imported before alone.
+fn insert_new(rows: &[interaction::Model]) -> InsertMany<interaction::ActiveModel> {
+    interaction::Entity::insert_many(rows.iter().cloned().map(interaction::ActiveModel::from))
+        .on_conflict(
+            OnConflict::column(interaction::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+}
+
+/// Inserts `rows` in statements of [`BATCH`] rows, each built while the
+/// database runs the one before (SQLite runs it on its own thread, and
+/// building a statement costs about as much as running it); returns the
+/// rows written.
+async fn insert_overlapped(
+    txn: &DatabaseTransaction,
+    rows: &[interaction::Model],
+) -> Result<usize, DomainError> {
+    let backend = txn.get_database_backend();
+    let mut parts = rows.chunks(BATCH);
+    let mut next = parts.next().map(|part| insert_new(part).build(backend));
+    let mut written = 0;
+    while let Some(statement) = next.take() {
+        let (done, built) = tokio::join!(txn.execute_raw(statement), async {
+            parts.next().map(|part| insert_new(part).build(backend))
+        });
+        written += usize::try_from(done?.rows_affected()).unwrap_or(usize::MAX);
+        next = built;
     }
     Ok(written)
 }
