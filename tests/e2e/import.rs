@@ -338,54 +338,51 @@ async fn a_large_first_load_sets_the_indexes_aside_and_restores_them(backend: Ba
         "{schema:?}"
     );
     let dir = tempfile::tempdir().unwrap();
-    let people: String = (0..50).map(|c| format!("C{c},Customer {c}\n")).collect();
-    let people = write(
-        dir.path(),
+    let rows = |name: &str, header: &str, lines: Vec<String>| {
+        write(
+            dir.path(),
+            name,
+            format!("{header}\n{}\n", lines.join("\n")).as_bytes(),
+        )
+    };
+    let people = rows(
         "people.csv",
-        format!("id,name\n{people}").as_bytes(),
+        "id,name",
+        (0..50).map(|c| format!("C{c},Ada {c}")).collect(),
     );
     app.import(&["customers", &people, "--map", "external_id=id,name=name"])
         .await
         .unwrap();
-    let goods: String = (0..20).map(|p| format!("P{p},Product {p}\n")).collect();
-    let goods = write(
-        dir.path(),
+    let goods = rows(
         "goods.csv",
-        format!("sku,name\n{goods}").as_bytes(),
+        "sku,name",
+        (0..20).map(|p| format!("P{p},Tea {p}")).collect(),
     );
     app.import(&["items", &goods, "--map", "sku=sku,name=name"])
         .await
         .unwrap();
     // 12,000 rows into an empty table: more than the 10,000 of a bulk load.
-    let log: String = (0..12_000)
-        .map(|t| format!("C{},P{},{}\n", t % 50, (t * 7) % 20, 1_700_000_000 + t))
+    let log = (0..12_000)
+        .map(|t| format!("C{},P{},{}", t % 50, (t * 7) % 20, 1_700_000_000 + t))
         .collect();
-    let log = write(
-        dir.path(),
-        "log.csv",
-        format!("who,what,at\n{log}").as_bytes(),
-    );
+    let log = rows("log.csv", "who,what,at", log);
     let map = "customer=who,item=what,occurred_at=at:unix";
-    app.import(&["interactions", &log, "--map", map, "--no-automations"])
-        .await
-        .unwrap();
-    assert_eq!(
-        interaction_and_deferred_rows(&app).await,
-        ("12000".into(), "0".into())
-    );
-    assert_eq!(
-        interaction_schema(&app).await,
-        schema,
-        "every index is back"
-    );
-    // A re-run is no longer a first load, and creates no duplicates.
-    app.import(&["interactions", &log, "--map", map, "--no-automations"])
-        .await
-        .unwrap();
-    assert_eq!(
-        interaction_and_deferred_rows(&app).await,
-        ("12000".into(), "0".into())
-    );
+    // The re-run is no longer a first load, and creates no duplicates.
+    for run in ["first load", "re-run"] {
+        app.import(&["interactions", &log, "--map", map, "--no-automations"])
+            .await
+            .unwrap();
+        assert_eq!(
+            interaction_and_deferred_rows(&app).await,
+            ("12000".into(), "0".into()),
+            "{run}"
+        );
+        assert_eq!(
+            interaction_schema(&app).await,
+            schema,
+            "{run}: every index is back"
+        );
+    }
 }
 
 async fn a_bulk_load_cut_short_is_finished_by_the_next_process(backend: Backend) {
