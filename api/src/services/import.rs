@@ -234,12 +234,13 @@ async fn insert_overlapped(
     rows: &[interaction::Model],
 ) -> Result<usize, DomainError> {
     let backend = txn.get_database_backend();
+    let build = |part: &[interaction::Model]| insert_new(part).build(backend);
     let mut parts = rows.chunks(BATCH);
-    let mut next = parts.next().map(|part| insert_new(part).build(backend));
+    let mut next = parts.next().map(build);
     let mut written = 0;
     while let Some(statement) = next.take() {
         let (done, built) = tokio::join!(txn.execute_raw(statement), async {
-            parts.next().map(|part| insert_new(part).build(backend))
+            parts.next().map(build)
         });
         written += usize::try_from(done?.rows_affected()).unwrap_or(usize::MAX);
         next = built;

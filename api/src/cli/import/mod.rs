@@ -170,44 +170,39 @@ fn reasons(skipped: &[RowError]) -> Vec<(String, usize)> {
     counts
 }
 
-/// Hands every block of the file at `path` to `each`, in order.
-fn read_blocks(path: &std::path::Path, mut each: impl FnMut(&[u8])) -> Result<(), anyhow::Error> {
+/// A file's SHA-256 (hex) and its number of lines, in one streamed read.
+fn digest_and_lines(path: &std::path::Path) -> Result<(String, u64), anyhow::Error> {
+    use sha2::{Digest, Sha256};
     let cannot = |e: std::io::Error| anyhow::anyhow!("cannot read {}: {e}", path.display());
     let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut hasher = Sha256::new();
+    let mut lines = 0u64;
     let mut buffer = vec![0u8; 1 << 16];
     loop {
         let n = std::io::Read::read(&mut file, &mut buffer).map_err(cannot)?;
         if n == 0 {
-            return Ok(());
+            break;
         }
-        each(&buffer[..n]);
+        hasher.update(&buffer[..n]);
+        lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
     }
-}
-
-/// SHA-256 of a file, hex, read in a stream.
-fn file_digest(path: &std::path::Path) -> Result<String, anyhow::Error> {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    read_blocks(path, |block| hasher.update(block))?;
-    Ok(hasher
+    let digest = hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect();
+    Ok((digest, lines))
 }
 
-/// Whether the interactions file of `plan` is large enough, against the
-/// table, for the table's indexes to be set aside while it loads
-/// ([`db::bulk_load`]); its lines stand for its rows.
-async fn large_load(db: &DatabaseConnection, plan: &Plan) -> Result<bool, anyhow::Error> {
-    if plan.kind != ImportKind::Interactions {
-        return Ok(false);
-    }
-    let mut lines = 0u64;
-    read_blocks(&plan.file, |block| {
-        lines += block.iter().filter(|&&b| b == b'\n').count() as u64;
-    })?;
-    if lines < db::bulk_load::MIN_ROWS {
+/// Whether `lines` of interactions (of a `plan` of that kind) are a load
+/// large enough, against the table, for the table's indexes to be set aside
+/// while it loads ([`db::bulk_load`]).
+async fn large_load(
+    db: &DatabaseConnection,
+    plan: &Plan,
+    lines: u64,
+) -> Result<bool, anyhow::Error> {
+    if plan.kind != ImportKind::Interactions || lines < db::bulk_load::MIN_ROWS {
         return Ok(false);
     }
     let existing = db::bulk_load::rows_up_to(db, lines).await?;
@@ -262,7 +257,8 @@ pub async fn run(args: ImportArgs) -> Result<(), anyhow::Error> {
             pass_over(&ctx, &plan, true, writer::Pass::Check).await?;
         }
         let write = writer::Pass::Write(effects);
-        let bulk = large_load(&db, &plan).await?;
+        let (sha256, lines) = digest_and_lines(&plan.file)?;
+        let bulk = large_load(&db, &plan, lines).await?;
         if bulk {
             db::bulk_load::set_aside(&db).await?;
         }
@@ -275,7 +271,7 @@ pub async fn run(args: ImportArgs) -> Result<(), anyhow::Error> {
         let summary = ImportSummary {
             kind: kind_name(plan.kind).to_owned(),
             file: plan.file.display().to_string(),
-            sha256: file_digest(&plan.file)?,
+            sha256,
             read: report.rows,
             written: report.written,
             skipped: report.skipped.len(),
