@@ -14,7 +14,10 @@
 //! rows that still point at it what the key's `ON DELETE` rule would have
 //! done (delete them, or set the reference to null).
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait,
+};
 
 use super::{begin_write, serialise};
 
@@ -185,6 +188,25 @@ pub async fn set_aside(db: &DatabaseConnection) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Runs one noted restore. A cleanup followed by the constraint it makes
+/// hold (a PostgreSQL foreign key) is tried constraint first, in a
+/// savepoint: the cleanup is a scan of the table of its own, needed only
+/// when a referenced row went during the load.
+async fn run_restore(txn: &DatabaseTransaction, statements: &str) -> Result<(), DbErr> {
+    let parts: Vec<&str> = statements.split(STATEMENTS).collect();
+    if let [_cleanup, .., last] = parts.as_slice() {
+        let attempt = txn.begin().await?;
+        if attempt.execute_unprepared(last).await.is_ok() {
+            return attempt.commit().await;
+        }
+        attempt.rollback().await?;
+    }
+    for statement in parts {
+        txn.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}
+
 /// Runs and forgets every statement noted in `deferred_rebuilds`, in one
 /// transaction; nothing to do when nothing was set aside.
 pub async fn restore(db: &DatabaseConnection) -> Result<(), DbErr> {
@@ -221,9 +243,7 @@ pub async fn restore(db: &DatabaseConnection) -> Result<(), DbErr> {
     };
     for row in &pending {
         let statements: String = row.try_get("", "statement")?;
-        for statement in statements.split(STATEMENTS) {
-            txn.execute_unprepared(statement).await?;
-        }
+        run_restore(&txn, &statements).await?;
     }
     txn.execute_unprepared("DELETE FROM deferred_rebuilds")
         .await?;

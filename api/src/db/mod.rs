@@ -57,6 +57,18 @@ pub async fn connect_for_bulk_load(
     open(&settings, Some(BULK_LOAD_CACHE_KIB)).await
 }
 
+/// Opens one connection, with the default cache, for the lookups a bulk
+/// load makes while its own connection ([`connect_for_bulk_load`]) writes.
+pub async fn connect_for_lookups(
+    settings: &DatabaseSettings,
+) -> Result<DatabaseConnection, anyhow::Error> {
+    let settings = DatabaseSettings {
+        db_max_connections: 1,
+        ..settings.clone()
+    };
+    open(&settings, None).await
+}
+
 async fn open(
     settings: &DatabaseSettings,
     cache_kib: Option<u32>,

@@ -159,7 +159,7 @@ pub struct ImportEffects {
 /// imported are left alone and set nothing off. Returns the rows written.
 pub async fn record_interactions(
     ctx: &Context<'_>,
-    rows: Vec<interaction::Model>,
+    mut rows: Vec<interaction::Model>,
     effects: ImportEffects,
 ) -> Result<usize, DomainError> {
     let run_automations = effects.run_automations
@@ -168,28 +168,25 @@ pub async fn record_interactions(
     let sets_off = run_automations || effects.emit_events;
     let copy = !sets_off && ctx.db.get_database_backend() == DbBackend::Postgres;
     let mut written = 0;
-    for chunk in rows.chunks(INTERACTIONS_PER_TRANSACTION) {
+    let mut route = interaction_copy::CopyRoute::default();
+    for stamped in rows.chunks_mut(INTERACTIONS_PER_TRANSACTION) {
         // Stamped per transaction, not when validated: replicas follow the
         // log by `created_at`, so it must be close to the commit.
         let created_at = Utc::now();
-        let stamped: Vec<interaction::Model> = chunk
-            .iter()
-            .cloned()
-            .map(|mut row| {
-                row.id = content_id(&row);
-                row.created_at = created_at;
-                row
-            })
-            .collect();
+        for row in stamped.iter_mut() {
+            row.id = content_id(row);
+            row.created_at = created_at;
+        }
+        let stamped: &[interaction::Model] = stamped;
         if copy {
             let pool = ctx.db.get_postgres_connection_pool();
-            let inserted = interaction_copy::copy_interactions(pool, &stamped).await?;
+            let inserted = interaction_copy::copy_interactions(pool, stamped, &mut route).await?;
             written += usize::try_from(inserted).unwrap_or(usize::MAX);
             continue;
         }
         let txn = ctx.begin().await?;
         if !sets_off {
-            written += insert_overlapped(&txn, &stamped).await?;
+            written += insert_overlapped(&txn, stamped).await?;
             ctx.commit(txn).await?;
             continue;
         }

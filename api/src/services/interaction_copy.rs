@@ -1,8 +1,10 @@
 //! Bulk loading of interactions into PostgreSQL with `COPY ... FROM STDIN`
-//! (text format): the rows stream into a temporary table, and one
-//! `INSERT ... SELECT ... ON CONFLICT (id) DO NOTHING` moves the new ones
-//! over, so a re-import still creates no duplicates. Several times faster
-//! than multi-row `INSERT`s, which bind and plan every value.
+//! (text format), several times faster than multi-row `INSERT`s, which
+//! bind and plan every value. The rows go straight into `interactions`
+//! while none of them is already there; once one is (a re-import, or a
+//! file holding the same row twice), they stream into a temporary table
+//! instead, and one `INSERT ... SELECT ... ON CONFLICT (id) DO NOTHING`
+//! moves the new ones over, so a re-import still creates no duplicates.
 
 use std::fmt::Write as _;
 
@@ -75,13 +77,74 @@ fn encode(row: &interaction::Model, line: &mut String) {
     plain(line, row.exposure_id, '\n');
 }
 
-/// Copies `rows` in one transaction; returns how many were new.
+/// Where [`copy_interactions`] sends rows: straight into the table until a
+/// copy meets a row that is already there, through a staging table after.
+#[derive(Debug, Default)]
+pub struct CopyRoute {
+    staged: bool,
+}
+
+/// Whether `error` is a unique violation (SQLSTATE 23505).
+fn is_duplicate(error: &sea_orm::sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "23505")
+}
+
+/// Streams `rows` into `table` with `COPY`; returns the rows copied.
+async fn copy_into(
+    conn: &mut sea_orm::sqlx::PgConnection,
+    table: &str,
+    rows: &[interaction::Model],
+) -> Result<u64, sea_orm::sqlx::Error> {
+    let mut copy = conn
+        .copy_in_raw(&format!(
+            "COPY {table} ({COLUMNS}) FROM STDIN (FORMAT text)"
+        ))
+        .await?;
+    let mut buffer = String::with_capacity(SEND_BYTES + 4096);
+    for row in rows {
+        encode(row, &mut buffer);
+        if buffer.len() >= SEND_BYTES {
+            copy.send(buffer.as_bytes()).await?;
+            buffer.clear();
+        }
+    }
+    if !buffer.is_empty() {
+        copy.send(buffer.as_bytes()).await?;
+    }
+    copy.finish().await
+}
+
+/// Copies `rows` in one transaction by `route`; returns how many were new.
 pub async fn copy_interactions(
     pool: &PgPool,
     rows: &[interaction::Model],
+    route: &mut CopyRoute,
 ) -> Result<u64, DomainError> {
     let failed = |e: sea_orm::sqlx::Error| DomainError::Internal(e.into());
     let mut txn = pool.begin().await.map_err(failed)?;
+    if !route.staged {
+        sea_orm::sqlx::query("SAVEPOINT direct_copy")
+            .execute(&mut *txn)
+            .await
+            .map_err(failed)?;
+        match copy_into(&mut txn, "interactions", rows).await {
+            Ok(copied) => {
+                txn.commit().await.map_err(failed)?;
+                return Ok(copied);
+            }
+            Err(e) if is_duplicate(&e) => {
+                sea_orm::sqlx::query("ROLLBACK TO SAVEPOINT direct_copy")
+                    .execute(&mut *txn)
+                    .await
+                    .map_err(failed)?;
+                route.staged = true;
+            }
+            Err(e) => return Err(failed(e)),
+        }
+    }
     sea_orm::sqlx::query(
         "CREATE TEMPORARY TABLE interactions_load (LIKE interactions INCLUDING DEFAULTS) \
          ON COMMIT DROP",
@@ -89,24 +152,9 @@ pub async fn copy_interactions(
     .execute(&mut *txn)
     .await
     .map_err(failed)?;
-    let mut copy = txn
-        .copy_in_raw(&format!(
-            "COPY interactions_load ({COLUMNS}) FROM STDIN (FORMAT text)"
-        ))
+    copy_into(&mut txn, "interactions_load", rows)
         .await
         .map_err(failed)?;
-    let mut buffer = String::with_capacity(SEND_BYTES + 4096);
-    for row in rows {
-        encode(row, &mut buffer);
-        if buffer.len() >= SEND_BYTES {
-            copy.send(buffer.as_bytes()).await.map_err(failed)?;
-            buffer.clear();
-        }
-    }
-    if !buffer.is_empty() {
-        copy.send(buffer.as_bytes()).await.map_err(failed)?;
-    }
-    copy.finish().await.map_err(failed)?;
     // Built from constants only.
     let insert = format!(
         "INSERT INTO interactions ({COLUMNS}) SELECT {COLUMNS} FROM interactions_load \

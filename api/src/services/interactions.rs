@@ -4,7 +4,8 @@
 //! (audit entry, `interaction.created` events, interaction automations,
 //! the serving-cache note), for the API and `rapport import` alike.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -22,13 +23,18 @@ use crate::entities::{customer, interaction, item};
 /// Rows per INSERT statement (keeps bind parameters under every backend's limit).
 const INSERT_CHUNK: usize = 1_000;
 
-/// Customer and item references already resolved, by key (`ext:` external
-/// id, `sku:` SKU, or the id itself): a bulk load keeps one across its
-/// chunks, so each distinct reference is looked up once.
+/// Customer and item references already resolved, by the reference
+/// itself: a bulk load keeps one across its chunks, so each distinct
+/// reference is looked up once.
 #[derive(Debug, Default)]
 pub struct ResolvedRefs {
-    customers: HashMap<String, Uuid>,
-    items: HashMap<String, Uuid>,
+    customers: HashMap<CustomerRef, Uuid>,
+    items: HashMap<ItemRef, Uuid>,
+}
+
+/// The distinct values of `values`.
+fn distinct<T: Hash + Eq>(values: impl Iterator<Item = T>) -> Vec<T> {
+    values.collect::<HashSet<T>>().into_iter().collect()
 }
 
 /// Finds the ids of live customers and of items referenced by `rows` that
@@ -40,47 +46,44 @@ async fn resolve(
     known: &mut ResolvedRefs,
 ) -> Result<(), DomainError> {
     let ResolvedRefs { customers, items } = known;
-    fn distinct<T: Ord>(mut values: Vec<T>) -> Vec<T> {
-        values.sort_unstable();
-        values.dedup();
-        values
-    }
-    let ids = distinct(
+    let unknown_customers = distinct(
         rows.iter()
-            .filter_map(|r| match &r.customer {
-                CustomerRef::Id(id) if !customers.contains_key(&id.to_string()) => Some(*id),
-                _ => None,
-            })
-            .collect(),
+            .map(|r| &r.customer)
+            .filter(|c| !customers.contains_key(*c)),
     );
-    let externals = distinct(
+    let unknown_items = distinct(
         rows.iter()
-            .filter_map(|r| match &r.customer {
-                CustomerRef::External(e) if !customers.contains_key(&format!("ext:{e}")) => {
-                    Some(e.clone())
-                }
-                _ => None,
-            })
-            .collect(),
+            .filter_map(|r| r.item.as_ref())
+            .filter(|i| !items.contains_key(*i)),
     );
-    let item_ids = distinct(
-        rows.iter()
-            .filter_map(|r| match &r.item {
-                Some(ItemRef::Id(id)) if !items.contains_key(&id.to_string()) => Some(*id),
-                _ => None,
-            })
-            .collect(),
-    );
-    let skus = distinct(
-        rows.iter()
-            .filter_map(|r| match &r.item {
-                Some(ItemRef::Sku(sku)) if !items.contains_key(&format!("sku:{sku}")) => {
-                    Some(sku.clone())
-                }
-                _ => None,
-            })
-            .collect(),
-    );
+    let ids: Vec<Uuid> = unknown_customers
+        .iter()
+        .filter_map(|c| match c {
+            CustomerRef::Id(id) => Some(*id),
+            CustomerRef::External(_) => None,
+        })
+        .collect();
+    let externals: Vec<String> = unknown_customers
+        .iter()
+        .filter_map(|c| match c {
+            CustomerRef::External(ext) => Some(ext.clone()),
+            CustomerRef::Id(_) => None,
+        })
+        .collect();
+    let item_ids: Vec<Uuid> = unknown_items
+        .iter()
+        .filter_map(|i| match i {
+            ItemRef::Id(id) => Some(*id),
+            ItemRef::Sku(_) => None,
+        })
+        .collect();
+    let skus: Vec<String> = unknown_items
+        .iter()
+        .filter_map(|i| match i {
+            ItemRef::Sku(sku) => Some(sku.clone()),
+            ItemRef::Id(_) => None,
+        })
+        .collect();
     for chunk in ids.chunks(INSERT_CHUNK) {
         let found: Vec<Uuid> = customer::Entity::find()
             .select_only()
@@ -90,7 +93,7 @@ async fn resolve(
             .into_tuple()
             .all(db)
             .await?;
-        customers.extend(found.into_iter().map(|id| (id.to_string(), id)));
+        customers.extend(found.into_iter().map(|id| (CustomerRef::Id(id), id)));
     }
     for chunk in externals.chunks(INSERT_CHUNK) {
         let found: Vec<(Uuid, Option<String>)> = customer::Entity::find()
@@ -104,7 +107,7 @@ async fn resolve(
         customers.extend(
             found
                 .into_iter()
-                .filter_map(|(id, ext)| Some((format!("ext:{}", ext?), id))),
+                .filter_map(|(id, ext)| Some((CustomerRef::External(ext?), id))),
         );
     }
     for chunk in item_ids.chunks(INSERT_CHUNK) {
@@ -115,7 +118,7 @@ async fn resolve(
             .into_tuple()
             .all(db)
             .await?;
-        items.extend(found.into_iter().map(|id| (id.to_string(), id)));
+        items.extend(found.into_iter().map(|id| (ItemRef::Id(id), id)));
     }
     for chunk in skus.chunks(INSERT_CHUNK) {
         let found: Vec<(Uuid, String)> = item::Entity::find()
@@ -125,11 +128,7 @@ async fn resolve(
             .into_tuple()
             .all(db)
             .await?;
-        items.extend(
-            found
-                .into_iter()
-                .map(|(id, sku)| (format!("sku:{sku}"), id)),
-        );
+        items.extend(found.into_iter().map(|(id, sku)| (ItemRef::Sku(sku), id)));
     }
     Ok(())
 }
@@ -142,40 +141,32 @@ pub async fn prepare(
     rows: Vec<NewInteraction>,
     now: DateTime<Utc>,
 ) -> Result<Vec<interaction::Model>, DomainError> {
-    prepare_with(db, rows, now, &mut ResolvedRefs::default()).await
+    prepare_with(db, &rows, now, &mut ResolvedRefs::default()).await
 }
 
 /// As [`prepare`], looking up only the references `known` does not hold
 /// (and adding them to it).
 pub async fn prepare_with(
     db: &impl ConnectionTrait,
-    rows: Vec<NewInteraction>,
+    rows: &[NewInteraction],
     now: DateTime<Utc>,
     known: &mut ResolvedRefs,
 ) -> Result<Vec<interaction::Model>, DomainError> {
-    resolve(db, &rows, known).await?;
+    resolve(db, rows, known).await?;
     let ResolvedRefs { customers, items } = known;
     let mut errors = Vec::new();
     let mut prepared = Vec::with_capacity(rows.len());
-    for (index, row) in rows.into_iter().enumerate() {
-        let customer_key = match &row.customer {
-            CustomerRef::Id(id) => id.to_string(),
-            CustomerRef::External(ext) => format!("ext:{ext}"),
-        };
-        let customer_id = customers.get(&customer_key).copied();
+    for (index, row) in rows.iter().enumerate() {
+        let customer_id = customers.get(&row.customer).copied();
         if customer_id.is_none() {
             errors.push(FieldError::new("customer_id", "no such customer").at(index));
         }
-        let item_key = match &row.item {
-            Some(ItemRef::Id(id)) => Some(id.to_string()),
-            Some(ItemRef::Sku(sku)) => Some(format!("sku:{sku}")),
-            None => None,
-        };
-        let item_id = item_key.as_ref().and_then(|k| items.get(k).copied());
-        if item_key.is_some() && item_id.is_none() {
+        let item_id = row.item.as_ref().and_then(|i| items.get(i).copied());
+        if row.item.is_some() && item_id.is_none() {
             errors.push(FieldError::new("item_id", "no such item").at(index));
         }
         if let Some(customer_id) = customer_id {
+            let survey = row.survey.as_ref();
             prepared.push(interaction::Model {
                 id: Uuid::now_v7(),
                 customer_id,
@@ -183,19 +174,16 @@ pub async fn prepare_with(
                 kind: row.kind.as_str().to_owned(),
                 value: row.value,
                 rating: row.rating,
-                channel: row.channel,
-                note: row.note,
+                channel: row.channel.clone(),
+                note: row.note.clone(),
                 occurred_at: row.occurred_at,
                 created_at: now,
                 exposure_id: row.exposure_id,
-                basket_id: row.basket_id,
-                survey_type: row
-                    .survey
-                    .as_ref()
-                    .map(|s| s.answer.kind().as_str().to_owned()),
-                survey_score: row.survey.as_ref().map(|s| i16::from(s.answer.score())),
-                survey_question: row.survey.as_ref().and_then(|s| s.question.clone()),
-                survey_comment: row.survey.and_then(|s| s.comment),
+                basket_id: row.basket_id.clone(),
+                survey_type: survey.map(|s| s.answer.kind().as_str().to_owned()),
+                survey_score: survey.map(|s| i16::from(s.answer.score())),
+                survey_question: survey.and_then(|s| s.question.clone()),
+                survey_comment: survey.and_then(|s| s.comment.clone()),
             });
         }
     }

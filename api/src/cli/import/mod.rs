@@ -9,21 +9,27 @@ mod presets;
 mod rows;
 mod writer;
 
+use std::fs::File;
+use std::io::BufReader;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
 use rapport_core::table::{RowError, TableOptions, TableReader};
 use sea_orm::DatabaseConnection;
+use tokio::task::JoinHandle;
 
 use super::files::{CsvArgs, Mapping};
 use crate::config::DatabaseSettings;
 use crate::db;
+use crate::domain::DomainError;
 use crate::services::Context;
 use crate::services::audit::Actor;
 use crate::services::import::{self as bulk, ImportEffects, ImportSummary};
 use crate::services::interactions::ResolvedRefs;
 pub use presets::Preset;
+use writer::Imported;
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,6 +79,7 @@ pub struct ImportArgs {
 }
 
 /// One file to import, fully described.
+#[derive(Clone)]
 pub struct Plan {
     pub kind: ImportKind,
     pub file: PathBuf,
@@ -214,27 +221,95 @@ async fn large_load(
 /// one transaction.
 const CHUNK_ROWS: usize = 100_000;
 
+/// The file's reader, handed back with the chunk read from it.
+type ReadAhead = (TableReader<BufReader<File>>, Option<writer::ReadChunk>);
+
+/// Reads and validates the next chunk on a blocking thread, so that it
+/// overlaps with writing the chunk before it.
+fn read_ahead(
+    mut reader: TableReader<BufReader<File>>,
+    plan: Arc<Plan>,
+) -> JoinHandle<Result<ReadAhead, anyhow::Error>> {
+    tokio::task::spawn_blocking(move || {
+        let chunk = reader
+            .next_chunk(CHUNK_ROWS)?
+            .map(|table| writer::read_chunk(&plan, table))
+            .transpose()?;
+        Ok((reader, chunk))
+    })
+}
+
+/// A chunk of interactions being written by a task of its own.
+type Writing = JoinHandle<Result<usize, DomainError>>;
+
+/// Waits for the chunk being written, if any; returns the rows it wrote.
+async fn written(writing: Option<Writing>) -> Result<usize, anyhow::Error> {
+    match writing {
+        Some(task) => Ok(task.await??),
+        None => Ok(0),
+    }
+}
+
 /// One pass over the file of `plan`, a chunk at a time, adding up the
-/// chunks' reports (malformed rows included).
+/// chunks' reports (malformed rows included). Three chunks are in flight:
+/// one read and validated on a blocking thread, one whose references are
+/// looked up on the `lookups` connection, and one written by a task of its
+/// own on the connection of `ctx`, one at a time and in the file's order.
 async fn pass_over(
     ctx: &Context<'_>,
+    lookups: &DatabaseConnection,
     plan: &Plan,
     strict: bool,
     pass: writer::Pass,
 ) -> Result<Report, anyhow::Error> {
-    let mut reader = TableReader::open(&plan.file, &plan.options)?;
+    let reader = TableReader::open(&plan.file, &plan.options)?;
     let size = std::fs::metadata(&plan.file).map_or(0, |m| m.len());
     let bar = ProgressBar::new(size);
+    let shared = Arc::new(plan.clone());
     let mut total = Report::default();
-    let mut known = ResolvedRefs::default();
-    while let Some(chunk) = reader.next_chunk(CHUNK_ROWS)? {
-        let report = writer::import(ctx, plan, &chunk, strict, pass, &mut known).await?;
-        total.rows += report.rows + chunk.skipped.len();
-        total.written += report.written;
-        total.skipped.extend(report.skipped);
-        total.skipped.extend(chunk.skipped);
-        bar.set_position(reader.bytes_read());
+    let mut refs = writer::References {
+        db: lookups,
+        known: ResolvedRefs::default(),
+    };
+    let mut next = read_ahead(reader, Arc::clone(&shared));
+    let mut writing: Option<Writing> = None;
+    let outcome: Result<(), anyhow::Error> = async {
+        loop {
+            let (reader, chunk) = next.await??;
+            let Some(mut chunk) = chunk else {
+                return Ok(());
+            };
+            bar.set_position(reader.bytes_read());
+            next = read_ahead(reader, Arc::clone(&shared));
+            let malformed = std::mem::take(&mut chunk.table.skipped);
+            let report = match writer::import(ctx, plan, chunk, strict, pass, &mut refs).await? {
+                Imported::Done(report) => report,
+                Imported::Interactions {
+                    report,
+                    rows,
+                    effects,
+                } => {
+                    total.written += written(writing.take()).await?;
+                    let (db, actor) = (ctx.db.clone(), ctx.actor.clone());
+                    writing = Some(tokio::spawn(async move {
+                        let ctx = Context::for_system(&db, actor);
+                        bulk::record_interactions(&ctx, rows, effects).await
+                    }));
+                    report
+                }
+            };
+            total.rows += report.rows + malformed.len();
+            total.written += report.written;
+            total.skipped.extend(report.skipped);
+            total.skipped.extend(malformed);
+        }
     }
+    .await;
+    // The chunk in flight lands (or fails) before the pass returns, also
+    // when a later one failed: nothing writes after the caller moves on.
+    let last = written(writing.take()).await;
+    outcome?;
+    total.written += last?;
     bar.finish_and_clear();
     Ok(total)
 }
@@ -245,6 +320,7 @@ pub async fn run(args: ImportArgs) -> Result<(), anyhow::Error> {
     let plans = plans(&args)?;
     let db = db::connect_for_bulk_load(&args.database).await?;
     db::migrate(&db).await?;
+    let lookups = db::connect_for_lookups(&args.database).await?;
     let ctx = Context::for_system(&db, Actor::cli());
     let effects = ImportEffects {
         run_automations: !args.no_automations,
@@ -254,7 +330,7 @@ pub async fn run(args: ImportArgs) -> Result<(), anyhow::Error> {
         let started = std::time::Instant::now();
         if args.csv.strict {
             // Every row is checked before anything is written.
-            pass_over(&ctx, &plan, true, writer::Pass::Check).await?;
+            pass_over(&ctx, &lookups, &plan, true, writer::Pass::Check).await?;
         }
         let write = writer::Pass::Write(effects);
         let (sha256, lines) = digest_and_lines(&plan.file)?;
@@ -262,7 +338,7 @@ pub async fn run(args: ImportArgs) -> Result<(), anyhow::Error> {
         if bulk {
             db::bulk_load::set_aside(&db).await?;
         }
-        let written = pass_over(&ctx, &plan, args.csv.strict, write).await;
+        let written = pass_over(&ctx, &lookups, &plan, args.csv.strict, write).await;
         if bulk {
             db::bulk_load::restore(&db).await?;
         }

@@ -1,16 +1,19 @@
 //! Validating mapped rows with the domain's rules (bad rows are reported
 //! with their line) and writing the rest through the bulk services.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::Utc;
 use rapport_core::table::{Row, RowError, Table};
+use sea_orm::DatabaseConnection;
 
 use super::rows::{self, CUSTOMER_FIELDS, INTERACTION_FIELDS, ITEM_FIELDS};
 use super::{ImportKind, Plan, Report};
 use crate::cli::files::{Fields, Resolved};
 use crate::domain::interaction::NewInteraction;
 use crate::domain::{DomainError, FieldError};
+use crate::entities::interaction;
 use crate::services::Context;
 use crate::services::import::{self as bulk, ImportEffects};
 use crate::services::interactions::{self, ResolvedRefs};
@@ -69,16 +72,19 @@ pub enum Pass {
 }
 
 /// Imports one chunk of a table according to its plan: the rows are
-/// validated with the domain's rules and, in a [`Pass::Write`], written.
-/// `known` carries the references resolved by earlier chunks of the pass.
+/// validated with the domain's rules (interactions already were, by
+/// [`read_chunk`]) and, in a [`Pass::Write`], written.
+/// Interactions are left for the caller to write ([`Imported::Interactions`]),
+/// so that it can prepare the next chunk meanwhile.
 pub async fn import(
     ctx: &Context<'_>,
     plan: &Plan,
-    table: &Table,
+    chunk: ReadChunk,
     strict: bool,
     pass: Pass,
-    known: &mut ResolvedRefs,
-) -> Result<Report, anyhow::Error> {
+    refs: &mut References<'_>,
+) -> Result<Imported, anyhow::Error> {
+    let table = &chunk.table;
     match plan.kind {
         ImportKind::Customers => {
             let (valid, report) = validated(plan, table, strict, &CUSTOMER_FIELDS, |row, map| {
@@ -87,10 +93,10 @@ pub async fn import(
                 Ok((key, fields))
             })?;
             let Pass::Write(_) = pass else {
-                return Ok(report);
+                return Ok(Imported::Done(report));
             };
             let written = bulk::upsert_customers(ctx, &last_per_key(valid)).await?;
-            Ok(Report { written, ..report })
+            Ok(Imported::Done(Report { written, ..report }))
         }
         ImportKind::Items => {
             let (valid, report) = validated(plan, table, strict, &ITEM_FIELDS, |row, map| {
@@ -98,13 +104,17 @@ pub async fn import(
                 Ok((fields.sku.clone(), fields))
             })?;
             let Pass::Write(_) = pass else {
-                return Ok(report);
+                return Ok(Imported::Done(report));
             };
             let written = bulk::upsert_items(ctx, &last_per_key(valid)).await?;
-            Ok(Report { written, ..report })
+            Ok(Imported::Done(Report { written, ..report }))
         }
         ImportKind::Interactions => {
-            import_interactions(ctx, plan, table, strict, pass, known).await
+            let parsed = chunk
+                .interactions
+                .ok_or_else(|| anyhow::anyhow!("the chunk was read without its interactions"))?;
+            let rows = chunk.table.rows.len();
+            import_interactions(parsed, rows, strict, pass, refs).await
         }
         ImportKind::All => anyhow::bail!("a plan names one kind"),
     }
@@ -144,35 +154,111 @@ where
     Ok((valid, report))
 }
 
-async fn import_interactions(
-    ctx: &Context<'_>,
-    plan: &Plan,
-    table: &Table,
-    strict: bool,
-    pass: Pass,
-    known: &mut ResolvedRefs,
-) -> Result<Report, anyhow::Error> {
+/// Interactions of a chunk that passed validation, with their line, and
+/// the lines that did not.
+pub struct ParsedInteractions {
+    lines: Vec<u64>,
+    rows: Vec<NewInteraction>,
+    skipped: Vec<RowError>,
+}
+
+/// What importing a chunk leaves to do.
+pub enum Imported {
+    /// Nothing: the chunk is written (or only checked).
+    Done(Report),
+    /// Write these interactions, their references resolved; `report` has
+    /// yet to count them as written.
+    Interactions {
+        report: Report,
+        rows: Vec<interaction::Model>,
+        effects: ImportEffects,
+    },
+}
+
+/// Where the references of interactions are looked up: a connection of
+/// its own, so that lookups for a chunk run while the one before is
+/// written, and the references resolved so far.
+pub struct References<'a> {
+    /// The lookup connection.
+    pub db: &'a DatabaseConnection,
+    /// What earlier chunks resolved.
+    pub known: ResolvedRefs,
+}
+
+/// A chunk of the file as read and, for interactions, validated: the part
+/// of an import that needs no database, so it can run on another thread
+/// while the chunk before it is written.
+pub struct ReadChunk {
+    /// The chunk's rows as read.
+    pub table: Table,
+    /// Its interactions validated (a plan of interactions only).
+    interactions: Option<ParsedInteractions>,
+}
+
+/// Validates the interactions of `table` when `plan` imports interactions.
+pub fn read_chunk(plan: &Plan, table: Table) -> Result<ReadChunk, anyhow::Error> {
+    let interactions = match plan.kind {
+        ImportKind::Interactions => Some(parse_interactions(plan, &table)?),
+        _ => None,
+    };
+    Ok(ReadChunk {
+        table,
+        interactions,
+    })
+}
+
+/// Every row of `table` mapped and validated into a new interaction.
+fn parse_interactions(plan: &Plan, table: &Table) -> Result<ParsedInteractions, anyhow::Error> {
     let map = plan.mapping.resolve(table, &INTERACTION_FIELDS)?;
     let default_kind = rows::kind(&plan.interaction_kind)?;
     let now = Utc::now();
-    let mut parsed = Vec::new();
+    let mut lines = Vec::with_capacity(table.rows.len());
+    let mut parsed = Vec::with_capacity(table.rows.len());
     let mut skipped = Vec::new();
     for row in &table.rows {
         let read = rows::interaction(row, &map, default_kind).and_then(|fields| {
             NewInteraction::parse(fields, now).map_err(|errors| row_error(row.line, &errors))
         });
         match read {
-            Ok(new) => parsed.push((row.line, new)),
+            Ok(new) => {
+                lines.push(row.line);
+                parsed.push(new);
+            }
             Err(err) => skipped.push(err),
         }
     }
-    // Resolve every row's references before writing anything.
+    Ok(ParsedInteractions {
+        lines,
+        rows: parsed,
+        skipped,
+    })
+}
+
+/// Resolves the references of validated interactions (rows whose customer
+/// or item does not exist are skipped and reported).
+async fn import_interactions(
+    read: ParsedInteractions,
+    rows: usize,
+    strict: bool,
+    pass: Pass,
+    refs: &mut References<'_>,
+) -> Result<Imported, anyhow::Error> {
+    let now = Utc::now();
+    let ParsedInteractions {
+        lines,
+        rows: parsed,
+        mut skipped,
+    } = read;
+    // Resolve every row's references before writing anything; the rows are
+    // copied only when some must be left out.
     let mut prepared = Vec::with_capacity(parsed.len());
-    for chunk in parsed.chunks(RESOLVE_CHUNK) {
-        let mut chunk: Vec<(u64, NewInteraction)> = chunk.to_vec();
+    for (lines, inputs) in lines
+        .chunks(RESOLVE_CHUNK)
+        .zip(parsed.chunks(RESOLVE_CHUNK))
+    {
+        let (mut lines, mut inputs) = (Cow::Borrowed(lines), Cow::Borrowed(inputs));
         loop {
-            let inputs = chunk.iter().map(|(_, i)| i.clone()).collect();
-            match interactions::prepare_with(ctx.db, inputs, now, known).await {
+            match interactions::prepare_with(refs.db, &inputs, now, &mut refs.known).await {
                 Ok(records) => {
                     prepared.extend(records);
                     break;
@@ -184,13 +270,15 @@ async fn import_interactions(
                     for error in &errors {
                         if let Some(index) = error.index {
                             skipped.push(RowError {
-                                line: chunk[index].0,
+                                line: lines[index],
                                 message: format!("{}: {}", error.field, error.message),
                             });
                         }
                     }
+                    let (kept_lines, kept) = (lines.to_mut(), inputs.to_mut());
                     for index in bad.into_iter().rev() {
-                        chunk.remove(index);
+                        kept_lines.remove(index);
+                        kept.remove(index);
                     }
                 }
                 Err(other) => return Err(anyhow::anyhow!("{other}")),
@@ -198,13 +286,17 @@ async fn import_interactions(
         }
     }
     refuse_if_strict(strict, &skipped)?;
-    let written = match pass {
-        Pass::Check => 0,
-        Pass::Write(effects) => bulk::record_interactions(ctx, prepared, effects).await?,
-    };
-    Ok(Report {
-        rows: table.rows.len(),
-        written,
+    let report = Report {
+        rows,
+        written: 0,
         skipped,
+    };
+    Ok(match pass {
+        Pass::Check => Imported::Done(report),
+        Pass::Write(effects) => Imported::Interactions {
+            report,
+            rows: prepared,
+            effects,
+        },
     })
 }
