@@ -50,11 +50,15 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 pub async fn connect_for_bulk_load(
     settings: &DatabaseSettings,
 ) -> Result<DatabaseConnection, anyhow::Error> {
-    let settings = DatabaseSettings {
+    open(&one_connection(settings), Some(BULK_LOAD_CACHE_KIB)).await
+}
+
+/// `settings` with a pool of one connection.
+fn one_connection(settings: &DatabaseSettings) -> DatabaseSettings {
+    DatabaseSettings {
         db_max_connections: 1,
         ..settings.clone()
-    };
-    open(&settings, Some(BULK_LOAD_CACHE_KIB)).await
+    }
 }
 
 /// Opens one connection, with the default cache, for the lookups a bulk
@@ -62,11 +66,7 @@ pub async fn connect_for_bulk_load(
 pub async fn connect_for_lookups(
     settings: &DatabaseSettings,
 ) -> Result<DatabaseConnection, anyhow::Error> {
-    let settings = DatabaseSettings {
-        db_max_connections: 1,
-        ..settings.clone()
-    };
-    open(&settings, None).await
+    open(&one_connection(settings), None).await
 }
 
 async fn open(

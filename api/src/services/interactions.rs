@@ -37,6 +37,23 @@ fn distinct<T: Hash + Eq>(values: impl Iterator<Item = T>) -> Vec<T> {
     values.collect::<HashSet<T>>().into_iter().collect()
 }
 
+/// References split into those given by id (`Ok`) and those given by a
+/// natural key (`Err`: external id or SKU).
+fn by_id_or_key<T>(
+    references: &[T],
+    side: impl Fn(&T) -> Result<Uuid, String>,
+) -> (Vec<Uuid>, Vec<String>) {
+    let mut ids = Vec::new();
+    let mut keys = Vec::new();
+    for reference in references {
+        match side(reference) {
+            Ok(id) => ids.push(id),
+            Err(key) => keys.push(key),
+        }
+    }
+    (ids, keys)
+}
+
 /// Finds the ids of live customers and of items referenced by `rows` that
 /// `known` does not hold yet, with one query per reference kind and chunk
 /// (no query per row), and adds them to it.
@@ -56,34 +73,14 @@ async fn resolve(
             .filter_map(|r| r.item.as_ref())
             .filter(|i| !items.contains_key(*i)),
     );
-    let ids: Vec<Uuid> = unknown_customers
-        .iter()
-        .filter_map(|c| match c {
-            CustomerRef::Id(id) => Some(*id),
-            CustomerRef::External(_) => None,
-        })
-        .collect();
-    let externals: Vec<String> = unknown_customers
-        .iter()
-        .filter_map(|c| match c {
-            CustomerRef::External(ext) => Some(ext.clone()),
-            CustomerRef::Id(_) => None,
-        })
-        .collect();
-    let item_ids: Vec<Uuid> = unknown_items
-        .iter()
-        .filter_map(|i| match i {
-            ItemRef::Id(id) => Some(*id),
-            ItemRef::Sku(_) => None,
-        })
-        .collect();
-    let skus: Vec<String> = unknown_items
-        .iter()
-        .filter_map(|i| match i {
-            ItemRef::Sku(sku) => Some(sku.clone()),
-            ItemRef::Id(_) => None,
-        })
-        .collect();
+    let (ids, externals) = by_id_or_key(&unknown_customers, |c| match c {
+        CustomerRef::Id(id) => Ok(*id),
+        CustomerRef::External(ext) => Err(ext.clone()),
+    });
+    let (item_ids, skus) = by_id_or_key(&unknown_items, |i| match i {
+        ItemRef::Id(id) => Ok(*id),
+        ItemRef::Sku(sku) => Err(sku.clone()),
+    });
     for chunk in ids.chunks(INSERT_CHUNK) {
         let found: Vec<Uuid> = customer::Entity::find()
             .select_only()
