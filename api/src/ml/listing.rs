@@ -153,6 +153,18 @@ impl ItemListing {
         self.view().ok()?.get(id)
     }
 
+    /// A listing of `items`, for tests of what is made from it.
+    #[cfg(test)]
+    pub fn of(items: impl IntoIterator<Item = (Uuid, ListedItem)>) -> Self {
+        let mut entries = Entries::default();
+        for (id, listed) in items {
+            entries.put(id, listed);
+        }
+        Self {
+            entries: RwLock::new(entries),
+        }
+    }
+
     /// Records a committed change of an item made through this replica.
     pub fn note(&self, row: &item::Model) {
         if let Ok(mut entries) = self.entries.write() {

@@ -16,8 +16,20 @@ use super::listing::{ListedItem, ListingView};
 use crate::domain::RuleAction;
 use crate::domain::recommendation_rule::RuleRecord;
 
-/// Extra candidates asked of the engine, to make up for items left out.
-const SPARE: usize = 20;
+/// Candidates first asked of the engine: those wanted and some spare to make
+/// up for items left out. The engine explains every candidate it returns, so
+/// asking for many more than the list shows costs each request most of its
+/// time at catalogue scale: a half again as many (at least 2) when the
+/// engine's order stands, and at least 20 more when boosts or buries may lift
+/// an item from further down.
+fn first_ask(wanted: usize, reorders: bool) -> usize {
+    let spare = if reorders {
+        wanted.max(20)
+    } else {
+        (wanted / 2).max(2)
+    };
+    wanted + spare
+}
 
 /// Candidates re-ranked for diversity, per item of the list.
 const DIVERSITY_POOL_PER_ITEM: usize = 3;
@@ -89,6 +101,13 @@ impl ListSpec<'_> {
                 .any(|r| r.action == RuleAction::Hide)
     }
 
+    /// Whether a rule in force may change the engine's order (a boost or a bury).
+    fn reorders(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| matches!(r.action, RuleAction::Boost | RuleAction::Bury))
+    }
+
     /// A ranked candidate with the boosts and buries targeting it applied,
     /// when it may be listed.
     fn candidate(&self, listing: &ListingView<'_>, rec: Recommendation) -> Option<(u32, Placed)> {
@@ -154,7 +173,11 @@ fn candidates(
     wanted: usize,
     rank: &impl Fn(usize) -> Result<Vec<Recommendation>, EngineError>,
 ) -> Result<Vec<(u32, Placed)>, EngineError> {
-    let mut asked = wanted + SPARE;
+    let reorders = spec.reorders();
+    let mut asked = first_ask(wanted, reorders);
+    // Without boosts or buries the engine's order is the list's: the first
+    // `wanted` admitted are the list, and the rest need no listing lookups.
+    let keep = if reorders { usize::MAX } else { wanted };
     loop {
         let list = rank(asked)?;
         // Lists are best first: once a candidate has no evidence behind it
@@ -164,6 +187,7 @@ fn candidates(
         let admitted: Vec<(u32, Placed)> = list
             .into_iter()
             .filter_map(|rec| spec.candidate(listing, rec))
+            .take(keep)
             .collect();
         if admitted.len() >= wanted || exhausted {
             return Ok(admitted);
@@ -254,4 +278,122 @@ fn pin(listing: &ListingView<'_>, spec: &ListSpec<'_>, list: &mut Vec<Placed>) {
         list.insert(at, placed);
     }
     list.truncate(spec.k);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::ml::listing::ItemListing;
+
+    const CATALOGUE: usize = 100;
+
+    type Ranked = Result<Vec<Recommendation>, EngineError>;
+
+    fn catalogue() -> (Vec<Uuid>, ItemListing) {
+        let items: Vec<Uuid> = (0..CATALOGUE).map(|_| Uuid::now_v7()).collect();
+        let listing = ItemListing::of(items.iter().enumerate().map(|(i, id)| {
+            let listed = ListedItem {
+                sku: format!("sku-{i}"),
+                name: format!("item {i}"),
+                active: true,
+                category: Some(if i == 25 { "sale" } else { "rest" }.to_owned()),
+                tags: Vec::new(),
+                price: 1.0,
+                version: 1,
+            };
+            (*id, listed)
+        }));
+        (items, listing)
+    }
+
+    fn on_category(action: RuleAction, category: &str) -> RuleRecord {
+        let now = Utc::now();
+        RuleRecord {
+            id: Uuid::nil(),
+            name: format!("{action:?} {category}"),
+            action,
+            item_id: None,
+            category: Some(category.to_owned()),
+            tag: None,
+            position: None,
+            factor: (action == RuleAction::Boost).then_some(10.0),
+            starts_at: None,
+            ends_at: None,
+            active: true,
+            version: 1,
+            created_by: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Lists item `i` at rank `i` with a falling score, recording each ask.
+    fn ranking(
+        asks: &RefCell<Vec<usize>>,
+    ) -> impl Fn(usize) -> Result<Vec<Recommendation>, EngineError> {
+        move |n| {
+            asks.borrow_mut().push(n);
+            Ok((0..n.min(CATALOGUE))
+                .map(|i| Recommendation {
+                    item: i as u32,
+                    score: 1.0 - i as f64 / CATALOGUE as f64,
+                    reasons: Vec::new(),
+                })
+                .collect())
+        }
+    }
+
+    fn list(rules: &[RuleRecord], asks: &RefCell<Vec<usize>>) -> Vec<usize> {
+        let (items, listing) = catalogue();
+        let item_index = items
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i as u32))
+            .collect();
+        let filter = ItemFilter::default();
+        let spec = ListSpec {
+            k: 10,
+            filter: &filter,
+            rules,
+            diversity: 0.0,
+            items: &items,
+            item_index: &item_index,
+            excluded: &[],
+        };
+        let view = listing.view().unwrap();
+        let none: Option<fn(u32) -> Ranked> = None;
+        build(&view, &spec, ranking(asks), none)
+            .unwrap()
+            .iter()
+            .map(|p| items.iter().position(|id| *id == p.id).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_engine_order_asks_for_a_half_again_as_many_candidates() {
+        let asks = RefCell::new(Vec::new());
+        assert_eq!(list(&[], &asks), (0..10).collect::<Vec<_>>());
+        assert_eq!(*asks.borrow(), [15]);
+    }
+
+    #[test]
+    fn a_boost_reaches_candidates_past_the_first_few() {
+        let asks = RefCell::new(Vec::new());
+        let listed = list(&[on_category(RuleAction::Boost, "sale")], &asks);
+        assert_eq!(listed[0], 25, "the boosted item leads: {listed:?}");
+        assert_eq!(listed[1..], (0..9).collect::<Vec<_>>());
+        assert_eq!(*asks.borrow(), [30]);
+    }
+
+    #[test]
+    fn too_few_passing_asks_four_times_as_many_until_the_engine_runs_out() {
+        let asks = RefCell::new(Vec::new());
+        let listed = list(&[on_category(RuleAction::Hide, "rest")], &asks);
+        assert_eq!(listed, [25]);
+        assert_eq!(*asks.borrow(), [15, 60, 240]);
+    }
 }
