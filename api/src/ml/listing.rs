@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
@@ -78,27 +79,33 @@ impl Entries {
         }
     }
 
-    /// Applies rows read from the database; `complete` when they are every item.
-    fn apply(&mut self, rows: Vec<Row>, complete: bool) {
+    /// Whether the listing holds item `id` at `version` or later, or knows
+    /// it deleted: a row read at that version brings nothing new.
+    fn holds(&self, id: &Uuid, version: i32) -> bool {
+        self.deleted.contains(id) || self.items.get(id).is_some_and(|k| k.version >= version)
+    }
+
+    /// Applies a read of the database; `complete` when it read every item.
+    fn apply(&mut self, read: Read, complete: bool) {
         if complete {
-            let present: HashSet<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
+            let present: HashSet<Uuid> = read.ids.into_iter().collect();
             self.items.retain(|id, _| present.contains(id));
         }
-        for (id, sku, name, active, category, tags, price, version) in rows {
-            self.put(
-                id,
-                ListedItem {
-                    sku,
-                    name,
-                    active,
-                    category,
-                    tags: tags_of(&tags),
-                    price,
-                    version,
-                },
-            );
+        for (id, listed) in read.newer {
+            self.put(id, listed);
         }
     }
+}
+
+/// What one read of the items brought: the id of every row read, and the
+/// rows newer than the listing held when they were read. After a bulk
+/// change, every poll for [`OVERLAP`] reads all the rows it touched again;
+/// keeping only those that changed keeps the polls from copying the
+/// catalogue each time.
+#[derive(Default)]
+struct Read {
+    ids: Vec<Uuid>,
+    newer: Vec<(Uuid, ListedItem)>,
 }
 
 /// Every item, as a recommendation list shows it.
@@ -195,16 +202,59 @@ impl ItemListing {
         let started = Utc::now();
         let since = self.polled_at().map(|at| at - OVERLAP);
         if let Some(since) = since {
-            let rows = read(db, Some(since)).await?;
-            self.write()?.apply(rows, false);
+            let read = self.read(db, Some(since)).await?;
+            self.write()?.apply(read, false);
         }
         let total = item::Entity::find().count(db).await?;
         if since.is_none() || total != self.len() as u64 {
-            let rows = read(db, None).await?;
-            self.write()?.apply(rows, true);
+            let read = self.read(db, None).await?;
+            self.write()?.apply(read, true);
         }
         self.write()?.polled_at = Some(started);
         Ok(())
+    }
+
+    /// Streams the items updated at or after `since` (or every item),
+    /// keeping the rows newer than the listing holds.
+    async fn read(
+        &self,
+        db: &DatabaseConnection,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Read, anyhow::Error> {
+        let mut query = item::Entity::find().select_only().columns([
+            Column::Id,
+            Column::Sku,
+            Column::Name,
+            Column::Active,
+            Column::Category,
+            Column::Tags,
+            Column::Price,
+            Column::Version,
+        ]);
+        if let Some(since) = since {
+            query = query.filter(Column::UpdatedAt.gte(since));
+        }
+        let mut rows = query.into_tuple::<Row>().stream(db).await?;
+        let mut read = Read::default();
+        while let Some((id, sku, name, active, category, tags, price, version)) =
+            rows.try_next().await?
+        {
+            read.ids.push(id);
+            let held = self.entries.read().is_ok_and(|e| e.holds(&id, version));
+            if !held {
+                let listed = ListedItem {
+                    sku,
+                    name,
+                    active,
+                    category,
+                    tags: tags_of(&tags),
+                    price,
+                    version,
+                };
+                read.newer.push((id, listed));
+            }
+        }
+        Ok(read)
     }
 
     fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Entries>, anyhow::Error> {
@@ -212,27 +262,6 @@ impl ItemListing {
             .write()
             .map_err(|_| anyhow::anyhow!("item listing lock poisoned"))
     }
-}
-
-/// Items updated at or after `since`, or every item.
-async fn read(
-    db: &DatabaseConnection,
-    since: Option<DateTime<Utc>>,
-) -> Result<Vec<Row>, anyhow::Error> {
-    let mut query = item::Entity::find().select_only().columns([
-        Column::Id,
-        Column::Sku,
-        Column::Name,
-        Column::Active,
-        Column::Category,
-        Column::Tags,
-        Column::Price,
-        Column::Version,
-    ]);
-    if let Some(since) = since {
-        query = query.filter(Column::UpdatedAt.gte(since));
-    }
-    Ok(query.into_tuple().all(db).await?)
 }
 
 #[cfg(test)]
@@ -269,5 +298,33 @@ mod tests {
         assert_eq!(entries.items[&id].name, "new");
         entries.put(id, listed("newer", 4));
         assert_eq!(entries.items[&id].name, "newer");
+    }
+
+    #[test]
+    fn a_row_read_again_at_the_version_held_brings_nothing_new() {
+        let mut entries = Entries::default();
+        let (id, gone) = (Uuid::now_v7(), Uuid::now_v7());
+        entries.put(id, listed("held", 3));
+        entries.deleted.insert(gone);
+        assert!(entries.holds(&id, 3));
+        assert!(entries.holds(&id, 2));
+        assert!(!entries.holds(&id, 4));
+        assert!(entries.holds(&gone, 1));
+        assert!(!entries.holds(&Uuid::now_v7(), 1));
+    }
+
+    #[test]
+    fn a_complete_read_drops_the_items_it_did_not_see() {
+        let mut entries = Entries::default();
+        let (kept, dropped) = (Uuid::now_v7(), Uuid::now_v7());
+        entries.put(kept, listed("kept", 1));
+        entries.put(dropped, listed("dropped", 1));
+        let read = Read {
+            ids: vec![kept],
+            newer: Vec::new(),
+        };
+        entries.apply(read, true);
+        assert_eq!(entries.items.len(), 1);
+        assert_eq!(entries.items[&kept].name, "kept");
     }
 }
