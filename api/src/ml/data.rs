@@ -117,6 +117,9 @@ pub async fn recommender_data(
             basket,
         });
     }
+    // The log grew by doubling: up to half its capacity is spare, and the
+    // fits and the evaluation hold it beside their own copies.
+    interactions.shrink_to_fit();
     stats.customers = customers.len();
     stats.items = items.len();
     Ok(RecommenderData {

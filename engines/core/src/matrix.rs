@@ -81,13 +81,10 @@ impl InteractionMatrix {
             tri.add_triplet(x.customer as usize, x.item as usize, w);
         }
         let summed: CsMat<f64> = tri.to_csr();
-        let mut triplets = TriMat::new((data.n_customers, data.n_items));
-        for (v, (r, c)) in summed.iter() {
-            if *v != 0.0 {
-                triplets.add_triplet(r, c, if options.binary { 1.0 } else { *v });
-            }
-        }
-        let csr: CsMat<f64> = triplets.to_csr();
+        // Each copy of the log goes as soon as the next is made: at
+        // 10,000,000 interactions the triplets alone are 240 MB.
+        drop(tri);
+        let csr = without_zeros(summed, options.binary);
         let csc = csr.to_other_storage();
         Ok(Self { csr, csc })
     }
@@ -254,6 +251,29 @@ pub fn with_scratch<T>(len: usize, f: impl FnOnce(&mut SparseAccumulator) -> T) 
     })
 }
 
+/// `m` without its explicit zeros (weights that cancelled out), every
+/// value 1 when `binary`; compacted in place.
+fn without_zeros(m: CsMat<f64>, binary: bool) -> CsMat<f64> {
+    let shape = m.shape();
+    let (indptr, mut indices, mut data) = m.into_raw_storage();
+    let mut kept = Vec::with_capacity(indptr.len());
+    kept.push(0);
+    let mut write = 0;
+    for row in indptr.windows(2) {
+        for at in row[0]..row[1] {
+            if data[at] != 0.0 {
+                indices[write] = indices[at];
+                data[write] = if binary { 1.0 } else { data[at] };
+                write += 1;
+            }
+        }
+        kept.push(write);
+    }
+    indices.truncate(write);
+    data.truncate(write);
+    CsMat::new(shape, kept, indices, data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +305,28 @@ mod tests {
         let rows = m.into_rows();
         assert_eq!(rows.history(0).unwrap(), (&[1usize][..], &[3.0][..]));
         assert_eq!(rows.history(2), Err(EngineError::UnknownCustomer(2)));
+    }
+
+    #[test]
+    fn weights_that_cancel_out_leave_no_entry() {
+        let data = Dataset {
+            n_customers: 3,
+            n_items: 3,
+            interactions: vec![
+                x(0, 0, 1.0, 0),
+                x(0, 0, -1.0, 0),
+                x(0, 2, 2.0, 0),
+                x(2, 1, -1.0, 0),
+                x(2, 1, 1.0, 0),
+            ],
+            items: vec![],
+        };
+        let m = InteractionMatrix::build(&data, MatrixOptions::default()).unwrap();
+        assert_eq!(m.nnz(), 1);
+        assert_eq!(m.customer_row(0), (&[2usize][..], &[2.0][..]));
+        assert_eq!(m.customer_row(2).0.len(), 0);
+        assert_eq!(m.item_column(2), (&[0usize][..], &[2.0][..]));
+        assert_eq!(m.item_column(1).0.len(), 0);
     }
 
     #[test]
