@@ -332,9 +332,7 @@ mod tests {
     }
 
     /// Lists item `i` at rank `i` with a falling score, recording each ask.
-    fn ranking(
-        asks: &RefCell<Vec<usize>>,
-    ) -> impl Fn(usize) -> Result<Vec<Recommendation>, EngineError> {
+    fn ranking(asks: &RefCell<Vec<usize>>) -> impl Fn(usize) -> Ranked {
         move |n| {
             asks.borrow_mut().push(n);
             Ok((0..n.min(CATALOGUE))
