@@ -69,11 +69,38 @@ pub async fn connect_for_lookups(
     open(&one_connection(settings), None).await
 }
 
+/// Turns off SQLite's memory statistics, once per process and before the
+/// library initialises (SQLite's recommended `SQLITE_DEFAULT_MEMSTATUS=0`).
+/// With them on, every allocation and free in SQLite takes one global
+/// mutex; sqlx copies each row's values on its worker thread and frees them
+/// on the thread that reads the stream, so a long read (training on a
+/// million interactions) spent a fifth of its time in that mutex's futex
+/// wakes (`perf`). Once SQLite is initialised the call is refused and
+/// changes nothing, so a late call is harmless.
+fn sqlite_without_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` may be called from any thread before
+        // `sqlite3_initialize` (else it returns SQLITE_MISUSE and does
+        // nothing); MEMSTATUS takes one int. `Once` keeps calls apart.
+        let code = unsafe {
+            libsqlite3_sys::sqlite3_config(
+                libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
+                std::ffi::c_int::from(0u8),
+            )
+        };
+        tracing::debug!(code, "SQLite memory statistics off");
+    });
+}
+
 async fn open(
     settings: &DatabaseSettings,
     cache_kib: Option<u32>,
 ) -> Result<DatabaseConnection, anyhow::Error> {
     let url = normalise_url(settings.database_url.expose_secret());
+    if url.starts_with("sqlite:") {
+        sqlite_without_memory_statistics();
+    }
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(settings.db_max_connections)
