@@ -301,8 +301,8 @@ fn measure(
                 let mut exclude = not_in_train.clone();
                 exclude.extend(customer.seen.iter().map(|x| x.item));
                 let items = |n: usize| -> Result<Vec<u32>, EngineError> {
-                    let list = engine.recommend(&model, customer.id, n, &exclude)?;
-                    Ok(list.iter().map(|r| r.item).collect())
+                    let list = engine.rank(&model, customer.id, n, &exclude)?;
+                    Ok(list.iter().map(|(item, _)| *item).collect())
                 };
                 let started = Instant::now();
                 let top = items(k)?;

@@ -220,14 +220,16 @@ impl CandidateSlots {
 /// customer's history, at serving time) are kept sorted and looked up by
 /// binary search, so building and asking the set costs what it holds, not
 /// the size of the catalogue; many (an evaluation leaving out every item
-/// outside the training data) are kept as a bitmap over the catalogue, which
-/// is then cheaper than sorting them.
+/// outside the training data) are kept as a bitmap over the catalogue, one
+/// bit per item, which is then cheaper than sorting them.
 #[derive(Debug, Clone)]
 pub enum Exclusion {
     /// Sorted, without duplicates.
     Sorted(Vec<u32>),
-    /// One flag per item of the catalogue.
-    Bitmap(Vec<bool>),
+    /// One bit per item of the catalogue (item `i` is bit `i % 64` of word
+    /// `i / 64`): an evaluation builds one per customer, and a byte per
+    /// item made zeroing them a tenth of a training run at 100,000 items.
+    Bitmap(Vec<u64>),
 }
 
 impl Default for Exclusion {
@@ -237,20 +239,32 @@ impl Default for Exclusion {
 }
 
 /// Exclusions per catalogue item above which a bitmap is built instead of
-/// a sorted list (sorting `e` items costs about `e log e`, a bitmap `n`).
-const BITMAP_SHARE: usize = 16;
+/// a sorted list: sorting `e` items costs about `e log e` comparisons, a
+/// bitmap `n / 64` zeroed words and `e` bits, and its lookups are one load
+/// instead of a binary search. At 100,000 items an evaluation's 1,000
+/// exclusions per customer, sorted, were a fifth of a training run.
+const BITMAP_SHARE: usize = 256;
 
 impl Exclusion {
     /// The items of `exclude` (indices at or past `n_items` are ignored).
     pub fn new(n_items: usize, exclude: &[u32]) -> Self {
         if exclude.len().saturating_mul(BITMAP_SHARE) >= n_items {
-            let mut flags = vec![false; n_items];
-            for &i in exclude {
-                if let Some(f) = flags.get_mut(i as usize) {
-                    *f = true;
+            let mut words = vec![0u64; n_items.div_ceil(64)];
+            // Items of one word in a row (the exclusions of an evaluation
+            // come sorted) are gathered in a register and stored once.
+            for run in exclude.chunk_by(|a, b| a / 64 == b / 64) {
+                let bits = run.iter().fold(0u64, |bits, &i| bits | 1 << (i % 64));
+                if let Some(word) = words.get_mut(run[0] as usize / 64) {
+                    *word |= bits;
                 }
             }
-            return Self::Bitmap(flags);
+            // Indices past the catalogue's end are not held.
+            if let Some(last) = words.last_mut()
+                && !n_items.is_multiple_of(64)
+            {
+                *last &= (1u64 << (n_items % 64)) - 1;
+            }
+            return Self::Bitmap(words);
         }
         let mut sorted: Vec<u32> = exclude
             .iter()
@@ -266,7 +280,9 @@ impl Exclusion {
     pub fn contains(&self, item: u32) -> bool {
         match self {
             Self::Sorted(sorted) => sorted.binary_search(&item).is_ok(),
-            Self::Bitmap(flags) => flags.get(item as usize).copied().unwrap_or(false),
+            Self::Bitmap(words) => words
+                .get(item as usize / 64)
+                .is_some_and(|word| word & (1 << (item % 64)) != 0),
         }
     }
 }
@@ -341,14 +357,26 @@ mod tests {
 
     #[test]
     fn both_forms_of_exclusion_hold_the_same_items() {
-        let few = Exclusion::new(1000, &[7, 3, 7, 2000]);
+        let few = Exclusion::new(10_000, &[7, 3, 7, 20_000]);
         let many_items: Vec<u32> = (0..200).map(|i| i * 3).chain([5000]).collect();
         let many = Exclusion::new(1000, &many_items);
         assert!(matches!(few, Exclusion::Sorted(_)));
         assert!(matches!(many, Exclusion::Bitmap(_)));
-        assert!(few.contains(3) && few.contains(7) && !few.contains(4) && !few.contains(2000));
+        assert!(few.contains(3) && few.contains(7) && !few.contains(4) && !few.contains(20_000));
         assert!(many.contains(0) && many.contains(597) && !many.contains(598));
         assert!(!many.contains(5000) && !many.contains(600));
+        // Either side of a word's edge, and past the catalogue's last item.
+        assert!(many.contains(63) && !many.contains(64) && !many.contains(999));
+        let edge = Exclusion::new(
+            130,
+            &(0..130).step_by(2).chain([1023]).collect::<Vec<u32>>(),
+        );
+        assert!(matches!(edge, Exclusion::Bitmap(_)));
+        assert!(edge.contains(128) && !edge.contains(129) && !edge.contains(1023));
+        let past_the_end = Exclusion::new(130, &(100..140).collect::<Vec<u32>>());
+        assert!(matches!(past_the_end, Exclusion::Bitmap(_)));
+        assert!(past_the_end.contains(129) && !past_the_end.contains(130));
+        assert!(!past_the_end.contains(139) && !past_the_end.contains(99));
     }
 
     #[test]

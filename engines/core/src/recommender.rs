@@ -57,6 +57,21 @@ pub trait Recommender: Send + Sync {
         exclude: &[u32],
     ) -> Result<Vec<Recommendation>, EngineError>;
 
+    /// The items of [`Recommender::recommend`]'s list and their scores, in
+    /// the same order, without the reasons, which the offline evaluation
+    /// does not read. An engine whose reasons take a pass of their own
+    /// (item_item's second walk over the neighbour lists) skips it here.
+    fn rank(
+        &self,
+        model: &Self::Model,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<(u32, f64)>, EngineError> {
+        let list = self.recommend(model, customer, k, exclude)?;
+        Ok(list.into_iter().map(|r| (r.item, r.score)).collect())
+    }
+
     /// The `k` items most similar to `item` (never `item` itself).
     fn similar_items(
         &self,
@@ -115,6 +130,14 @@ pub trait DynRecommender: Send + Sync {
         k: usize,
         exclude: &[u32],
     ) -> Result<Vec<Recommendation>, EngineError>;
+    /// See [`Recommender::rank`].
+    fn rank(
+        &self,
+        model: &FittedModel,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<(u32, f64)>, EngineError>;
     /// See [`Recommender::similar_items`].
     fn similar_items(
         &self,
@@ -168,6 +191,16 @@ impl<R: Recommender> DynRecommender for R {
         exclude: &[u32],
     ) -> Result<Vec<Recommendation>, EngineError> {
         Recommender::recommend(self, downcast(self, model)?, customer, k, exclude)
+    }
+
+    fn rank(
+        &self,
+        model: &FittedModel,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<(u32, f64)>, EngineError> {
+        Recommender::rank(self, downcast(self, model)?, customer, k, exclude)
     }
 
     fn similar_items(

@@ -93,6 +93,8 @@ pub fn check_contract<R: Recommender>(engine: &R, bad_params: &[(&str, &str)]) {
     for customer in 0..4 {
         let list = engine.recommend(&a, customer, 3, &[0]).unwrap();
         assert_eq!(list, engine.recommend(&b, customer, 3, &[0]).unwrap());
+        let ranked: Vec<(u32, f64)> = list.iter().map(|r| (r.item, r.score)).collect();
+        assert_eq!(engine.rank(&a, customer, 3, &[0]).unwrap(), ranked);
         assert_eq!(list, engine.recommend(&back, customer, 3, &[0]).unwrap());
         assert!(list.len() <= 3);
         assert!(!items(&list).contains(&0), "excluded item recommended");

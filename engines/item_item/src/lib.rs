@@ -135,15 +135,26 @@ impl Recommender for ItemItem {
         k: usize,
         exclude: &[u32],
     ) -> Result<Vec<Recommendation>, EngineError> {
+        let top = self.rank(model, customer, k, exclude)?;
+        let (items, weights) = model.history.history(customer)?;
+        Ok(explained(top, |candidates| {
+            model.lists().push_contributions(candidates, items, weights)
+        }))
+    }
+
+    fn rank(
+        &self,
+        model: &ItemItemModel,
+        customer: u32,
+        k: usize,
+        exclude: &[u32],
+    ) -> Result<Vec<(u32, f64)>, EngineError> {
         let (items, weights) = model.history.history(customer)?;
         if items.is_empty() {
             return Ok(Vec::new());
         }
         let excluded = Exclusion::new(model.neighbours.len(), exclude);
-        let top = model.lists().push_top_k(items, weights, k, &excluded);
-        Ok(explained(top, |candidates| {
-            model.lists().push_contributions(candidates, items, weights)
-        }))
+        Ok(model.lists().push_top_k(items, weights, k, &excluded))
     }
 
     fn similar_items(
