@@ -2,8 +2,7 @@
 
 /// mimalloc: a request allocates many small, short-lived buffers (JSON,
 /// reasons, headers) across worker threads, where it beats glibc's malloc
-/// (`bench/serve.sh` compares). With the `override` feature it serves the C
-/// libraries' `malloc` (SQLite's) as well.
+/// (`bench/serve.sh` compares).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
