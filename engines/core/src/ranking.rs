@@ -227,8 +227,8 @@ pub enum Exclusion {
     /// Sorted, without duplicates.
     Sorted(Vec<u32>),
     /// One bit per item of the catalogue (item `i` is bit `i % 64` of word
-    /// `i / 64`): an evaluation builds one per customer, and a byte per
-    /// item made zeroing them a tenth of a training run at 100,000 items.
+    /// `i / 64`): an evaluation builds one per customer and list, so it
+    /// zeroes an eighth of what a byte per item would.
     Bitmap(Vec<u64>),
 }
 
@@ -241,8 +241,7 @@ impl Default for Exclusion {
 /// Exclusions per catalogue item above which a bitmap is built instead of
 /// a sorted list: sorting `e` items costs about `e log e` comparisons, a
 /// bitmap `n / 64` zeroed words and `e` bits, and its lookups are one load
-/// instead of a binary search. At 100,000 items an evaluation's 1,000
-/// exclusions per customer, sorted, were a fifth of a training run.
+/// instead of a binary search.
 const BITMAP_SHARE: usize = 256;
 
 impl Exclusion {
